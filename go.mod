@@ -1,0 +1,3 @@
+module github.com/phasegate/phasegate
+
+go 1.26.8
