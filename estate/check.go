@@ -105,10 +105,14 @@ func (c *checker) add(l loc, path, field, msg, fix string) {
 }
 
 // Sources of each entity, or an empty one for an estate built in code.
-func (c *checker) team(i int) *src     { return c.srcOf(func(s *sources) []src { return s.teams }, i) }
-func (c *checker) system(i int) *src   { return c.srcOf(func(s *sources) []src { return s.systems }, i) }
-func (c *checker) service(i int) *src  { return c.srcOf(func(s *sources) []src { return s.services }, i) }
-func (c *checker) backlogS(i int) *src { return c.srcOf(func(s *sources) []src { return s.backlogs }, i) }
+func (c *checker) team(i int) *src   { return c.srcOf(func(s *sources) []src { return s.teams }, i) }
+func (c *checker) system(i int) *src { return c.srcOf(func(s *sources) []src { return s.systems }, i) }
+func (c *checker) service(i int) *src {
+	return c.srcOf(func(s *sources) []src { return s.services }, i)
+}
+func (c *checker) backlogS(i int) *src {
+	return c.srcOf(func(s *sources) []src { return s.backlogs }, i)
+}
 
 func (c *checker) srcOf(list func(*sources) []src, i int) *src {
 	if c.s != nil {
