@@ -17,7 +17,7 @@ func twoServices() *estate.Estate {
 	start := time.Date(2026, 2, 2, 8, 0, 0, 0, time.UTC)
 	need := []estate.Need{{Team: "ops", Units: 1}}
 	return &estate.Estate{
-		Version: 1, Currency: "GBP", Start: start,
+		Version: 1, Organization: "Test", Currency: "GBP", Start: start,
 		Teams: []estate.Team{{ID: "ops", Capacity: 1}},
 		Systems: []estate.System{
 			{ID: "core", Kind: estate.KindNetwork, Team: "ops", Restore: estate.Point(24 * time.Hour), Needs: need},

@@ -1,0 +1,256 @@
+package forecast
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/phasegate/phasegate/estate"
+)
+
+func day(s string) time.Time {
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}
+
+func TestBacklogSizeAndClearing(t *testing.T) {
+	e := twoServices() // build is back 3 days after the start
+	e.Backlogs = []estate.Backlog{
+		{ID: "orders", Service: "build", Unit: "orders", AccruesPerDay: 100, CapacityPerDay: 150, SurgeCapacityPerDay: 300},
+		{ID: "stuck", Service: "mail", Unit: "tickets", AccruesPerDay: 100, CapacityPerDay: 100},
+	}
+	r, err := Run(context.Background(), e, Options{Runs: 30, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs, err := Backlogs(e, r, BacklogOptions{Since: e.Start.Add(-48 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := bs[0]
+	c := o.Deterministic
+	if c.ReturnHours != 72 || c.SizeAtReturn != 500 {
+		t.Errorf("orders: back at %vh with %v, want 72h and 500 (5 days at 100)", c.ReturnHours, c.SizeAtReturn)
+	}
+	if !c.Normal.Clears || c.Normal.NetPerDay != 50 || c.Normal.DaysAfterReturn != 10 {
+		t.Errorf("orders at normal capacity: %+v, want net 50, cleared 10 days after return", c.Normal)
+	}
+	if c.Surge == nil || c.Surge.DaysAfterReturn != 2.5 || !c.Surge.Cleared.Equal(e.Start.Add(72*time.Hour+60*time.Hour)) {
+		t.Errorf("orders at surge capacity: %+v, want cleared 2.5 days after return", c.Surge)
+	}
+	want := []BurnPoint{
+		{Hours: -48, Time: e.Start.Add(-48 * time.Hour), Remaining: 0},
+		{Hours: 72, Time: e.Start.Add(72 * time.Hour), Remaining: 500},
+		{Hours: 72 + 240, Time: e.Start.Add(312 * time.Hour), Remaining: 0},
+	}
+	if !slices.Equal(c.Normal.BurnDown, want) {
+		t.Errorf("burn-down %v, want %v", c.Normal.BurnDown, want)
+	}
+	if o.P80 == nil || o.P80.ReturnHours != 72 {
+		t.Errorf("P80 case %+v, want the same return (single-point estimates)", o.P80)
+	}
+	s := bs[1].Deterministic.Normal
+	if s.Clears || s.Cleared != nil || s.NetPerDay != 0 {
+		t.Errorf("stuck, capacity equal to accrual: %+v, want it never to clear", s)
+	}
+	if last := s.BurnDown[len(s.BurnDown)-1]; last.Remaining != bs[1].Deterministic.SizeAtReturn {
+		t.Errorf("stuck burn-down ends at %v, want flat at the size on return", last)
+	}
+}
+
+func invoices() []estate.BacklogItem {
+	return []estate.BacklogItem{
+		{ID: "i1", Supplier: "Big", Amount: 9000, Due: day("2025-09-20"), Received: day("2025-08-01")},
+		{ID: "i2", Supplier: "Tiny", Amount: 100, Due: day("2025-09-30"), Received: day("2025-08-20"), Critical: true},
+		{ID: "i3", Supplier: "Mid", Amount: 2000, Due: day("2025-09-10"), Received: day("2025-08-10")},
+		{ID: "i4", Supplier: "Big", Amount: 8000, Due: day("2025-09-05"), Received: day("2025-08-05")},
+		{ID: "i5", Supplier: "Tiny", Amount: 50, Due: day("2025-09-25"), Received: day("2025-08-25"), Critical: true},
+		{ID: "i6", Supplier: "Mid", Amount: 1000, Received: day("2025-08-02")},
+	}
+}
+
+func TestWorkOrder(t *testing.T) {
+	items := invoices()
+	for _, tt := range []struct {
+		policy string
+		want   []string
+	}{
+		{PolicyCriticalFirst, []string{"i5", "i2", "i4", "i3", "i1", "i6"}},
+		{PolicyOldestFirst, []string{"i1", "i6", "i4", "i3", "i2", "i5"}},
+		{PolicySmallestSupplierFirst, []string{"i5", "i2", "i3", "i6", "i4", "i1"}},
+	} {
+		var got []string
+		for _, i := range workOrder(items, tt.policy) {
+			got = append(got, items[i].ID)
+		}
+		if !slices.Equal(got, tt.want) {
+			t.Errorf("%s: order %v, want %v", tt.policy, got, tt.want)
+		}
+	}
+}
+
+func TestSuppliersPaid(t *testing.T) {
+	e := twoServices()
+	e.Backlogs = []estate.Backlog{{ID: "inv", Service: "mail", Unit: "invoices", AccruesPerDay: 1, CapacityPerDay: 2, SurgeCapacityPerDay: 6, Policy: PolicyOldestFirst, Items: invoices()}}
+	r, err := Run(context.Background(), e, Options{Runs: 30, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs, err := Backlogs(e, r, BacklogOptions{Policies: Policies, Items: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := bs[0]
+	if o.ListedItems != 6 || o.Deterministic.SizeAtReturn != 7 {
+		t.Errorf("listed %d, size at return %v; want 6 listed plus a day's accrual", o.ListedItems, o.Deterministic.SizeAtReturn)
+	}
+	if len(o.Policies) != 3 {
+		t.Fatalf("%d policies, want all 3", len(o.Policies))
+	}
+	cf := o.Policies[0]
+	// critical-first at 2 a day: Tiny's two invoices are first, paid after
+	// one day; Big's last (i1, position 5) after 2.5 days, Mid's i6 last.
+	if cf.Normal.CriticalSuppliers != 1 || cf.Normal.CriticalPaidDays != 1 || cf.Normal.Suppliers != 3 || cf.Normal.SuppliersPaidDays != 3 {
+		t.Errorf("critical-first at normal capacity: %+v", cf.Normal)
+	}
+	if cf.Surge == nil || cf.Surge.CriticalPaidDays != 2.0/6 || cf.Surge.SuppliersPaidDays != 1 {
+		t.Errorf("critical-first at surge capacity: %+v", cf.Surge)
+	}
+	if !cf.Normal.CriticalPaid.Equal(o.Deterministic.Return.Add(24*time.Hour)) || cf.Normal.CriticalPaidP80.IsZero() {
+		t.Errorf("critical paid at %v (P80 %v), want a day after the return %v", cf.Normal.CriticalPaid, cf.Normal.CriticalPaidP80, o.Deterministic.Return)
+	}
+	var paid []string
+	for _, s := range cf.Normal.SupplierPayments {
+		paid = append(paid, fmt.Sprintf("%s@%v", s.Supplier, s.Days))
+	}
+	if want := []string{"Tiny@1", "Big@2.5", "Mid@3"}; !slices.Equal(paid, want) {
+		t.Errorf("suppliers paid %v, want %v", paid, want)
+	}
+	if len(cf.Normal.Items) != 6 || cf.Normal.Items[0].ID != "i5" || cf.Normal.Items[5].Days != 3 {
+		t.Errorf("items %+v", cf.Normal.Items)
+	}
+	// oldest-first leaves the critical supplier to the end.
+	if of := o.Policies[1]; of.Normal.CriticalPaidDays != 3 {
+		t.Errorf("oldest-first pays the critical supplier after %v days, want 3", of.Normal.CriticalPaidDays)
+	}
+	if _, err := Backlogs(e, r, BacklogOptions{Policies: []string{"loudest-first"}}); err == nil {
+		t.Error("an unknown policy was accepted")
+	}
+}
+
+// TestPolicyOrderProperties checks each policy's order on random items:
+// a permutation; critical-first puts every critical item first and each
+// group by due date; oldest-first goes by received date;
+// smallest-supplier-first keeps each supplier's items together, smallest
+// total first. Paying takes no longer at surge capacity.
+func TestPolicyOrderProperties(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 8))
+	for iter := range 200 {
+		n := rng.IntN(60)
+		items := make([]estate.BacklogItem, n)
+		for i := range items {
+			items[i] = estate.BacklogItem{ID: fmt.Sprintf("x%03d", i), Supplier: fmt.Sprintf("s%d", rng.IntN(8)), Amount: float64(rng.IntN(5000)), Critical: rng.IntN(4) == 0}
+			if rng.IntN(6) > 0 {
+				items[i].Due = day("2025-09-01").AddDate(0, 0, rng.IntN(40))
+			}
+			if rng.IntN(6) > 0 {
+				items[i].Received = day("2025-08-01").AddDate(0, 0, rng.IntN(40))
+			}
+		}
+		owed := map[string]float64{}
+		for _, it := range items {
+			owed[it.Supplier] += it.Amount
+		}
+		for _, p := range Policies {
+			order := workOrder(items, p)
+			if s := slices.Sorted(slices.Values(order)); len(s) != n || (n > 0 && (s[0] != 0 || s[n-1] != n-1)) || len(slices.Compact(s)) != n {
+				t.Fatalf("iteration %d, %s: order %v is not a permutation", iter, p, order)
+			}
+			seen := map[string]bool{}
+			for k := 1; k < n; k++ {
+				a, b := items[order[k-1]], items[order[k]]
+				bad := false
+				switch p {
+				case PolicyCriticalFirst:
+					bad = (!a.Critical && b.Critical) || (a.Critical == b.Critical && later(a.Due, b.Due))
+				case PolicyOldestFirst:
+					bad = later(a.Received, b.Received)
+				case PolicySmallestSupplierFirst:
+					bad = owed[a.Supplier] > owed[b.Supplier] || (a.Supplier != b.Supplier && seen[b.Supplier])
+				}
+				seen[a.Supplier] = true
+				if bad {
+					t.Fatalf("iteration %d, %s: %+v before %+v", iter, p, a, b)
+				}
+			}
+			b := &estate.Backlog{Items: items}
+			normal := policyClearing(b, order, 7, BacklogCase{}, nil, false)
+			surge := policyClearing(b, order, 20, BacklogCase{}, nil, false)
+			if surge.SuppliersPaidDays > normal.SuppliersPaidDays || surge.CriticalPaidDays > normal.CriticalPaidDays || normal.CriticalPaidDays > normal.SuppliersPaidDays {
+				t.Fatalf("iteration %d, %s: normal %+v, surge %+v", iter, p, normal, surge)
+			}
+			if math.Abs(normal.ItemsDays-float64(n)/7) > 1e-12 {
+				t.Fatalf("iteration %d: items done after %v days, want %v", iter, normal.ItemsDays, float64(n)/7)
+			}
+		}
+	}
+}
+
+// later reports whether a comes after b in the policy's date order, zero
+// dates last.
+func later(a, b time.Time) bool {
+	switch {
+	case a.IsZero():
+		return !b.IsZero()
+	case b.IsZero():
+		return false
+	}
+	return a.After(b)
+}
+
+// TestDemoSupplierInvoices runs the demo's invoice backlog (about 2,440
+// invoices from 420 suppliers) under every policy: critical-first pays
+// the critical suppliers soonest, smallest-supplier-first pays half the
+// suppliers soonest, surge capacity halves the time.
+func TestDemoSupplierInvoices(t *testing.T) {
+	e := demoEstate(t)
+	r, err := Run(context.Background(), e, Options{Runs: 200, Seed: 1, Start: demoStart, Schedules: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bs, err := Backlogs(e, r, BacklogOptions{Policies: Policies})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var inv *BacklogOutlook
+	for i := range bs {
+		if len(bs[i].Policies) > 0 {
+			inv = &bs[i]
+		}
+	}
+	if inv == nil {
+		t.Fatal("the demo has no backlog with items")
+	}
+	if inv.ListedItems < 2000 || inv.Policies[0].Normal.Suppliers < 300 || inv.Policies[0].Normal.CriticalSuppliers == 0 {
+		t.Fatalf("demo invoices: %d items, %d suppliers, %d critical", inv.ListedItems, inv.Policies[0].Normal.Suppliers, inv.Policies[0].Normal.CriticalSuppliers)
+	}
+	half := func(pc PolicyClearing) float64 { return pc.SupplierPayments[len(pc.SupplierPayments)/2].Days }
+	cf, of, ss := inv.Policies[0].Normal, inv.Policies[1].Normal, inv.Policies[2].Normal
+	if cf.CriticalPaidDays > of.CriticalPaidDays || cf.CriticalPaidDays > ss.CriticalPaidDays {
+		t.Errorf("critical suppliers paid after %v days critical-first, %v oldest-first, %v smallest-first", cf.CriticalPaidDays, of.CriticalPaidDays, ss.CriticalPaidDays)
+	}
+	if half(ss) > half(cf) || half(ss) > half(of) {
+		t.Errorf("half the suppliers paid after %v days smallest-first, %v critical-first, %v oldest-first", half(ss), half(cf), half(of))
+	}
+	if s := inv.Policies[0].Surge; s == nil || s.SuppliersPaidDays >= cf.SuppliersPaidDays {
+		t.Errorf("surge %+v does not pay everyone sooner than normal (%v days)", s, cf.SuppliersPaidDays)
+	}
+	t.Logf("critical-first: %d critical suppliers paid within %.1f days of restart, all %d within %.1f", cf.CriticalSuppliers, cf.CriticalPaidDays, cf.Suppliers, cf.SuppliersPaidDays)
+}

@@ -1,0 +1,201 @@
+package forecast
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/phasegate/phasegate/estate"
+	"github.com/phasegate/phasegate/planner"
+)
+
+func TestParseCapacityChange(t *testing.T) {
+	for _, tt := range []struct {
+		in   string
+		want CapacityChange
+	}{
+		{"forensics=8", CapacityChange{Team: "forensics", Capacity: 8}},
+		{" forensics = +2 ", CapacityChange{Team: "forensics", Capacity: 2, Relative: true}},
+		{"dba=-1", CapacityChange{Team: "dba", Capacity: -1, Relative: true}},
+	} {
+		got, err := ParseCapacityChange(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("ParseCapacityChange(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
+		}
+	}
+	for _, in := range []string{"", "forensics", "=8", "forensics=", "forensics=0", "forensics=-3x", "forensics=eight", "for ensics=2", "forensics=99999999999", "forensics=+", "forensics=2.5", "a=b=3"} {
+		_, err := ParseCapacityChange(in)
+		var ce *ChangeError
+		if !errors.As(err, &ce) || ce.Flag != FlagTeamCapacity || ce.Example == "" {
+			t.Errorf("ParseCapacityChange(%q) = %v, want a ChangeError naming the flag with an example", in, err)
+		}
+	}
+}
+
+func TestParseEstimateChange(t *testing.T) {
+	p := func(d time.Duration) *estate.Estimate { e := estate.Point(d); return &e }
+	for _, tt := range []struct {
+		in   string
+		want EstimateChange
+	}{
+		{"sap=3d", EstimateChange{System: "sap", Estimate: p(72 * time.Hour)}},
+		{"sap=2d/3d/5d", EstimateChange{System: "sap", Estimate: &estate.Estimate{Min: 48 * time.Hour, Likely: 72 * time.Hour, Max: 120 * time.Hour}}},
+		{"sap=-12h", EstimateChange{System: "sap", Shift: -12 * time.Hour}},
+		{"sap=+1d12h", EstimateChange{System: "sap", Shift: 36 * time.Hour}},
+		{"sap=none", EstimateChange{System: "sap", Remove: true}},
+	} {
+		got, err := ParseEstimateChange(FlagClearance, tt.in, true)
+		if err != nil || !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("ParseEstimateChange(%q) = %+v, %v; want %+v", tt.in, got, err, tt.want)
+		}
+	}
+	for _, in := range []string{"sap", "sap=", "sap=3", "sap=3x", "sap=5d/3d/4d", "sap=1d/2d", "sap=+0m", "=3d", "sap=--1d"} {
+		if _, err := ParseEstimateChange(FlagClearance, in, true); err == nil || !strings.Contains(err.Error(), "--clearance") {
+			t.Errorf("ParseEstimateChange(%q) = %v, want an error naming --clearance", in, err)
+		}
+	}
+	if _, err := ParseEstimateChange(FlagRestore, "sap=none", false); err == nil {
+		t.Error("a restore was removed")
+	}
+}
+
+func TestParseDependency(t *testing.T) {
+	if d, err := ParseDependency("mes:sap"); err != nil || d != (Dependency{System: "mes", Requires: "sap"}) {
+		t.Errorf("ParseDependency(mes:sap) = %+v, %v", d, err)
+	}
+	for _, in := range []string{"mes", "mes:", ":sap", "m es:sap", "mes:s\tap"} {
+		if _, err := ParseDependency(in); err == nil {
+			t.Errorf("ParseDependency(%q) accepted", in)
+		}
+	}
+}
+
+// scenarioEstate: core → app → web on one team, plus z on its own.
+func scenarioEstate() *estate.Estate {
+	e := twoServices()
+	e.ClearanceTeam = "dfir"
+	e.Teams = append(e.Teams, estate.Team{ID: "dfir", Capacity: 1}, estate.Team{ID: "solo", Capacity: 2})
+	cl := estate.Estimate{Min: 2 * time.Hour, Likely: 4 * time.Hour, Max: 8 * time.Hour}
+	e.Systems[0].Clearance = &cl
+	e.Systems[1].Restore = estate.Estimate{Min: 24 * time.Hour, Likely: 48 * time.Hour, Max: 96 * time.Hour}
+	e.Systems = append(e.Systems, estate.System{ID: "z", Kind: estate.KindOther, Team: "solo", Restore: estate.Estimate{Min: time.Hour, Likely: 2 * time.Hour, Max: 5 * time.Hour}, Needs: []estate.Need{{Team: "solo", Units: 2}}})
+	return e
+}
+
+func TestApplyScenario(t *testing.T) {
+	e := scenarioEstate()
+	e.Services[1].Requires = []string{"app", "core"}
+	before, _ := json.Marshal(e)
+	sc := Scenario{
+		TeamCapacity:   []CapacityChange{{Team: "ops", Capacity: 2, Relative: true}, {Team: "solo", Capacity: 3}},
+		Clearance:      []EstimateChange{{System: "core", Shift: -3 * time.Hour}, {System: "app", Estimate: &estate.Estimate{Min: time.Hour, Likely: time.Hour, Max: time.Hour}}},
+		Restore:        []EstimateChange{{System: "z", Estimate: &estate.Estimate{Min: time.Hour, Likely: 3 * time.Hour, Max: 4 * time.Hour}}},
+		DropDependency: []Dependency{{System: "app", Requires: "core"}, {System: "build", Requires: "app"}},
+	}
+	c, _, notes, err := sc.Apply(e, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after, _ := json.Marshal(e); string(after) != string(before) {
+		t.Error("Apply changed the estate it was given")
+	}
+	if c.Teams[0].Capacity != 3 || c.Teams[2].Capacity != 3 {
+		t.Errorf("capacities %d and %d, want 3 and 3", c.Teams[0].Capacity, c.Teams[2].Capacity)
+	}
+	if got := *c.Systems[0].Clearance; got != (estate.Estimate{Min: 0, Likely: time.Hour, Max: 5 * time.Hour}) {
+		t.Errorf("core's clearance shifted by −3h: %+v", got)
+	}
+	if c.Systems[1].Clearance == nil || c.Systems[2].Restore.Likely != 3*time.Hour {
+		t.Errorf("app's new clearance %v, z's restore %v", c.Systems[1].Clearance, c.Systems[2].Restore)
+	}
+	if len(c.Systems[1].Requires) != 0 || len(c.Services[1].Requires) != 1 {
+		t.Errorf("dependencies not dropped: app requires %v, build %v", c.Systems[1].Requires, c.Services[1].Requires)
+	}
+	if len(notes) != 0 {
+		t.Errorf("notes %q", notes)
+	}
+
+	// Compromised: from scratch it changes nothing (with a note); under
+	// way, the system goes back to pending.
+	prog := map[string]planner.Progress{"core": {Phase: planner.PhaseDone}}
+	_, p2, notes, err := Scenario{Compromised: []string{"core"}}.Apply(e, prog)
+	if err != nil || len(notes) != 0 {
+		t.Fatalf("compromised core: %v, notes %q", err, notes)
+	}
+	if _, still := p2["core"]; still || prog["core"].Phase != planner.PhaseDone {
+		t.Errorf("progress after compromise %v (given %v): want core pending, the given map unchanged", p2, prog)
+	}
+	if _, _, notes, _ := (Scenario{Compromised: []string{"core"}}).Apply(e, nil); len(notes) != 1 {
+		t.Errorf("compromising a pending system: notes %q, want one", notes)
+	}
+
+	for _, tt := range []struct {
+		sc   Scenario
+		flag string
+		want string
+	}{
+		{Scenario{TeamCapacity: []CapacityChange{{Team: "opps", Capacity: 2}}}, FlagTeamCapacity, `did you mean "ops"`},
+		{Scenario{TeamCapacity: []CapacityChange{{Team: "solo", Capacity: 1}}}, FlagTeamCapacity, "z needs 2 units"},
+		{Scenario{TeamCapacity: []CapacityChange{{Team: "ops", Capacity: -1, Relative: true}}}, FlagTeamCapacity, "capacity 0"},
+		{Scenario{Clearance: []EstimateChange{{System: "app", Shift: time.Hour}}}, FlagClearance, "no clearance to shift"},
+		{Scenario{Restore: []EstimateChange{{System: "nope", Shift: time.Hour}}}, FlagRestore, `no system "nope"`},
+		{Scenario{DropDependency: []Dependency{{System: "app", Requires: "z"}}}, FlagDropDependency, "it requires core"},
+		{Scenario{Compromised: []string{"z"}}, FlagCompromised, "no forensic clearance"},
+	} {
+		_, _, _, err := tt.sc.Apply(e, nil)
+		var ce *ChangeError
+		if !errors.As(err, &ce) || ce.Flag != tt.flag || !strings.Contains(ce.Error(), tt.want) || ce.Example == "" {
+			t.Errorf("%s: err = %v, want a --%s error saying %q with an example", tt.sc.Changes(), err, tt.flag, tt.want)
+		}
+	}
+	// A change the estate's rules reject comes back as its problems: a
+	// service left requiring nothing.
+	_, _, _, err = Scenario{DropDependency: []Dependency{{System: "mail", Requires: "core"}}}.Apply(e, nil)
+	var ps estate.Problems
+	if !errors.As(err, &ps) || !strings.Contains(err.Error(), "services[mail].requires") {
+		t.Errorf("a service left without requires: err %v (%T), want estate problems naming it", err, err)
+	}
+}
+
+// TestWhatIfCommonRandomNumbers: changing z, which no service needs,
+// leaves every service's forecast exactly as it was — the same draws —
+// and shortening app's restore by a fixed 24h moves build exactly 24h at
+// the plan.
+func TestWhatIfCommonRandomNumbers(t *testing.T) {
+	e := scenarioEstate()
+	opts := Options{Runs: 2000, Seed: 17}
+	c, err := WhatIf(context.Background(), e, Scenario{Restore: []EstimateChange{{System: "z", Shift: 6 * time.Hour}}}, opts, ImpactOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range c.Services {
+		if d.DeltaHours != 0 || d.DeltaP80Hours != 0 || d.DeltaCost != 0 || d.DeltaCostP80 != 0 {
+			t.Errorf("%s moved when only z changed: %+v", d.ID, d)
+		}
+	}
+	// z ends within 11h, long before core and app: the restart does not move.
+	if c.Restart.DeltaHours != 0 || c.Restart.DeltaP80Hours != 0 {
+		t.Errorf("the restart moved when only z changed: %+v", c.Restart)
+	}
+	c, err = WhatIf(context.Background(), e, Scenario{Restore: []EstimateChange{{System: "app", Shift: -24 * time.Hour}}}, opts, ImpactOptions{Since: e.Start.Add(-24 * time.Hour)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mail, build := c.Services[0], c.Services[1]
+	if mail.DeltaHours != 0 || mail.DeltaP80Hours != 0 {
+		t.Errorf("mail moved: %+v", mail)
+	}
+	if build.DeltaHours != -24 || build.DeltaP80Hours != -24 {
+		t.Errorf("build moved %vh at the plan, %vh at P80; want −24h both (every bound moved 24h, same draws)", build.DeltaHours, build.DeltaP80Hours)
+	}
+	if build.DeltaCost != -55000 || c.Restart.DeltaCost != -55000 {
+		t.Errorf("a day of build saved %v (total %v), want −55000", build.DeltaCost, c.Restart.DeltaCost)
+	}
+	if len(c.Changes) != 1 || c.Changes[0] != "--restore app=-1d" {
+		t.Errorf("changes %q", c.Changes)
+	}
+}

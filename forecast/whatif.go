@@ -1,0 +1,128 @@
+package forecast
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/phasegate/phasegate/estate"
+)
+
+// Comparison is the answer to a what-if: each service's ETA and cost of
+// downtime in the baseline and in the scenario, deterministic and at P80,
+// side by side. Both forecasts use the same seed and draw each system's
+// durations from the same streams (common random numbers), so the
+// differences come from the changes, not from sampling noise. Its JSON
+// encoding is the contract of `phasegate whatif --format json`.
+type Comparison struct {
+	// Changes are the scenario's changes in the text form of
+	// `phasegate whatif`.
+	Changes  []string  `json:"changes"`
+	Notes    []string  `json:"notes,omitempty"`
+	Runs     int       `json:"runs"`
+	Seed     uint64    `json:"seed"`
+	Start    time.Time `json:"start"`
+	Since    time.Time `json:"since"`
+	Currency string    `json:"currency"`
+	Services []Delta   `json:"services"`
+	// Restart compares when the last system is back and the total cost
+	// of downtime.
+	Restart Delta `json:"restart"`
+
+	Baseline, Scenario             *Result `json:"-"`
+	BaselineLedger, ScenarioLedger *Ledger `json:"-"`
+}
+
+// Side is one side of a comparison. Hours count from Comparison.Start;
+// costs are of the whole outage, from Comparison.Since.
+type Side struct {
+	Deterministic      time.Time `json:"deterministic"`
+	DeterministicHours float64   `json:"deterministic_hours"`
+	P80                time.Time `json:"p80"`
+	P80Hours           float64   `json:"p80_hours"`
+	Cost               float64   `json:"cost"`
+	CostP80            float64   `json:"cost_p80"`
+}
+
+// Delta compares one service (or the whole restart) between the baseline
+// and the scenario. The differences are scenario minus baseline: negative
+// is sooner or cheaper.
+type Delta struct {
+	ID            string  `json:"id"`
+	Name          string  `json:"name"`
+	Baseline      Side    `json:"baseline"`
+	Scenario      Side    `json:"scenario"`
+	DeltaHours    float64 `json:"delta_hours"`
+	DeltaP80Hours float64 `json:"delta_p80_hours"`
+	DeltaCost     float64 `json:"delta_cost"`
+	DeltaCostP80  float64 `json:"delta_cost_p80"`
+}
+
+// WhatIf forecasts the estate as it is and with the scenario's changes,
+// with the same options (seed, runs, progress), and compares them.
+// opts.OnProgress sees both forecasts' runs as one count.
+func WhatIf(ctx context.Context, e *estate.Estate, sc Scenario, opts Options, impact ImpactOptions) (*Comparison, error) {
+	if e == nil {
+		return nil, fmt.Errorf("forecast: no estate given")
+	}
+	changed, prog, notes, err := sc.Apply(e, opts.Progress)
+	if err != nil {
+		return nil, err
+	}
+	runs := opts.Runs
+	if runs == 0 {
+		runs = DefaultRuns
+	}
+	report := opts.OnProgress
+	run := func(est *estate.Estate, offset int, o Options) (*Result, *Ledger, error) {
+		if report != nil {
+			o.OnProgress = func(done, _ int) { report(offset+done, 2*runs) }
+		}
+		r, err := Run(ctx, est, o)
+		if err != nil {
+			return nil, nil, err
+		}
+		l, err := Impact(est, r, impact)
+		if err != nil {
+			return nil, nil, err
+		}
+		return r, l, nil
+	}
+	base, baseL, err := run(e, 0, opts)
+	if err != nil {
+		return nil, err
+	}
+	so := opts
+	so.Progress = prog
+	scen, scenL, err := run(changed, runs, so)
+	if err != nil {
+		return nil, fmt.Errorf("the scenario: %w", err)
+	}
+	c := &Comparison{
+		Changes: sc.Changes(), Notes: notes, Runs: base.Runs, Seed: base.Seed, Start: base.Start,
+		Since: baseL.Since, Currency: e.Currency,
+		Baseline: base, Scenario: scen, BaselineLedger: baseL, ScenarioLedger: scenL,
+	}
+	if c.Changes == nil {
+		c.Changes = []string{}
+	}
+	side := func(o Outlook, cost, costP80 float64) Side {
+		return Side{Deterministic: o.Deterministic, DeterministicHours: o.DeterministicHours, P80: o.P80, P80Hours: o.P80Hours, Cost: cost, CostP80: costP80}
+	}
+	delta := func(id, name string, b, s Side) Delta {
+		return Delta{ID: id, Name: name, Baseline: b, Scenario: s,
+			DeltaHours: s.DeterministicHours - b.DeterministicHours, DeltaP80Hours: s.P80Hours - b.P80Hours,
+			DeltaCost: s.Cost - b.Cost, DeltaCostP80: s.CostP80 - b.CostP80}
+	}
+	c.Services = make([]Delta, len(e.Services))
+	for i := range e.Services {
+		bs, ss := baseL.Services[i], scenL.Services[i]
+		c.Services[i] = delta(e.Services[i].ID, e.Services[i].Name,
+			side(base.Services[i], bs.Deterministic.Total, bs.P80.Total),
+			side(scen.Services[i], ss.Deterministic.Total, ss.P80.Total))
+	}
+	c.Restart = delta(RestartID, base.Restart.Name,
+		side(base.Restart, baseL.Total.Deterministic.Total, baseL.Total.P80.Total),
+		side(scen.Restart, scenL.Total.Deterministic.Total, scenL.Total.P80.Total))
+	return c, nil
+}
