@@ -51,17 +51,22 @@ type Dependency struct {
 }
 
 // ChangeError is a change that cannot be made, named by its flag (e.g.
-// "team-capacity") and its text, with an example of one that can.
+// "team-capacity") and its text, with an example of one that can — when
+// Suggested, the nearest one that would.
 type ChangeError struct {
-	Flag    string
-	Value   string
-	Msg     string
-	Example string
+	Flag      string
+	Value     string
+	Msg       string
+	Example   string
+	Suggested bool
 }
 
 func (e *ChangeError) Error() string {
 	s := fmt.Sprintf("--%s %q: %s", e.Flag, e.Value, e.Msg)
-	if e.Example != "" {
+	switch {
+	case e.Suggested:
+		s += "; did you mean --" + e.Flag + " " + e.Example + "?"
+	case e.Example != "":
 		s += "; e.g. --" + e.Flag + " " + e.Example
 	}
 	return s
@@ -164,7 +169,11 @@ func ParseEstimateChange(flag, s string, removable bool) (EstimateChange, error)
 	dur := func(v string) (time.Duration, error) {
 		d, err := estate.ParseDuration(v)
 		if err != nil {
-			return 0, changeErr(flag, s, strconv.Quote(v)+": "+err.Error(), ex)
+			msg := err.Error()
+			if !strings.Contains(msg, strconv.Quote(v)) {
+				msg = strconv.Quote(v) + " " + msg
+			}
+			return 0, changeErr(flag, s, msg, ex)
 		}
 		return d, nil
 	}
@@ -303,12 +312,18 @@ func (sc Scenario) Apply(e *estate.Estate, progress map[string]planner.Progress)
 	for i := range c.Systems {
 		systems[c.Systems[i].ID] = i
 	}
+	// unknownSystem names the nearest system, in the change's own text
+	// with the id replaced, as the suggestion.
 	unknownSystem := func(flag, value, id, example string) error {
 		ids := make([]string, len(c.Systems))
 		for i := range c.Systems {
 			ids[i] = c.Systems[i].ID
 		}
-		return changeErr(flag, value, "no system "+strconv.Quote(id)+" in the estate"+suggest(id, ids), example)
+		e := changeErr(flag, value, "no system "+strconv.Quote(id)+" in the estate", example)
+		if near := nearest(id, ids); near != "" {
+			e.Example, e.Suggested = strings.Replace(value, id, near, 1), true
+		}
+		return e
 	}
 
 	for _, ch := range sc.TeamCapacity {
@@ -318,7 +333,12 @@ func (sc Scenario) Apply(e *estate.Estate, progress map[string]planner.Progress)
 			for i := range c.Teams {
 				ids[i] = c.Teams[i].ID
 			}
-			return nil, nil, nil, changeErr(FlagTeamCapacity, ch.String(), "no team "+strconv.Quote(ch.Team)+" in the estate"+suggest(ch.Team, ids), "forensics=8")
+			e := changeErr(FlagTeamCapacity, ch.String(), "no team "+strconv.Quote(ch.Team)+" in the estate; its teams are "+strings.Join(ids, ", "), "forensics=8")
+			if near := nearest(ch.Team, ids); near != "" {
+				e.Msg = "no team " + strconv.Quote(ch.Team) + " in the estate"
+				e.Example, e.Suggested = CapacityChange{Team: near, Capacity: ch.Capacity, Relative: ch.Relative}.String(), true
+			}
+			return nil, nil, nil, e
 		}
 		n := ch.Capacity
 		if ch.Relative {
@@ -452,18 +472,16 @@ func cloneEstate(e *estate.Estate) *estate.Estate {
 	return &c
 }
 
-// suggest returns "; did you mean X?" for the nearest id, or "".
-func suggest(id string, ids []string) string {
+// nearest returns the id nearest to id by edit distance when it is near
+// enough to be a plausible typo, else "".
+func nearest(id string, ids []string) string {
 	best, bestD := "", len(id)/3+2
 	for _, c := range ids {
 		if d := editDistance(id, c); d < bestD {
 			best, bestD = c, d
 		}
 	}
-	if best == "" {
-		return ""
-	}
-	return "; did you mean " + strconv.Quote(best) + "?"
+	return best
 }
 
 func editDistance(a, b string) int {

@@ -138,7 +138,7 @@ func TestApplyScenario(t *testing.T) {
 		flag string
 		want string
 	}{
-		{Scenario{TeamCapacity: []CapacityChange{{Team: "opps", Capacity: 2}}}, FlagTeamCapacity, `did you mean "ops"`},
+		{Scenario{TeamCapacity: []CapacityChange{{Team: "opps", Capacity: 2}}}, FlagTeamCapacity, `did you mean --team-capacity ops=2?`},
 		{Scenario{TeamCapacity: []CapacityChange{{Team: "solo", Capacity: 1}}}, FlagTeamCapacity, "z needs 2 units"},
 		{Scenario{TeamCapacity: []CapacityChange{{Team: "ops", Capacity: -1, Relative: true}}}, FlagTeamCapacity, "capacity 0"},
 		{Scenario{Clearance: []EstimateChange{{System: "app", Shift: time.Hour}}}, FlagClearance, "no clearance to shift"},

@@ -67,10 +67,10 @@ type command struct {
 }
 
 func commands() []command {
-	return []command{
+	return append([]command{
 		validateCommand(),
 		planCommand(),
-	}
+	}, forecastCommands()...)
 }
 
 func findCommand(name string) (command, bool) {
