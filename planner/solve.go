@@ -217,19 +217,24 @@ func (m *Model) baselineOrder() []int {
 	return order
 }
 
-// GA parameters.
+// GA parameters, tuned on J30 (see docs/planner.md).
 const (
-	mutationRate  = 0.05
-	tournamentK   = 2
-	stallRestarts = 0
+	mutationRate = 0.02 // per position, swap with the next activity
+	tournamentK  = 3    // parents: best of three
+	popDiv       = 40   // population = budget/popDiv, within [4, popMax]
+	popMax       = 80
+	stallGens    = 5   // generations without progress before diversifying
+	eliteKeep    = 1   // kept when diversifying
+	perturbFrac  = 0.2 // share of the list shifted in a perturbed copy of the best
+	fbiPasses    = 3   // forward, then one backward–forward justification
 )
 
 func populationSize(budget, na int) int {
-	p := budget / 90
+	p := budget / popDiv
 	if na > 2000 {
 		p = budget / 6
 	}
-	return min(max(p, 4), 50)
+	return min(max(p, 4), popMax)
 }
 
 func (s *solver) run(base []int) {
@@ -254,7 +259,32 @@ func (s *solver) run(base []int) {
 	}
 	pop = s.survive(pop, nil, P)
 
+	stall := 0
 	for s.used < s.budget && !s.done {
+		if stall >= stallGens {
+			// Diversify: keep the elite, refill with perturbed copies of
+			// the best and fresh samples.
+			stall = 0
+			keep := min(len(pop), eliteKeep)
+			var fresh [][]int
+			for len(fresh) < P-keep {
+				if len(fresh)%2 == 0 {
+					c := slices.Clone(s.best.order)
+					s.perturb(c)
+					fresh = append(fresh, c)
+				} else {
+					fresh = append(fresh, s.sample(s.rules[s.rng.IntN(len(s.rules))], true))
+				}
+			}
+			bestBefore := s.best.fit
+			kids := s.evalBatch(fresh)
+			pop = s.survive(append([]individual(nil), pop[:keep]...), kids, P)
+			if s.best.fit.less(bestBefore) {
+				stall = 0
+			}
+			continue
+		}
+		bestBefore := s.best.fit
 		children := make([][]int, 0, P)
 		for len(children) < P {
 			mo := s.tournament(pop)
@@ -269,7 +299,51 @@ func (s *solver) run(base []int) {
 		}
 		kids := s.evalBatch(children)
 		pop = s.survive(pop, kids, P)
+		if s.best.fit.less(bestBefore) {
+			stall = 0
+		} else {
+			stall++
+		}
 	}
+}
+
+// perturb moves a few random activities to random feasible places.
+func (s *solver) perturb(l []int) {
+	k := 1 + s.rng.IntN(max(1, int(float64(len(l))*perturbFrac)))
+	for range k {
+		s.shift(l, s.rng.IntN(len(l)))
+	}
+}
+
+// shift moves the activity at position i to a random position between its
+// last predecessor and its first successor.
+func (s *solver) shift(l []int, i int) {
+	m := s.m
+	a := l[i]
+	lo, hi := i, i
+	for lo > 0 && !s.isPred(l[lo-1], a) {
+		lo--
+	}
+	for hi < len(l)-1 && !s.isPred(a, l[hi+1]) {
+		hi++
+	}
+	_ = m
+	j := lo + s.rng.IntN(hi-lo+1)
+	if j < i {
+		copy(l[j+1:i+1], l[j:i])
+	} else {
+		copy(l[i:j], l[i+1:j+1])
+	}
+	l[j] = a
+}
+
+func (s *solver) isPred(p, a int) bool {
+	for _, x := range s.m.Predecessors(a) {
+		if int(x) == p {
+			return true
+		}
+	}
+	return false
 }
 
 // tournament picks the better of tournamentK random members (by index:
@@ -314,19 +388,20 @@ func (s *solver) evalBatch(lists [][]int) []individual {
 		if left <= 0 {
 			break
 		}
-		p := 3
-		if left < 3 {
-			p = 1
+		p := fbiPasses
+		if left < p {
+			p = 1 + (left-1)/2*2
 		}
 		passes = append(passes, p)
 		left -= p
 	}
 	lists = lists[:len(passes)]
 	out := make([]individual, len(lists))
+	spent := make([]int, len(lists))
 	if s.workers <= 1 || len(lists) == 1 {
 		for i, l := range lists {
-			out[i] = s.improve(s.decs[0], l, passes[i])
-			s.used += passes[i]
+			out[i], spent[i] = s.improve(s.decs[0], l, passes[i])
+			s.used += spent[i]
 			if s.offer(out[i]); s.done {
 				return out[:i+1]
 			}
@@ -344,13 +419,13 @@ func (s *solver) evalBatch(lists [][]int) []individual {
 		go func(d *Decoder) {
 			defer wg.Done()
 			for i := range next {
-				out[i] = s.improve(d, lists[i], passes[i])
+				out[i], spent[i] = s.improve(d, lists[i], passes[i])
 			}
 		}(s.decs[w])
 	}
 	wg.Wait()
 	for i := range out {
-		s.used += passes[i]
+		s.used += spent[i]
 		if s.offer(out[i]); s.done {
 			return out[:i+1]
 		}
@@ -370,25 +445,27 @@ func (s *solver) offer(x individual) {
 // finish), then left-justify (a forward pass in order of increasing start
 // of the backward schedule). It returns the better forward schedule as a
 // list sorted by start time.
-func (s *solver) improve(d *Decoder, list []int, passes int) individual {
+func (s *solver) improve(d *Decoder, list []int, passes int) (individual, int) {
+	used := 1
 	_ = d.forward(list, false)
 	d.evaluate()
-	f1 := s.fitness(d)
-	if passes < 3 {
-		return individual{order: d.sortedByStart(list, nil), fit: f1, hash: d.hash()}
+	best := individual{order: d.sortedByStart(list, nil), fit: s.fitness(d), hash: d.hash()}
+	cur := best.order
+	for passes-used >= 2 {
+		used += 2
+		rev := d.sortedByFinishDesc(cur, d.rev)
+		d.backward(rev)
+		fwd := d.sortedByFinishDesc(rev, d.fwd) // latest backward finish = earliest forward start
+		_ = d.forward(fwd, false)
+		d.evaluate()
+		f := s.fitness(d)
+		if !f.less(best.fit) {
+			break
+		}
+		cur = d.sortedByStart(fwd, nil)
+		best = individual{order: cur, fit: f, hash: d.hash()}
 	}
-	first := d.sortedByStart(list, nil)
-	h1 := d.hash()
-	rev := d.sortedByFinishDesc(first, d.rev)
-	d.backward(rev)
-	fwd := d.sortedByFinishDesc(rev, d.fwd) // latest backward finish = earliest forward start
-	_ = d.forward(fwd, false)
-	d.evaluate()
-	f2 := s.fitness(d)
-	if f1.less(f2) {
-		return individual{order: first, fit: f1, hash: h1}
-	}
-	return individual{order: d.sortedByStart(fwd, first[:0]), fit: f2, hash: d.hash()}
+	return best, used
 }
 
 // hash fingerprints the last schedule.
