@@ -46,11 +46,11 @@ type Solution struct {
 }
 
 // DefaultSchedules is the budget used when none is given: 5,000 SSGS passes,
-// scaled down so that a run schedules at most about 4 million activities
+// scaled down so that a run schedules at most about 2.5 million activities
 // (a 100,000-system estate gets a few dozen passes), and never fewer than
 // 12.
 func DefaultSchedules(activities int) int {
-	const activityBudget = 4_000_000
+	const activityBudget = 2_500_000
 	if activities <= 0 {
 		return 5000
 	}
