@@ -89,6 +89,7 @@ func Generate(cfg GenConfig, seed uint64) *Instance {
 	for j := 1; j <= n; j++ {
 		if len(in.Successors[j]) == 0 {
 			in.Successors[j] = append(in.Successors[j], N-1)
+			preds[N-1] = append(preds[N-1], j)
 			arcs++
 		}
 	}
