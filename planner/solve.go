@@ -223,10 +223,12 @@ const (
 	tournamentK  = 3    // parents: best of three
 	popDiv       = 40   // population = budget/popDiv, within [4, popMax]
 	popMax       = 80
+	fbiPasses    = 3   // forward, then one backward–forward justification
 	stallGens    = 5   // generations without progress before diversifying
 	eliteKeep    = 1   // kept when diversifying
 	perturbFrac  = 0.2 // share of the list shifted in a perturbed copy of the best
-	fbiPasses    = 3   // forward, then one backward–forward justification
+	freshShare   = 2   // when diversifying, every freshShare-th list is a fresh sample
+	backShare    = 2   // every backShare-th list of a batch is decoded backwards first
 )
 
 func populationSize(budget, na int) int {
@@ -268,7 +270,7 @@ func (s *solver) run(base []int) {
 			keep := min(len(pop), eliteKeep)
 			var fresh [][]int
 			for len(fresh) < P-keep {
-				if len(fresh)%2 == 0 {
+				if len(fresh)%freshShare != 0 {
 					c := slices.Clone(s.best.order)
 					s.perturb(c)
 					fresh = append(fresh, c)
@@ -400,7 +402,7 @@ func (s *solver) evalBatch(lists [][]int) []individual {
 	spent := make([]int, len(lists))
 	if s.workers <= 1 || len(lists) == 1 {
 		for i, l := range lists {
-			out[i], spent[i] = s.improve(s.decs[0], l, passes[i])
+			out[i], spent[i] = s.improve(s.decs[0], l, passes[i], i%backShare == 1)
 			s.used += spent[i]
 			if s.offer(out[i]); s.done {
 				return out[:i+1]
@@ -419,7 +421,7 @@ func (s *solver) evalBatch(lists [][]int) []individual {
 		go func(d *Decoder) {
 			defer wg.Done()
 			for i := range next {
-				out[i], spent[i] = s.improve(d, lists[i], passes[i])
+				out[i], spent[i] = s.improve(d, lists[i], passes[i], i%backShare == 1)
 			}
 		}(s.decs[w])
 	}
@@ -445,10 +447,26 @@ func (s *solver) offer(x individual) {
 // finish), then left-justify (a forward pass in order of increasing start
 // of the backward schedule). It returns the better forward schedule as a
 // list sorted by start time.
-func (s *solver) improve(d *Decoder, list []int, passes int) (individual, int) {
+func (s *solver) improve(d *Decoder, list []int, passes int, backFirst bool) (individual, int) {
 	used := 1
-	_ = d.forward(list, false)
-	d.evaluate()
+	if backFirst && passes >= 2 && s.m.pinnedCount() == 0 {
+		// Decode the list backwards first (its reverse is feasible for
+		// the reversed network), then left-justify: the backward pass
+		// reaches schedules a forward decode does not.
+		rev := d.rev[:len(list)]
+		for i, a := range list {
+			rev[len(list)-1-i] = a
+		}
+		d.backward(rev)
+		fwd := d.sortedByFinishDesc(rev, d.fwd)
+		_ = d.forward(fwd, false)
+		used = 2
+		d.evaluate()
+		list = fwd
+	} else {
+		_ = d.forward(list, false)
+		d.evaluate()
+	}
 	best := individual{order: d.sortedByStart(list, nil), fit: s.fitness(d), hash: d.hash()}
 	cur := best.order
 	for passes-used >= 2 {
@@ -703,3 +721,5 @@ func (s *solver) mutate(l []int) {
 		}
 	}
 }
+
+func (m *Model) pinnedCount() int { return m.npinned }
