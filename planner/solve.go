@@ -101,6 +101,7 @@ type solver struct {
 
 	// priority values for sampling; min-rules negated to max-rules
 	rules [][]float64
+	seen map[uint64]struct{} // hashes of the lists evaluated
 	// scratch
 	taken  []uint32
 	tstamp uint32
@@ -139,6 +140,7 @@ func (m *Model) Solve(opts SolveOptions) (*Solution, error) {
 		m: m, obj: obj, budget: budget, workers: workers,
 		rng:   rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
 		taken: make([]uint32, na), indeg: make([]int32, na),
+		seen: map[uint64]struct{}{},
 	}
 	for range workers {
 		s.decs = append(s.decs, m.NewDecoder())
@@ -220,7 +222,7 @@ func (m *Model) baselineOrder() []int {
 // GA parameters, tuned on J30 (see docs/planner.md).
 const (
 	mutationRate = 0.02 // per position, swap with the next activity
-	tournamentK  = 3    // parents: best of three
+	tournamentK  = 2    // parents: best of two
 	popDiv       = 40   // population = budget/popDiv, within [4, popMax]
 	popMax       = 80
 	fbiPasses    = 3   // forward, then one backward–forward justification
@@ -288,6 +290,7 @@ func (s *solver) run(base []int) {
 		}
 		bestBefore := s.best.fit
 		children := make([][]int, 0, P)
+		tries := 0
 		for len(children) < P {
 			mo := s.tournament(pop)
 			fa := s.tournament(pop)
@@ -295,9 +298,21 @@ func (s *solver) run(base []int) {
 				fa = s.tournament(pop)
 			}
 			c1, c2 := s.crossover(pop[mo].order, pop[fa].order)
-			s.mutate(c1)
-			s.mutate(c2)
-			children = append(children, c1, c2)
+			for _, c := range [][]int{c1, c2} {
+				s.mutate(c)
+				// A list decoded before would repeat its schedule and
+				// waste passes: shift an activity until it is new.
+				for try := 0; try < 4 && s.seenList(c); try++ {
+					s.shift(c, s.rng.IntN(len(c)))
+				}
+				if !s.seenList(c) {
+					s.markList(c)
+					children = append(children, c)
+				}
+			}
+			if tries++; tries > 4*P {
+				break
+			}
 		}
 		kids := s.evalBatch(children)
 		pop = s.survive(pop, kids, P)
@@ -307,6 +322,29 @@ func (s *solver) run(base []int) {
 			stall++
 		}
 	}
+}
+
+func listHash(l []int) uint64 {
+	h := uint64(14695981039346656037)
+	for _, a := range l {
+		h ^= uint64(a)
+		h *= 1099511628211
+	}
+	return h
+}
+
+// seenList reports whether the list was evaluated before (by hash: a
+// collision only skips one child).
+func (s *solver) seenList(l []int) bool {
+	_, ok := s.seen[listHash(l)]
+	return ok
+}
+
+func (s *solver) markList(l []int) {
+	if len(s.seen) > 1<<16 {
+		clear(s.seen)
+	}
+	s.seen[listHash(l)] = struct{}{}
 }
 
 // perturb moves a few random activities to random feasible places.
