@@ -101,7 +101,7 @@ type solver struct {
 
 	// priority values for sampling; min-rules negated to max-rules
 	rules [][]float64
-	seen map[uint64]struct{} // hashes of the lists evaluated
+	seen  map[uint64]struct{} // hashes of the lists evaluated
 	// scratch
 	taken  []uint32
 	tstamp uint32
