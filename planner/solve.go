@@ -314,6 +314,11 @@ func (s *solver) run(base []int) {
 				break
 			}
 		}
+		if len(children) == 0 {
+			// Every child repeats a list already decoded: diversify.
+			stall = stallGens
+			continue
+		}
 		kids := s.evalBatch(children)
 		pop = s.survive(pop, kids, P)
 		if s.best.fit.less(bestBefore) {
