@@ -48,6 +48,7 @@ type Decoder struct {
 	skyU [][]int32
 
 	keys     []uint64
+	keys2    []uint64 // radix sort scratch
 	list     []int
 	rev, fwd []int // FBI scratch
 

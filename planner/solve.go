@@ -529,6 +529,44 @@ func (s *solver) improve(d *Decoder, list []int, passes int, backFirst bool) (in
 	return best, used
 }
 
+// sortKeys sorts keys in place: LSD radix sort in 11-bit digits, as many
+// as the largest key needs, for long lists; pdqsort for short ones.
+func (d *Decoder) sortKeys(k []uint64) {
+	if len(k) < 256 {
+		slices.Sort(k)
+		return
+	}
+	var mx uint64
+	for _, x := range k {
+		mx |= x
+	}
+	if cap(d.keys2) < len(k) {
+		d.keys2 = make([]uint64, len(k))
+	}
+	src, dst := k, d.keys2[:len(k)]
+	var count [1 << 11]int
+	for shift := uint(0); shift < 64 && mx>>shift != 0; shift += 11 {
+		clear(count[:])
+		for _, x := range src {
+			count[(x>>shift)&(1<<11-1)]++
+		}
+		sum := 0
+		for i, c := range count {
+			count[i] = sum
+			sum += c
+		}
+		for _, x := range src {
+			b := (x >> shift) & (1<<11 - 1)
+			dst[count[b]] = x
+			count[b]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &k[0] {
+		copy(k, src)
+	}
+}
+
 // hash fingerprints the last schedule.
 func (d *Decoder) hash() uint64 {
 	h := uint64(14695981039346656037)
@@ -546,7 +584,7 @@ func (d *Decoder) sortedByStart(list []int, out []int) []int {
 	for i, a := range list {
 		k[i] = uint64(d.start[a])<<21 | uint64(i)
 	}
-	slices.Sort(k)
+	d.sortKeys(k)
 	if out == nil {
 		out = make([]int, len(list))
 	}
@@ -572,7 +610,7 @@ func (d *Decoder) sortedByFinishDesc(list []int, out []int) []int {
 	for i, a := range list {
 		k[i] = uint64(mx-d.finish[a])<<21 | uint64(n-1-i)
 	}
-	slices.Sort(k)
+	d.sortKeys(k)
 	out = out[:n]
 	for i, x := range k {
 		out[i] = list[n-1-int(x&(1<<21-1))]
