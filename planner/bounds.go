@@ -140,7 +140,7 @@ func (m *Model) unlockWeights() []float64 {
 			own[a] += m.svcW[s]
 		}
 	}
-	const budget = 20_000_000
+	const budget = 4_000_000
 	work := 0
 	mark := make([]int, na)
 	stack := make([]int32, 0, 64)

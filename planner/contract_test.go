@@ -434,3 +434,23 @@ func TestProfilesAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestSmallEstatesFullBudget runs tiny estates whose optimum lies above
+// the lower bound with a large budget: the search must use it up and end.
+func TestSmallEstatesFullBudget(t *testing.T) {
+	for n := 1; n <= 4; n++ {
+		e := &estate.Estate{Version: 1, Teams: []estate.Team{{ID: "t", Capacity: 2}}}
+		for i := range n {
+			e.Systems = append(e.Systems, estate.System{ID: fmt.Sprintf("s%d", i), Team: "t",
+				Restore: estate.Point(time.Duration(2+i) * time.Hour), Needs: []estate.Need{{Team: "t", Units: 1 + i%2}}})
+		}
+		p, err := Make(e, Options{Schedules: 5000, Seed: 9})
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkContract(t, e, nil, Options{}, p)
+		if p.Schedules > 5000 {
+			t.Fatalf("%d systems: %d schedules", n, p.Schedules)
+		}
+	}
+}

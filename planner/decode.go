@@ -40,11 +40,15 @@ type Decoder struct {
 	bmin [][]int32 // per 64-unit block: min usage, or -1 when unknown
 	hw   []int     // per team: slots written since the last reset
 	skip bool
+	// sat[r]: before it team r is full, so no new work fits there; it
+	// saves rescanning a saturated stretch for every activity
+	sat []int
 	// skyline profile
 	skyT [][]int
 	skyU [][]int32
 
 	keys     []uint64
+	keys2    []uint64 // radix sort scratch
 	list     []int
 	rev, fwd []int // FBI scratch
 
@@ -74,7 +78,7 @@ func (m *Model) NewDecoder() *Decoder {
 		m: m, n: na,
 		sd: make([]int, na), start: make([]int, na), finish: make([]int, na),
 		stamp: make([]uint32, na), eta: make([]int, len(m.svcIDs)),
-		prof: make([][]int32, nt), bmin: make([][]int32, nt), hw: make([]int, nt),
+		sat: make([]int, nt), prof: make([][]int32, nt), bmin: make([][]int32, nt), hw: make([]int, nt),
 		skyT: make([][]int, nt), skyU: make([][]int32, nt),
 		keys: make([]uint64, na), list: make([]int, na), rev: make([]int, na), fwd: make([]int, na),
 	}
@@ -328,6 +332,7 @@ func (d *Decoder) place(a, es int) {
 }
 
 func (d *Decoder) reset() {
+	clear(d.sat)
 	if d.mode == modeGrid {
 		for r := range d.prof {
 			if h := d.hw[r]; h > 0 {
@@ -372,6 +377,7 @@ func (d *Decoder) add(a, t, dur int) {
 func (d *Decoder) gridFit(r int32, lim int32, t, dur int) int {
 	u := d.prof[r]
 	bm := d.bmin[r]
+	t = max(t, d.sat[r])
 	end := t + dur
 	for s := t; s < end; {
 		if s >= len(u) {
@@ -441,6 +447,13 @@ func (d *Decoder) gridAdd(r int, q int32, t, dur int) bool {
 		seg[i] += q
 	}
 	d.hw[r] = max(d.hw[r], end)
+	if c := d.m.caps[r]; t <= d.sat[r] {
+		x := d.sat[r]
+		for x < len(u) && u[x] >= c {
+			x++
+		}
+		d.sat[r] = x
+	}
 	if d.skip {
 		bm := d.bmin[r]
 		b0, b1 := t>>6, (end-1)>>6
@@ -471,6 +484,7 @@ func skySeg(T []int, t int) int {
 
 func (d *Decoder) skyFit(r int32, lim int32, t, dur int) int {
 	T, U := d.skyT[r], d.skyU[r]
+	t = max(t, d.sat[r])
 	i := skySeg(T, t)
 	for {
 		j := i
@@ -497,6 +511,16 @@ func (d *Decoder) skyAdd(r int, q int32, t, dur int) {
 	U := d.skyU[r]
 	for k := i; k < j; k++ {
 		U[k] += q
+	}
+	if c := d.m.caps[r]; t <= d.sat[r] {
+		T := d.skyT[r]
+		k := skySeg(T, d.sat[r])
+		for k+1 < len(T) && U[k] >= c {
+			k++
+		}
+		if U[k] < c {
+			d.sat[r] = max(d.sat[r], T[k])
+		}
 	}
 }
 

@@ -307,7 +307,16 @@ func (m *Model) blockings(sol *Solution) []blocking {
 	slices.SortStableFunc(byStart, func(x, y int) int { return cmp.Compare(sol.Start[x], sol.Start[y]) })
 	slices.SortStableFunc(byFinish, func(x, y int) int { return cmp.Compare(sol.Finish[x], sol.Finish[y]) })
 	slices.SortFunc(queries, func(x, y int) int { return cmp.Compare(sol.Start[x], sol.Start[y]) })
-	active := make([][]int, len(m.caps))
+	// active[r] holds demand indices k (into reqTeam) of the activities on
+	// team r; pos[k] is where k sits in it, for O(1) removal.
+	active := make([][]int32, len(m.caps))
+	pos := make([]int32, len(m.reqTeam))
+	owner := make([]int32, len(m.reqTeam))
+	for a := range na {
+		for k := m.reqStart[a]; k < m.reqStart[a+1]; k++ {
+			owner[k] = int32(a)
+		}
+	}
 	use := make([]int, len(m.caps))
 	ai, ri := 0, 0
 	for _, a := range queries {
@@ -316,7 +325,8 @@ func (m *Model) blockings(sol *Solution) []blocking {
 			b := byStart[ai]
 			for k := m.reqStart[b]; k < m.reqStart[b+1]; k++ {
 				r := m.reqTeam[k]
-				active[r] = append(active[r], b)
+				pos[k] = int32(len(active[r]))
+				active[r] = append(active[r], k)
 				use[r] += int(m.reqAmt[k])
 			}
 		}
@@ -324,9 +334,10 @@ func (m *Model) blockings(sol *Solution) []blocking {
 			b := byFinish[ri]
 			for k := m.reqStart[b]; k < m.reqStart[b+1]; k++ {
 				r := m.reqTeam[k]
-				if i := slices.Index(active[r], b); i >= 0 {
-					active[r] = slices.Delete(active[r], i, i+1)
-				}
+				l := active[r]
+				i, last := pos[k], l[len(l)-1]
+				l[i], pos[last] = last, i
+				active[r] = l[:len(l)-1]
 				use[r] -= int(m.reqAmt[k])
 			}
 		}
@@ -337,16 +348,20 @@ func (m *Model) blockings(sol *Solution) []blocking {
 				continue
 			}
 			var rel, rest []int
-			for _, b := range active[r] {
+			for _, k := range active[r] {
+				b := int(owner[k])
 				if sol.Finish[b] == s {
 					rel = append(rel, b)
-				} else {
+				} else if len(rest) < maxBehind {
 					rest = append(rest, b)
 				}
 			}
 			if bl.release < 0 && len(rel) > 0 {
 				bl.release = rel[0]
 			}
+			// Stable names: releasing holders first, each group by index.
+			slices.Sort(rel)
+			slices.Sort(rest)
 			holders := append(rel, rest...)
 			bl.teams = append(bl.teams, int(r))
 			bl.behind = append(bl.behind, holders[:min(len(holders), maxBehind)])

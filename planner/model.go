@@ -84,7 +84,8 @@ type Model struct {
 	svcSys   []int32 // CSR (same offsets as svcAct over all required systems): see svcSysStart
 	svcSysSt []int32
 
-	topo []int // a precedence-feasible order of all activities
+	topo    []int // a precedence-feasible order of all activities
+	npinned int
 }
 
 // Limits that keep the internal arithmetic exact.
@@ -285,6 +286,9 @@ func Compile(e *estate.Estate, progress map[string]Progress) (*Model, error) {
 		m.full[a] = m.acts[a].full
 		m.dur[a] = m.acts[a].Minutes
 		m.pinned[a] = m.acts[a].Pinned
+		if m.pinned[a] {
+			m.npinned++
+		}
 	}
 	m.topo = m.topoOrder()
 

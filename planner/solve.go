@@ -46,11 +46,11 @@ type Solution struct {
 }
 
 // DefaultSchedules is the budget used when none is given: 5,000 SSGS passes,
-// scaled down so that a run schedules at most about 4 million activities
+// scaled down so that a run schedules at most about 2.5 million activities
 // (a 100,000-system estate gets a few dozen passes), and never fewer than
 // 12.
 func DefaultSchedules(activities int) int {
-	const activityBudget = 4_000_000
+	const activityBudget = 2_500_000
 	if activities <= 0 {
 		return 5000
 	}
@@ -101,6 +101,7 @@ type solver struct {
 
 	// priority values for sampling; min-rules negated to max-rules
 	rules [][]float64
+	seen  map[uint64]struct{} // hashes of the lists evaluated
 	// scratch
 	taken  []uint32
 	tstamp uint32
@@ -139,6 +140,7 @@ func (m *Model) Solve(opts SolveOptions) (*Solution, error) {
 		m: m, obj: obj, budget: budget, workers: workers,
 		rng:   rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
 		taken: make([]uint32, na), indeg: make([]int32, na),
+		seen: map[uint64]struct{}{},
 	}
 	for range workers {
 		s.decs = append(s.decs, m.NewDecoder())
@@ -217,19 +219,26 @@ func (m *Model) baselineOrder() []int {
 	return order
 }
 
-// GA parameters.
+// GA parameters, tuned on J30 (see docs/planner.md).
 const (
-	mutationRate  = 0.05
-	tournamentK   = 2
-	stallRestarts = 0
+	mutationRate = 0.02 // per position, swap with the next activity
+	tournamentK  = 2    // parents: best of two
+	popDiv       = 40   // population = budget/popDiv, within [4, popMax]
+	popMax       = 80
+	fbiPasses    = 3   // forward, then one backward–forward justification
+	stallGens    = 5   // generations without progress before diversifying
+	eliteKeep    = 1   // kept when diversifying
+	perturbFrac  = 0.2 // share of the list shifted in a perturbed copy of the best
+	freshShare   = 2   // when diversifying, every freshShare-th list is a fresh sample
+	backShare    = 2   // every backShare-th list of a batch is decoded backwards first
 )
 
 func populationSize(budget, na int) int {
-	p := budget / 90
+	p := budget / popDiv
 	if na > 2000 {
 		p = budget / 6
 	}
-	return min(max(p, 4), 50)
+	return min(max(p, 4), popMax)
 }
 
 func (s *solver) run(base []int) {
@@ -254,8 +263,34 @@ func (s *solver) run(base []int) {
 	}
 	pop = s.survive(pop, nil, P)
 
+	stall := 0
 	for s.used < s.budget && !s.done {
+		if stall >= stallGens {
+			// Diversify: keep the elite, refill with perturbed copies of
+			// the best and fresh samples.
+			stall = 0
+			keep := min(len(pop), eliteKeep)
+			var fresh [][]int
+			for len(fresh) < P-keep {
+				if len(fresh)%freshShare != 0 {
+					c := slices.Clone(s.best.order)
+					s.perturb(c)
+					fresh = append(fresh, c)
+				} else {
+					fresh = append(fresh, s.sample(s.rules[s.rng.IntN(len(s.rules))], true))
+				}
+			}
+			bestBefore := s.best.fit
+			kids := s.evalBatch(fresh)
+			pop = s.survive(append([]individual(nil), pop[:keep]...), kids, P)
+			if s.best.fit.less(bestBefore) {
+				stall = 0
+			}
+			continue
+		}
+		bestBefore := s.best.fit
 		children := make([][]int, 0, P)
+		tries := 0
 		for len(children) < P {
 			mo := s.tournament(pop)
 			fa := s.tournament(pop)
@@ -263,13 +298,97 @@ func (s *solver) run(base []int) {
 				fa = s.tournament(pop)
 			}
 			c1, c2 := s.crossover(pop[mo].order, pop[fa].order)
-			s.mutate(c1)
-			s.mutate(c2)
-			children = append(children, c1, c2)
+			for _, c := range [][]int{c1, c2} {
+				s.mutate(c)
+				// A list decoded before would repeat its schedule and
+				// waste passes: shift an activity until it is new.
+				for try := 0; try < 4 && s.seenList(c); try++ {
+					s.shift(c, s.rng.IntN(len(c)))
+				}
+				if !s.seenList(c) {
+					s.markList(c)
+					children = append(children, c)
+				}
+			}
+			if tries++; tries > 4*P {
+				break
+			}
+		}
+		if len(children) == 0 {
+			// Every child repeats a list already decoded: diversify.
+			stall = stallGens
+			continue
 		}
 		kids := s.evalBatch(children)
 		pop = s.survive(pop, kids, P)
+		if s.best.fit.less(bestBefore) {
+			stall = 0
+		} else {
+			stall++
+		}
 	}
+}
+
+func listHash(l []int) uint64 {
+	h := uint64(14695981039346656037)
+	for _, a := range l {
+		h ^= uint64(a)
+		h *= 1099511628211
+	}
+	return h
+}
+
+// seenList reports whether the list was evaluated before (by hash: a
+// collision only skips one child).
+func (s *solver) seenList(l []int) bool {
+	_, ok := s.seen[listHash(l)]
+	return ok
+}
+
+func (s *solver) markList(l []int) {
+	if len(s.seen) > 1<<16 {
+		clear(s.seen)
+	}
+	s.seen[listHash(l)] = struct{}{}
+}
+
+// perturb moves a few random activities to random feasible places.
+func (s *solver) perturb(l []int) {
+	k := 1 + s.rng.IntN(max(1, int(float64(len(l))*perturbFrac)))
+	for range k {
+		s.shift(l, s.rng.IntN(len(l)))
+	}
+}
+
+// shift moves the activity at position i to a random position between its
+// last predecessor and its first successor.
+func (s *solver) shift(l []int, i int) {
+	m := s.m
+	a := l[i]
+	lo, hi := i, i
+	for lo > 0 && !s.isPred(l[lo-1], a) {
+		lo--
+	}
+	for hi < len(l)-1 && !s.isPred(a, l[hi+1]) {
+		hi++
+	}
+	_ = m
+	j := lo + s.rng.IntN(hi-lo+1)
+	if j < i {
+		copy(l[j+1:i+1], l[j:i])
+	} else {
+		copy(l[i:j], l[i+1:j+1])
+	}
+	l[j] = a
+}
+
+func (s *solver) isPred(p, a int) bool {
+	for _, x := range s.m.Predecessors(a) {
+		if int(x) == p {
+			return true
+		}
+	}
+	return false
 }
 
 // tournament picks the better of tournamentK random members (by index:
@@ -314,19 +433,20 @@ func (s *solver) evalBatch(lists [][]int) []individual {
 		if left <= 0 {
 			break
 		}
-		p := 3
-		if left < 3 {
-			p = 1
+		p := fbiPasses
+		if left < p {
+			p = 1 + (left-1)/2*2
 		}
 		passes = append(passes, p)
 		left -= p
 	}
 	lists = lists[:len(passes)]
 	out := make([]individual, len(lists))
+	spent := make([]int, len(lists))
 	if s.workers <= 1 || len(lists) == 1 {
 		for i, l := range lists {
-			out[i] = s.improve(s.decs[0], l, passes[i])
-			s.used += passes[i]
+			out[i], spent[i] = s.improve(s.decs[0], l, passes[i], i%backShare == 1)
+			s.used += spent[i]
 			if s.offer(out[i]); s.done {
 				return out[:i+1]
 			}
@@ -344,13 +464,13 @@ func (s *solver) evalBatch(lists [][]int) []individual {
 		go func(d *Decoder) {
 			defer wg.Done()
 			for i := range next {
-				out[i] = s.improve(d, lists[i], passes[i])
+				out[i], spent[i] = s.improve(d, lists[i], passes[i], i%backShare == 1)
 			}
 		}(s.decs[w])
 	}
 	wg.Wait()
 	for i := range out {
-		s.used += passes[i]
+		s.used += spent[i]
 		if s.offer(out[i]); s.done {
 			return out[:i+1]
 		}
@@ -370,25 +490,81 @@ func (s *solver) offer(x individual) {
 // finish), then left-justify (a forward pass in order of increasing start
 // of the backward schedule). It returns the better forward schedule as a
 // list sorted by start time.
-func (s *solver) improve(d *Decoder, list []int, passes int) individual {
-	_ = d.forward(list, false)
-	d.evaluate()
-	f1 := s.fitness(d)
-	if passes < 3 {
-		return individual{order: d.sortedByStart(list, nil), fit: f1, hash: d.hash()}
+func (s *solver) improve(d *Decoder, list []int, passes int, backFirst bool) (individual, int) {
+	used := 1
+	if backFirst && passes >= 2 && s.m.pinnedCount() == 0 {
+		// Decode the list backwards first (its reverse is feasible for
+		// the reversed network), then left-justify: the backward pass
+		// reaches schedules a forward decode does not.
+		rev := d.rev[:len(list)]
+		for i, a := range list {
+			rev[len(list)-1-i] = a
+		}
+		d.backward(rev)
+		fwd := d.sortedByFinishDesc(rev, d.fwd)
+		_ = d.forward(fwd, false)
+		used = 2
+		d.evaluate()
+		list = fwd
+	} else {
+		_ = d.forward(list, false)
+		d.evaluate()
 	}
-	first := d.sortedByStart(list, nil)
-	h1 := d.hash()
-	rev := d.sortedByFinishDesc(first, d.rev)
-	d.backward(rev)
-	fwd := d.sortedByFinishDesc(rev, d.fwd) // latest backward finish = earliest forward start
-	_ = d.forward(fwd, false)
-	d.evaluate()
-	f2 := s.fitness(d)
-	if f1.less(f2) {
-		return individual{order: first, fit: f1, hash: h1}
+	best := individual{order: d.sortedByStart(list, nil), fit: s.fitness(d), hash: d.hash()}
+	cur := best.order
+	for passes-used >= 2 {
+		used += 2
+		rev := d.sortedByFinishDesc(cur, d.rev)
+		d.backward(rev)
+		fwd := d.sortedByFinishDesc(rev, d.fwd) // latest backward finish = earliest forward start
+		_ = d.forward(fwd, false)
+		d.evaluate()
+		f := s.fitness(d)
+		if !f.less(best.fit) {
+			break
+		}
+		cur = d.sortedByStart(fwd, nil)
+		best = individual{order: cur, fit: f, hash: d.hash()}
 	}
-	return individual{order: d.sortedByStart(fwd, first[:0]), fit: f2, hash: d.hash()}
+	return best, used
+}
+
+// sortKeys sorts keys in place: LSD radix sort in 11-bit digits, as many
+// as the largest key needs, for long lists; pdqsort for short ones.
+func (d *Decoder) sortKeys(k []uint64) {
+	if len(k) < 256 {
+		slices.Sort(k)
+		return
+	}
+	var mx uint64
+	for _, x := range k {
+		mx |= x
+	}
+	if cap(d.keys2) < len(k) {
+		d.keys2 = make([]uint64, len(k))
+	}
+	src, dst := k, d.keys2[:len(k)]
+	var count [1 << 11]int
+	for shift := uint(0); shift < 64 && mx>>shift != 0; shift += 11 {
+		clear(count[:])
+		for _, x := range src {
+			count[(x>>shift)&(1<<11-1)]++
+		}
+		sum := 0
+		for i, c := range count {
+			count[i] = sum
+			sum += c
+		}
+		for _, x := range src {
+			b := (x >> shift) & (1<<11 - 1)
+			dst[count[b]] = x
+			count[b]++
+		}
+		src, dst = dst, src
+	}
+	if &src[0] != &k[0] {
+		copy(k, src)
+	}
 }
 
 // hash fingerprints the last schedule.
@@ -408,7 +584,7 @@ func (d *Decoder) sortedByStart(list []int, out []int) []int {
 	for i, a := range list {
 		k[i] = uint64(d.start[a])<<21 | uint64(i)
 	}
-	slices.Sort(k)
+	d.sortKeys(k)
 	if out == nil {
 		out = make([]int, len(list))
 	}
@@ -434,7 +610,7 @@ func (d *Decoder) sortedByFinishDesc(list []int, out []int) []int {
 	for i, a := range list {
 		k[i] = uint64(mx-d.finish[a])<<21 | uint64(n-1-i)
 	}
-	slices.Sort(k)
+	d.sortKeys(k)
 	out = out[:n]
 	for i, x := range k {
 		out[i] = list[n-1-int(x&(1<<21-1))]
@@ -626,3 +802,5 @@ func (s *solver) mutate(l []int) {
 		}
 	}
 }
+
+func (m *Model) pinnedCount() int { return m.npinned }
