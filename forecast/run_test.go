@@ -80,13 +80,13 @@ func outlooks(r *Result) []Outlook { return append(slices.Clone(r.Services), r.R
 // seed gives the same numbers whatever the number of workers.
 func TestForecastProperties(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 11))
-	for iter := range 60 {
+	for iter := range 40 {
 		fixed := iter%4 == 0
 		e, prog := randomEstate(rng, fixed)
 		if err := estate.Validate(e); err != nil {
 			t.Fatalf("iteration %d: the random estate is invalid: %v", iter, err)
 		}
-		opts := Options{Runs: 300, Seed: uint64(iter), Progress: prog, Schedules: 50, By: e.Start.Add(time.Duration(rng.IntN(200)) * time.Hour)}
+		opts := Options{Runs: 200, Seed: uint64(iter), Progress: prog, Schedules: 50, By: e.Start.Add(time.Duration(rng.IntN(200)) * time.Hour)}
 		var first []byte
 		for _, workers := range []int{1, 2, 3} {
 			opts.Workers = workers
@@ -150,7 +150,7 @@ func checkOutlooks(t *testing.T, iter int, r *Result, fixed bool) {
 func TestForecastSeeds(t *testing.T) {
 	e := demoEstate(t)
 	run := func(seed uint64, workers int) *Result {
-		r, err := Run(context.Background(), e, Options{Runs: 500, Seed: seed, Start: demoStart, Schedules: 200, Workers: workers})
+		r, err := Run(context.Background(), e, Options{Runs: 300, Seed: seed, Start: demoStart, Schedules: 100, Workers: workers})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,7 +177,7 @@ func TestForecastSeeds(t *testing.T) {
 // against the runs themselves.
 func TestProbabilityBy(t *testing.T) {
 	e := demoEstate(t)
-	base := Options{Runs: 400, Seed: 5, Start: demoStart, Schedules: 100}
+	base := Options{Runs: 300, Seed: 5, Start: demoStart, Schedules: 50}
 	r, err := Run(context.Background(), e, base)
 	if err != nil {
 		t.Fatal(err)
@@ -211,21 +211,21 @@ func TestProbabilityBy(t *testing.T) {
 func TestRunProgressAndCancel(t *testing.T) {
 	e, _ := randomEstate(rand.New(rand.NewPCG(1, 2)), false)
 	var seen []int
-	_, err := Run(context.Background(), e, Options{Runs: 5000, Seed: 1, Workers: 2, OnProgress: func(done, total int) {
-		if total != 5000 {
-			t.Errorf("total %d, want 5000", total)
+	_, err := Run(context.Background(), e, Options{Runs: 3000, Seed: 1, Workers: 2, Schedules: 20, OnProgress: func(done, total int) {
+		if total != 3000 {
+			t.Errorf("total %d, want 3000", total)
 		}
 		seen = append(seen, done)
 	}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(seen) < 10 || seen[len(seen)-1] != 5000 || !slices.IsSorted(seen) {
-		t.Errorf("progress reports %v: want many, increasing, ending at 5000", seen)
+	if len(seen) < 10 || seen[len(seen)-1] != 3000 || !slices.IsSorted(seen) {
+		t.Errorf("progress reports %v: want many, increasing, ending at 3000", seen)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := Run(ctx, e, Options{Runs: 5000}); !errors.Is(err, context.Canceled) {
+	if _, err := Run(ctx, e, Options{Runs: 3000, Schedules: 20}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled run: err = %v, want context.Canceled", err)
 	}
 }

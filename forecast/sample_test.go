@@ -99,7 +99,7 @@ func TestGammaMoments(t *testing.T) {
 // Kolmogorov–Smirnov distance within its 0.1% critical value. The seed is
 // fixed, so the test is deterministic.
 func TestSamplerMatchesDistribution(t *testing.T) {
-	const n = 200_000
+	const n = 100_000
 	h := float64(time.Hour) / float64(time.Minute)
 	for _, d := range Distributions {
 		for _, est := range []estate.Estimate{

@@ -23,7 +23,7 @@ const demoDir = "../../examples/northfield-motors"
 
 // demoArgs fix everything that could vary: the clock, the seed, and a
 // smaller effort than the defaults so the tests stay fast.
-var demoArgs = []string{"--start", "2025-09-15T08:00:00Z", "--seed", "7", "--runs", "2000", "--schedules", "400"}
+var demoArgs = []string{"--start", "2025-09-15T08:00:00Z", "--seed", "7", "--runs", "500", "--schedules", "200"}
 
 type cliResult struct {
 	stdout, stderr string
@@ -116,7 +116,7 @@ func TestForecastJSONContract(t *testing.T) {
 			t.Errorf("no %q in the forecast JSON", k)
 		}
 	}
-	if doc["runs"] != 2000.0 || doc["seed"] != 7.0 || doc["distribution"] != "pert" {
+	if doc["runs"] != 500.0 || doc["seed"] != 7.0 || doc["distribution"] != "pert" {
 		t.Errorf("runs %v, seed %v, distribution %v", doc["runs"], doc["seed"], doc["distribution"])
 	}
 	outlooks := []any{doc["restart"]}
@@ -243,8 +243,8 @@ func TestProgressBar(t *testing.T) {
 	if r.code != exitOK {
 		t.Fatalf("exit %d: %s", r.code, r.stderr)
 	}
-	if !strings.Contains(r.stderr, "forecast: [") || !strings.Contains(r.stderr, "2,000 of 2,000 runs") || !strings.HasSuffix(r.stderr, "\r\033[K") {
-		t.Errorf("terminal stderr %q: want a bar that reaches 2,000 runs and is cleared", r.stderr)
+	if !strings.Contains(r.stderr, "forecast: [") || !strings.Contains(r.stderr, "500 of 500 runs") || !strings.HasSuffix(r.stderr, "\r\033[K") {
+		t.Errorf("terminal stderr %q: want a bar that reaches 500 runs and is cleared", r.stderr)
 	}
 	if r := runCLI(t, env{}, demo("forecast")...); r.stderr != "" {
 		t.Errorf("stderr %q when it is not a terminal, want nothing", r.stderr)
