@@ -313,13 +313,20 @@ func (c *checker) checkTop() {
 	if e.Version != 0 && e.Version != FormatVersion {
 		c.add(s.fieldOr(topVersion), "", "version", fmt.Sprintf("is %d, but this build reads estate format version %d only", e.Version, FormatVersion), fmt.Sprintf("set version to %d", FormatVersion))
 	}
+	// A value missing from every file is reported at the first file.
+	topAt := func(f int) loc {
+		if l := s.fieldOr(f); l.ok() || c.s == nil || len(c.s.files) == 0 {
+			return l
+		}
+		return loc{file: 1}
+	}
 	if !s.isBad(topOrganization) && strings.TrimSpace(e.Organization) == "" {
-		c.add(s.fieldOr(topOrganization), "", "organization", missingOrEmpty(s, topOrganization), "name the organisation, e.g. \"organization: Example Motors plc\"")
+		c.add(topAt(topOrganization), "", "organization", missingOrEmpty(s, topOrganization), "name the organisation, e.g. \"organization: Example Motors plc\"")
 	}
 	if !s.isBad(topCurrency) {
 		switch cur := e.Currency; {
 		case cur == "":
-			c.add(s.fieldOr(topCurrency), "", "currency", missingOrEmpty(s, topCurrency), "name the currency of every amount, e.g. \"currency: GBP\"")
+			c.add(topAt(topCurrency), "", "currency", missingOrEmpty(s, topCurrency), "name the currency of every amount, e.g. \"currency: GBP\"")
 		case len(cur) != 3 || strings.ToUpper(cur) != cur || !isLetters(cur):
 			fix := "write a three-letter ISO 4217 code in capitals, e.g. GBP, EUR or USD"
 			if up := strings.ToUpper(cur); knownCurrency(up) {
@@ -340,12 +347,8 @@ func (c *checker) checkTop() {
 	if e.ClearanceTeam != "" && !s.isBad(topClearanceTeam) {
 		c.ref(e.ClearanceTeam, c.teams, c.teamIDs, "team", s.fieldOr(topClearanceTeam), "", "clearance_team")
 	}
-	if len(e.Systems) == 0 {
-		l := s.at
-		if c.s != nil && len(c.s.files) > 0 && !l.ok() {
-			l = loc{file: 1}
-		}
-		c.add(l, "", "systems", "the estate has no systems", "list the systems to restore under \"systems:\"")
+	if len(e.Systems) == 0 && !s.isBad(topSystems) {
+		c.add(topAt(topSystems), "", "systems", "the estate has no systems", "list the systems to restore under \"systems:\"")
 	}
 }
 
