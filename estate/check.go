@@ -320,11 +320,13 @@ func (c *checker) checkTop() {
 		}
 		return loc{file: 1}
 	}
-	if !s.isBad(topOrganization) && strings.TrimSpace(e.Organization) == "" {
+	unread := c.s != nil && c.s.unread
+	if !s.isBad(topOrganization) && !unread && strings.TrimSpace(e.Organization) == "" {
 		c.add(topAt(topOrganization), "", "organization", missingOrEmpty(s, topOrganization), "name the organisation, e.g. \"organization: Example Motors plc\"")
 	}
 	if !s.isBad(topCurrency) {
 		switch cur := e.Currency; {
+		case cur == "" && unread:
 		case cur == "":
 			c.add(topAt(topCurrency), "", "currency", missingOrEmpty(s, topCurrency), "name the currency of every amount, e.g. \"currency: GBP\"")
 		case len(cur) != 3 || strings.ToUpper(cur) != cur || !isLetters(cur):
@@ -347,7 +349,7 @@ func (c *checker) checkTop() {
 	if e.ClearanceTeam != "" && !s.isBad(topClearanceTeam) {
 		c.ref(e.ClearanceTeam, c.teams, c.teamIDs, "team", s.fieldOr(topClearanceTeam), "", "clearance_team")
 	}
-	if len(e.Systems) == 0 && !s.isBad(topSystems) {
+	if len(e.Systems) == 0 && !s.isBad(topSystems) && !unread {
 		c.add(topAt(topSystems), "", "systems", "the estate has no systems", "list the systems to restore under \"systems:\"")
 	}
 }

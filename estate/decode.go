@@ -234,11 +234,7 @@ func (d *decoder) estateFile(f File) {
 // fileFailed notes that a file could not be read at all: what it may
 // have held (the organisation, the systems…) is then not missing, only
 // unread, and the checks must not say otherwise.
-func (d *decoder) fileFailed() {
-	for _, f := range []int{topOrganization, topCurrency, topClearanceTeam, topSystems} {
-		d.s.top.mark(f)
-	}
-}
+func (d *decoder) fileFailed() { d.s.unread = true }
 
 // version checks the file's format version before anything else: a file
 // written for another version would otherwise drown in unknown fields.
