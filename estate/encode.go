@@ -396,9 +396,11 @@ func add(m *yaml.Node, key string, v *yaml.Node) {
 
 func ystr(s string) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
-	// Leading or trailing white space, and line breaks other than plain
-	// newlines, survive only double quotes.
-	if s != strings.TrimSpace(s) || strings.ContainsAny(s, "\r\t\u0085\u2028\u2029") {
+	// YAML turns other line breaks into newlines except in double
+	// quotes; everything else the emitter quotes by itself when needed,
+	// except a tab at the start of a line of a literal block, which it
+	// writes but cannot read back.
+	if strings.ContainsAny(s, "\r\u0085\u2028\u2029") || strings.HasPrefix(s, "\t") || strings.Contains(s, "\n\t") {
 		n.Style = yaml.DoubleQuotedStyle
 	}
 	return n
