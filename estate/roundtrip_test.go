@@ -165,7 +165,9 @@ func (g gen) estate() *Estate {
 		if r.IntN(2) == 0 {
 			s.OutputPerDay = &Output{Amount: g.money(), Unit: "u" + g.text(2, false)}
 		}
-		s.Audiences = g.list(r.IntN(3), func(k int) string { return []string{"colleagues", "suppliers", "retailers", "customers", "regulators", "dealers-2"}[(k+i)%6] })
+		s.Audiences = g.list(r.IntN(3), func(k int) string {
+			return []string{"colleagues", "suppliers", "retailers", "customers", "regulators", "dealers-2"}[(k+i)%6]
+		})
 		e.Services = append(e.Services, s)
 	}
 	if len(e.Services) > 0 {
