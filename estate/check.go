@@ -561,7 +561,7 @@ func (c *checker) checkServices() {
 		if !s.isBad(svcRequires) {
 			if len(svc.Requires) == 0 {
 				msg := "requires no system"
-				if !s.present(svcRequires) {
+				if c.s != nil && !s.present(svcRequires) {
 					msg = "is missing"
 				}
 				c.add(s.fieldOr(svcRequires), p, "requires", msg, "list the systems the service cannot run without, e.g. \"requires: [sap-erp]\"")
