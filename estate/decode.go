@@ -118,7 +118,7 @@ func (d *decoder) readYAML(data []byte) (root *yaml.Node, reported bool) {
 			root, reported = nil, true
 		}
 	}()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec := yaml.NewDecoder(bytes.NewReader(jsonEscapes(data)))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if !errors.Is(err, io.EOF) {
@@ -882,8 +882,16 @@ func (d *decoder) integer(v *yaml.Node, p, field string) (int64, bool) {
 		return int64(f), true
 	}
 	fix := "write a number such as 2"
-	if _, err := strconv.ParseFloat(strings.TrimSpace(v.Value), 64); err == nil && v.Tag == "!!str" {
-		fix = "remove the quotes around the number"
+	if v.Tag == "!!str" {
+		_, err := strconv.ParseFloat(strings.TrimSpace(v.Value), 64)
+		switch {
+		case errors.Is(err, strconv.ErrRange) && v.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0:
+			// YAML takes a number too large for a float for text.
+			d.problem(d.at(v), p, field, shorten(v.Value, 40)+" is too large", fmt.Sprintf("whole numbers in an estate are at most %d", maxInt))
+			return 0, false
+		case err == nil:
+			fix = "remove the quotes around the number"
+		}
 	}
 	d.problem(d.at(v), p, field, "must be a whole number, not "+kindOf(v), fix)
 	return 0, false
@@ -1102,4 +1110,53 @@ func (d *decoder) needs(v *yaml.Node, p string) ([]Need, []loc, bool) {
 		ns[i], ls[i] = e.n, e.l
 	}
 	return ns, ls, true
+}
+
+// jsonEscapes rewrites two JSON string escapes that the YAML parser
+// rejects, inside the strings of a file that starts like JSON: "\/"
+// becomes "/", and a UTF-16 surrogate pair "\ud83d\ude00" becomes the
+// YAML escape "\U0001f600". Other files are returned as they are. A
+// column after such an escape is off by one or two on that line.
+func jsonEscapes(data []byte) []byte {
+	t := bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), " \t\r\n")
+	if len(t) == 0 || t[0] != '{' && t[0] != '[' || !bytes.Contains(data, []byte(`\/`)) && !bytes.Contains(data, []byte(`\u`)) && !bytes.Contains(data, []byte(`\U`)) {
+		return data
+	}
+	out := make([]byte, 0, len(data))
+	in := false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		switch {
+		case !in:
+			in = c == '"'
+		case c == '"':
+			in = false
+		case c == '\\' && i+1 < len(data):
+			if data[i+1] == '/' {
+				continue // keep the slash, drop the backslash
+			}
+			if hi, ok := hex4(data, i+1); ok && hi >= 0xD800 && hi < 0xDC00 && i+11 < len(data) && data[i+6] == '\\' {
+				if lo, ok := hex4(data, i+7); ok && lo >= 0xDC00 && lo < 0xE000 {
+					r := 0x10000 + (hi-0xD800)<<10 + (lo - 0xDC00)
+					out = fmt.Appendf(out, "\\U%08x", r)
+					i += 11
+					continue
+				}
+			}
+			out = append(out, c)
+			i++
+			c = data[i]
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// hex4 reads the four hex digits of a \u escape whose 'u' is at data[i].
+func hex4(data []byte, i int) (rune, bool) {
+	if i+4 >= len(data) || data[i] != 'u' && data[i] != 'U' {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(data[i+1:i+5]), 16, 32)
+	return rune(n), err == nil
 }

@@ -200,7 +200,8 @@ func sortNeeds(ns []Need) {
 	}
 }
 
-// comparable strips what a round trip does not keep (positions) and
+// comparable strips what a round trip does not keep (positions, and the
+// name of the CSV file items came from, as they are written inline) and
 // writes every time in a canonical zone of the same offset, so that
 // reflect.DeepEqual compares instants and offsets.
 func comparable(e *Estate) *Estate {
@@ -231,6 +232,7 @@ func comparable(e *Estate) *Estate {
 	for i := range c.Backlogs {
 		b := &c.Backlogs[i]
 		b.Pos = Pos{}
+		b.ItemsFile = ""
 		b.Items = append([]BacklogItem(nil), b.Items...)
 		for j := range b.Items {
 			b.Items[j].Due = canon(b.Items[j].Due)
