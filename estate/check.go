@@ -313,13 +313,22 @@ func (c *checker) checkTop() {
 	if e.Version != 0 && e.Version != FormatVersion {
 		c.add(s.fieldOr(topVersion), "", "version", fmt.Sprintf("is %d, but this build reads estate format version %d only", e.Version, FormatVersion), fmt.Sprintf("set version to %d", FormatVersion))
 	}
-	if !s.isBad(topOrganization) && strings.TrimSpace(e.Organization) == "" {
-		c.add(s.fieldOr(topOrganization), "", "organization", missingOrEmpty(s, topOrganization), "name the organisation, e.g. \"organization: Example Motors plc\"")
+	// A value missing from every file is reported at the first file.
+	topAt := func(f int) loc {
+		if l := s.fieldOr(f); l.ok() || c.s == nil || len(c.s.files) == 0 {
+			return l
+		}
+		return loc{file: 1}
+	}
+	unread := c.s != nil && c.s.unread
+	if !s.isBad(topOrganization) && !unread && strings.TrimSpace(e.Organization) == "" {
+		c.add(topAt(topOrganization), "", "organization", missingOrEmpty(s, topOrganization), "name the organisation, e.g. \"organization: Example Motors plc\"")
 	}
 	if !s.isBad(topCurrency) {
 		switch cur := e.Currency; {
+		case cur == "" && unread:
 		case cur == "":
-			c.add(s.fieldOr(topCurrency), "", "currency", missingOrEmpty(s, topCurrency), "name the currency of every amount, e.g. \"currency: GBP\"")
+			c.add(topAt(topCurrency), "", "currency", missingOrEmpty(s, topCurrency), "name the currency of every amount, e.g. \"currency: GBP\"")
 		case len(cur) != 3 || strings.ToUpper(cur) != cur || !isLetters(cur):
 			fix := "write a three-letter ISO 4217 code in capitals, e.g. GBP, EUR or USD"
 			if up := strings.ToUpper(cur); knownCurrency(up) {
@@ -340,12 +349,8 @@ func (c *checker) checkTop() {
 	if e.ClearanceTeam != "" && !s.isBad(topClearanceTeam) {
 		c.ref(e.ClearanceTeam, c.teams, c.teamIDs, "team", s.fieldOr(topClearanceTeam), "", "clearance_team")
 	}
-	if len(e.Systems) == 0 {
-		l := s.at
-		if c.s != nil && len(c.s.files) > 0 && !l.ok() {
-			l = loc{file: 1}
-		}
-		c.add(l, "", "systems", "the estate has no systems", "list the systems to restore under \"systems:\"")
+	if len(e.Systems) == 0 && !s.isBad(topSystems) && !unread {
+		c.add(topAt(topSystems), "", "systems", "the estate has no systems", "list the systems to restore under \"systems:\"")
 	}
 }
 
@@ -556,7 +561,7 @@ func (c *checker) checkServices() {
 		if !s.isBad(svcRequires) {
 			if len(svc.Requires) == 0 {
 				msg := "requires no system"
-				if !s.present(svcRequires) {
+				if c.s != nil && !s.present(svcRequires) {
 					msg = "is missing"
 				}
 				c.add(s.fieldOr(svcRequires), p, "requires", msg, "list the systems the service cannot run without, e.g. \"requires: [sap-erp]\"")

@@ -118,11 +118,11 @@ func (d *decoder) readYAML(data []byte) (root *yaml.Node, reported bool) {
 			root, reported = nil, true
 		}
 	}()
-	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec := yaml.NewDecoder(bytes.NewReader(jsonEscapes(data)))
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if !errors.Is(err, io.EOF) {
-			d.syntaxProblem(err)
+			d.syntaxProblem(err, data)
 			return nil, true
 		}
 		return nil, false
@@ -134,7 +134,7 @@ func (d *decoder) readYAML(data []byte) (root *yaml.Node, reported bool) {
 			break
 		}
 		if err != nil {
-			d.syntaxProblem(err)
+			d.syntaxProblem(err, data)
 			return nil, true
 		}
 		if !emptyDocument(&more) {
@@ -158,7 +158,9 @@ func emptyDocument(n *yaml.Node) bool {
 	return n.Kind == yaml.ScalarNode && n.Tag == "!!null" && n.Value == ""
 }
 
-func (d *decoder) syntaxProblem(err error) {
+var unknownAnchor = regexp.MustCompile(`^unknown anchor '(.*)' referenced$`)
+
+func (d *decoder) syntaxProblem(err error, data []byte) {
 	msg := err.Error()
 	line := 0
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
@@ -166,6 +168,15 @@ func (d *decoder) syntaxProblem(err error) {
 		msg = m[2]
 	} else {
 		msg = strings.TrimPrefix(msg, "yaml: ")
+	}
+	col := 0
+	if m := unknownAnchor.FindStringSubmatch(msg); m != nil && line == 0 {
+		// The parser gives no place for this one; the first alias with
+		// that name is it.
+		if i := bytes.Index(data, []byte("*"+m[1])); i >= 0 {
+			line = 1 + bytes.Count(data[:i], []byte("\n"))
+			col = 1 + i - (bytes.LastIndexByte(data[:i], '\n') + 1)
+		}
 	}
 	fix := "fix the syntax on that line: indentation, quotes, brackets and \"key: value\" pairs"
 	switch {
@@ -178,7 +189,7 @@ func (d *decoder) syntaxProblem(err error) {
 	case strings.Contains(msg, "already defined"), strings.Contains(msg, "unknown anchor"):
 		fix = "define each anchor (&name) once, before any alias (*name) to it"
 	}
-	d.problem(loc{d.file, int32(line), 0}, "", "", "YAML syntax: "+msg, fix)
+	d.problem(loc{d.file, int32(line), int32(col)}, "", "", "YAML syntax: "+msg, fix)
 }
 
 // estateFile decodes one estate file into the estate.
@@ -199,6 +210,7 @@ func (d *decoder) estateFile(f File) {
 	}()
 	root, reported := d.readYAML(f.Data)
 	if root == nil {
+		d.fileFailed()
 		if !reported {
 			d.problem(loc{d.file, 0, 0}, "", "", "the file is empty", "an estate file starts with \"version: 1\"; see docs/estate-format.md")
 		}
@@ -206,16 +218,23 @@ func (d *decoder) estateFile(f File) {
 	}
 	root = d.visit(root)
 	if root.Kind != yaml.MappingNode {
+		d.fileFailed()
 		d.problem(d.at(root), "", "", "an estate file is a mapping of version, organization, teams, systems…, not "+kindOf(root), "start the file with \"version: 1\" on a line of its own")
 		return
 	}
 	if !d.version(root) {
+		d.fileFailed()
 		return
 	}
 	d.fields(root, "", topFields, "the estate", func(f int, k, v *yaml.Node) {
 		d.topField(f, v)
 	})
 }
+
+// fileFailed notes that a file could not be read at all: what it may
+// have held (the organisation, the systems…) is then not missing, only
+// unread, and the checks must not say otherwise.
+func (d *decoder) fileFailed() { d.s.unread = true }
 
 // version checks the file's format version before anything else: a file
 // written for another version would otherwise drown in unknown fields.
@@ -279,7 +298,9 @@ func (d *decoder) topField(f int, v *yaml.Node) {
 	case topTeams:
 		d.list(v, "teams", "team", d.team)
 	case topSystems:
-		d.list(v, "systems", "system", d.system)
+		if n := len(d.probs); !d.list(v, "systems", "system", d.system) || len(d.probs) > n && len(d.e.Systems) == 0 {
+			s.mark(topSystems)
+		}
 	case topServices:
 		d.list(v, "services", "service", d.service)
 	case topBacklogs:
@@ -315,20 +336,21 @@ func whereIn(s *sources, l loc) string {
 	return fmt.Sprintf("%s:%d:%d", s.files[l.file-1], l.line, l.col)
 }
 
-func (d *decoder) list(v *yaml.Node, field, what string, each func(n *yaml.Node)) {
+// list walks a list of entities; it reports whether v was a list.
+func (d *decoder) list(v *yaml.Node, field, what string, each func(n *yaml.Node)) bool {
 	switch v.Kind {
 	case yaml.SequenceNode:
 		for _, c := range v.Content {
 			each(d.visit(c))
 		}
+		return true
 	case yaml.ScalarNode:
 		if v.Tag == "!!null" {
-			return
+			return true
 		}
-		fallthrough
-	default:
-		d.problem(d.at(v), "", field, "must be a list of "+what+"s, not "+kindOf(v), "write each "+what+" on a line of its own starting with \"- \"")
 	}
+	d.problem(d.at(v), "", field, "must be a list of "+what+"s, not "+kindOf(v), "write each "+what+" on a line of its own starting with \"- \"")
+	return false
 }
 
 // entityPath names an entity for messages: by its id when it has a
@@ -860,8 +882,16 @@ func (d *decoder) integer(v *yaml.Node, p, field string) (int64, bool) {
 		return int64(f), true
 	}
 	fix := "write a number such as 2"
-	if _, err := strconv.ParseFloat(strings.TrimSpace(v.Value), 64); err == nil && v.Tag == "!!str" {
-		fix = "remove the quotes around the number"
+	if v.Tag == "!!str" {
+		_, err := strconv.ParseFloat(strings.TrimSpace(v.Value), 64)
+		switch {
+		case errors.Is(err, strconv.ErrRange) && v.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0:
+			// YAML takes a number too large for a float for text.
+			d.problem(d.at(v), p, field, shorten(v.Value, 40)+" is too large", fmt.Sprintf("whole numbers in an estate are at most %d", maxInt))
+			return 0, false
+		case err == nil:
+			fix = "remove the quotes around the number"
+		}
 	}
 	d.problem(d.at(v), p, field, "must be a whole number, not "+kindOf(v), fix)
 	return 0, false
@@ -895,7 +925,13 @@ func (d *decoder) number(v *yaml.Node, p, field string) (float64, bool) {
 	}
 	fix := "write a number such as 1200 or 0.5, without currency signs or thousands separators"
 	if v.Kind == yaml.ScalarNode && v.Tag == "!!str" {
-		if _, err := strconv.ParseFloat(strings.TrimSpace(v.Value), 64); err == nil {
+		_, err := strconv.ParseFloat(strings.TrimSpace(v.Value), 64)
+		switch {
+		case errors.Is(err, strconv.ErrRange) && v.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0:
+			// YAML takes a number too large for a float for text.
+			d.problem(d.at(v), p, field, shorten(v.Value, 40)+" is too large", "write a number below 1e300")
+			return 0, false
+		case err == nil:
 			fix = "remove the quotes around the number"
 		}
 	}
@@ -1074,4 +1110,53 @@ func (d *decoder) needs(v *yaml.Node, p string) ([]Need, []loc, bool) {
 		ns[i], ls[i] = e.n, e.l
 	}
 	return ns, ls, true
+}
+
+// jsonEscapes rewrites two JSON string escapes that the YAML parser
+// rejects, inside the strings of a file that starts like JSON: "\/"
+// becomes "/", and a UTF-16 surrogate pair "\ud83d\ude00" becomes the
+// YAML escape "\U0001f600". Other files are returned as they are. A
+// column after such an escape is off by one or two on that line.
+func jsonEscapes(data []byte) []byte {
+	t := bytes.TrimLeft(bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")), " \t\r\n")
+	if len(t) == 0 || t[0] != '{' && t[0] != '[' || !bytes.Contains(data, []byte(`\/`)) && !bytes.Contains(data, []byte(`\u`)) && !bytes.Contains(data, []byte(`\U`)) {
+		return data
+	}
+	out := make([]byte, 0, len(data))
+	in := false
+	for i := 0; i < len(data); i++ {
+		c := data[i]
+		switch {
+		case !in:
+			in = c == '"'
+		case c == '"':
+			in = false
+		case c == '\\' && i+1 < len(data):
+			if data[i+1] == '/' {
+				continue // keep the slash, drop the backslash
+			}
+			if hi, ok := hex4(data, i+1); ok && hi >= 0xD800 && hi < 0xDC00 && i+11 < len(data) && data[i+6] == '\\' {
+				if lo, ok := hex4(data, i+7); ok && lo >= 0xDC00 && lo < 0xE000 {
+					r := 0x10000 + (hi-0xD800)<<10 + (lo - 0xDC00)
+					out = fmt.Appendf(out, "\\U%08x", r)
+					i += 11
+					continue
+				}
+			}
+			out = append(out, c)
+			i++
+			c = data[i]
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// hex4 reads the four hex digits of a \u escape whose 'u' is at data[i].
+func hex4(data []byte, i int) (rune, bool) {
+	if i+4 >= len(data) || data[i] != 'u' && data[i] != 'U' {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(data[i+1:i+5]), 16, 32)
+	return rune(n), err == nil
 }

@@ -133,32 +133,25 @@ func (s Service) MarshalJSON() ([]byte, error) {
 }
 
 // MarshalJSON writes the items inline, so that the encoding stands
-// alone; the name of the CSV file they came from is not kept. An estate
-// built in code with an items file but no items keeps the file's name.
+// alone; the name of the CSV file they came from (ItemsFile) is not
+// written.
 func (b Backlog) MarshalJSON() ([]byte, error) {
-	var items any
-	switch {
-	case len(b.Items) > 0:
-		items = b.Items
-	case b.ItemsFile != "":
-		items = b.ItemsFile
-	}
 	policy := b.Policy
 	if policy == DefaultPolicy {
 		policy = ""
 	}
 	return json.Marshal(struct {
-		ID                  string  `json:"id"`
-		Name                string  `json:"name,omitempty"`
-		Service             string  `json:"service"`
-		Unit                string  `json:"unit"`
-		AccruesPerDay       float64 `json:"accrues_per_day"`
-		CapacityPerDay      float64 `json:"capacity_per_day"`
-		SurgeCapacityPerDay float64 `json:"surge_capacity_per_day,omitempty"`
-		Policy              string  `json:"policy,omitempty"`
-		Items               any     `json:"items,omitempty"`
+		ID                  string        `json:"id"`
+		Name                string        `json:"name,omitempty"`
+		Service             string        `json:"service"`
+		Unit                string        `json:"unit"`
+		AccruesPerDay       float64       `json:"accrues_per_day"`
+		CapacityPerDay      float64       `json:"capacity_per_day"`
+		SurgeCapacityPerDay float64       `json:"surge_capacity_per_day,omitempty"`
+		Policy              string        `json:"policy,omitempty"`
+		Items               []BacklogItem `json:"items,omitempty"`
 	}{b.ID, nameOrEmpty(b.Name, b.ID), b.Service, b.Unit, b.AccruesPerDay, b.CapacityPerDay,
-		b.SurgeCapacityPerDay, policy, items})
+		b.SurgeCapacityPerDay, policy, b.Items})
 }
 
 // MarshalJSON writes the estate in the estate format, version
@@ -207,7 +200,8 @@ func (e *Estate) clearPositions() {
 
 // EncodeYAML writes the estate as readable estate-format YAML: one
 // mapping per system, short lists and estimates on one line, defaults
-// left out, items inline. Parse reads it back to an equal estate.
+// left out, items inline (ItemsFile is not written). Parse reads it back
+// to an equal estate.
 func EncodeYAML(e *Estate) ([]byte, error) {
 	root := ymap()
 	root.HeadComment = "Estate format version 1: see docs/estate-format.md"
@@ -352,8 +346,7 @@ func yamlBacklog(b *Backlog) *yaml.Node {
 	if b.Policy != "" && b.Policy != DefaultPolicy {
 		add(m, "policy", ystr(b.Policy))
 	}
-	switch {
-	case len(b.Items) > 0:
+	if len(b.Items) > 0 {
 		items := yseq()
 		for _, it := range b.Items {
 			n := flow(ymap())
@@ -376,8 +369,6 @@ func yamlBacklog(b *Backlog) *yaml.Node {
 			items.Content = append(items.Content, n)
 		}
 		add(m, "items", items)
-	case b.ItemsFile != "":
-		add(m, "items", ystr(b.ItemsFile))
 	}
 	return m
 }
@@ -396,9 +387,11 @@ func add(m *yaml.Node, key string, v *yaml.Node) {
 
 func ystr(s string) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: s}
-	// Leading or trailing white space, and line breaks other than plain
-	// newlines, survive only double quotes.
-	if s != strings.TrimSpace(s) || strings.ContainsAny(s, "\r\t\u0085\u2028\u2029") {
+	// YAML turns other line breaks into newlines except in double
+	// quotes; everything else the emitter quotes by itself when needed,
+	// except a tab at the start of a line of a literal block, which it
+	// writes but cannot read back.
+	if strings.ContainsAny(s, "\r\u0085\u2028\u2029") || strings.HasPrefix(s, "\t") || strings.Contains(s, "\n\t") {
 		n.Style = yaml.DoubleQuotedStyle
 	}
 	return n

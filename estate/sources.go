@@ -69,6 +69,9 @@ type sources struct {
 	services []src
 	backlogs []src
 	items    [][]itemSrc // parallel to backlogs
+	// unread is set when an estate file could not be read at all, so
+	// that nothing is called missing that may be in it.
+	unread bool
 }
 
 // The fields of each mapping in the format, in the order they are
