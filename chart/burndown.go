@@ -137,7 +137,7 @@ func BurnDown(w io.Writer, c BurnDownChart) error {
 		}, s.Label})
 	}
 	if c.DownUntil != nil {
-		items = append(items, legendItem{func(d *doc, x, y float64) { d.rect(x, y+1, 24, 12, "sw", "fill", d.ref("down")) }, "service down"})
+		items = append(items, legendItem{func(d *doc, x, y float64) { d.rect(x, y+1, 24, 12, "sw down") }, "service down"})
 	}
 	if !math.IsNaN(nowH) {
 		items = append(items, legendItem{func(d *doc, x, y float64) { d.line(x+12, y-1, x+12, y+15, "now") }, "now"})
@@ -167,7 +167,7 @@ func BurnDown(w io.Writer, c BurnDownChart) error {
 	a := plotArea{sx: sx, y0: y + 6, y1: y + 6 + math.Min(360, math.Max(200, W*0.32)), v0: 0, v1: yt[len(yt)-1]}
 	if c.DownUntil != nil {
 		x := sx.x(*c.DownUntil)
-		body.rect(sx.x(lo), a.y0, x-sx.x(lo), a.y1-a.y0, "down", "fill", d.ref("down"))
+		body.rect(sx.x(lo), a.y0, x-sx.x(lo), a.y1-a.y0, "down")
 		body.text(sx.x(lo)+6, a.y0+14, "evt", fit("service down until "+when(*c.DownUntil), math.Max(0, x-sx.x(lo)-10), 11, false))
 	}
 	body.frame(a, c.Start, yt, formatQty)
@@ -246,7 +246,7 @@ func BurnDown(w io.Writer, c BurnDownChart) error {
 	}
 	H := a.y1 + 24 + margin
 
-	d.begin(W, H, title, desc.String(), lineCSS+".sw{stroke:#333;stroke-width:0.8}\n.down{stroke:none}\n")
+	d.begin(W, H, title, desc.String(), lineCSS+".sw{stroke:#333;stroke-width:0.8}\n.down{fill:url(#@-down)}\n")
 	d.defs()
 	d.b = append(d.b, body.b...)
 	d.b = append(d.b, over.b...)

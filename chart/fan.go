@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-
 )
 
 // FanChart is a forecast to draw: for each business service (and for the
@@ -56,8 +55,8 @@ type CDFPoint struct {
 
 const fanCSS = `.lbl{font-size:12px}
 .lblw{font-size:12px;font-weight:700}
-.b95{stroke:#1f3b5a;stroke-width:0.8}
-.b80{stroke:#1f3b5a;stroke-width:0.8}
+.b95{stroke:#1f3b5a;stroke-width:0.8;fill:url(#@-p95)}
+.b80{stroke:#1f3b5a;stroke-width:0.8;fill:url(#@-p80)}
 .q50{stroke:#000;stroke-width:3}
 .q80{stroke:#000;stroke-width:2}
 .det{fill:#fff;stroke:#000;stroke-width:2}
@@ -183,10 +182,12 @@ func Fan(w io.Writer, c FanChart) error {
 	body.id, over.id = d.id, d.id
 	y := body.header(W, margin, title, c.Subtitle)
 	items := []legendItem{
-		{func(d *doc, x, y float64) { d.rect(x, y+1, 24, 12, "b80", "fill", d.ref("p80")) }, "50% to 80% likely back"},
-		{func(d *doc, x, y float64) { d.rect(x, y+1, 24, 12, "b95", "fill", d.ref("p95")) }, "80% to 95%"},
+		{func(d *doc, x, y float64) { d.rect(x, y+1, 24, 12, "b80") }, "50% to 80% likely back"},
+		{func(d *doc, x, y float64) { d.rect(x, y+1, 24, 12, "b95") }, "80% to 95%"},
 		{func(d *doc, x, y float64) { d.line(x+12, y-1, x+12, y+15, "q50") }, "even chance (50%)"},
-		{func(d *doc, x, y float64) { d.leaf("circle", "cx", num(x+12), "cy", num(y+7), "r", "5", "class", "det") }, "plan date (every task takes its likely time)"},
+		{func(d *doc, x, y float64) {
+			d.leaf("circle", "cx", num(x+12), "cy", num(y+7), "r", "5", "class", "det")
+		}, "plan date (every task takes its likely time)"},
 	}
 	if c.ByHours != nil {
 		items = append(items, legendItem{func(d *doc, x, y float64) { d.line(x+12, y-1, x+12, y+15, "target") }, "target: " + when(byH)})
@@ -283,8 +284,8 @@ func fanBand(d, over *doc, r fanRow, sx scaleX, cy float64, hasTarget bool, byH 
 		r.Label, when(r.P50), when(r.P80), when(r.P95), when(r.Deterministic)))
 	a, b, c := sx.x(r.P50), sx.x(r.P80), sx.x(r.P95)
 	const bandH = 16.0
-	d.rect(a, cy-bandH/2, math.Max(c-a, 1), bandH, "b95", "fill", d.ref("p95"))
-	d.rect(a, cy-bandH/2, math.Max(b-a, 1), bandH, "b80", "fill", d.ref("p80"))
+	d.rect(a, cy-bandH/2, math.Max(c-a, 1), bandH, "b95")
+	d.rect(a, cy-bandH/2, math.Max(b-a, 1), bandH, "b80")
 	d.line(a, cy-bandH/2-3, a, cy+bandH/2+3, "q50")
 	d.line(b, cy-bandH/2-2, b, cy+bandH/2+2, "q80")
 	d.leaf("circle", "cx", num(sx.x(r.Deterministic)), "cy", num(cy), "r", "5", "class", "det")

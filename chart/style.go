@@ -81,7 +81,8 @@ func (d *doc) defs() {
 
 // baseCSS is shared by every picture. Selectors are scoped to the root id
 // by scopeCSS, so two pictures inlined in one web page cannot restyle each
-// other or the page. It must not contain <, >, & or quotes.
+// other or the page; "@" stands for the root id. It must not contain <, >,
+// & or quotes.
 const baseCSS = `.bg{fill:#fff}
 text{fill:#1a1a1a;font-size:12px}
 .title{font-size:18px;font-weight:700}
@@ -101,6 +102,16 @@ text{fill:#1a1a1a;font-size:12px}
 .mk{fill:#000;stroke:none}
 .mkw{fill:#fff;stroke:#000;stroke-width:1.5}
 `
+
+// patternCSS gives each state a class that fills with its pattern.
+func patternCSS() string {
+	var b strings.Builder
+	for _, l := range stateLooks {
+		b.WriteString("." + l.pat + "{fill:url(#@-" + l.pat + ")}\n")
+	}
+	b.WriteString(".s-other{fill:url(#@-s-other)}\n")
+	return b.String()
+}
 
 // scopeCSS prefixes every selector with #id.
 func scopeCSS(id, css string) string {
@@ -189,6 +200,6 @@ func (d *doc) legend(x, y, width float64, items []legendItem) float64 {
 // stateSwatch is a legend swatch for a state: its pattern and its tag.
 func stateSwatch(l stateLook) func(d *doc, x, y float64) {
 	return func(d *doc, x, y float64) {
-		d.rect(x, y, 24, 14, "sw", "fill", d.ref(l.pat))
+		d.rect(x, y, 24, 14, "sw "+l.pat)
 	}
 }

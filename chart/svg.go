@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf8"
 )
 
@@ -126,9 +127,6 @@ func (d *doc) line(x1, y1, x2, y2 float64, class string, kv ...string) {
 	d.leaf("line", append([]string{"x1", num(x1), "y1", num(y1), "x2", num(x2), "y2", num(y2), "class", class}, kv...)...)
 }
 
-// ref is the url(#…) reference to one of this document's own ids.
-func (d *doc) ref(name string) string { return "url(#" + d.id + "-" + name + ")" }
-
 // begin writes the root element, the title and the description (the
 // accessible name and summary screen readers announce), and the styles.
 func (d *doc) begin(w, h float64, title, desc, css string) {
@@ -145,7 +143,9 @@ func (d *doc) begin(w, h float64, title, desc, css string) {
 	d.elem("title", title, "id", d.id+"-title")
 	d.elem("desc", desc, "id", d.id+"-desc")
 	d.open("style")
-	d.b = appendEscaped(d.b, scopeCSS(d.id, baseCSS+css))
+	// "@" in the CSS stands for the root id, so fills can name this
+	// document's own patterns.
+	d.b = appendEscaped(d.b, strings.ReplaceAll(scopeCSS(d.id, baseCSS+patternCSS()+css), "@", d.id))
 	d.close("style")
 	// A white page, so the picture reads the same on a dark web page and on paper.
 	d.rect(0, 0, w, h, "bg")

@@ -53,9 +53,11 @@ const timelineCSS = `.z{fill:#f4f6f8}
 .ght{font-size:12px;font-weight:700}
 .l{font-size:11px}
 .lk{font-size:11px;font-weight:700}
+.lc{font-size:9px}
+.lkc{font-size:9px;font-weight:700}
 .tag{font-size:10px;fill:#222}
 .sw{stroke:#333;stroke-width:0.8}
-.cb{stroke:#555;stroke-width:0.8}
+.cb{stroke:#555;stroke-width:0.8;fill:url(#@-clear)}
 .rb{fill:#3b78b5;stroke:#1d3f66;stroke-width:0.8}
 .k{stroke:#000;stroke-width:2.4}
 .svc{stroke:#888;stroke-width:1;stroke-dasharray:1 3}
@@ -186,7 +188,7 @@ func Timeline(w io.Writer, p *planner.Plan, o TimelineOptions) error {
 	y := margin
 	y = body.header(W, y, title, sub, showing)
 	items := []legendItem{
-		{func(d *doc, x, y float64) { d.rect(x, y+2, 24, 10, "cb", "fill", d.ref("clear")) }, "forensic clearance"},
+		{func(d *doc, x, y float64) { d.rect(x, y+2, 24, 10, "cb") }, "forensic clearance"},
 		{func(d *doc, x, y float64) { d.rect(x, y+2, 24, 10, "rb") }, "restore"},
 		{func(d *doc, x, y float64) {
 			d.critMark(x+4, y+7, 5)
@@ -343,12 +345,15 @@ func timelineRow(d *doc, s *planner.SystemPlan, sx scaleX, y, rowH, fs, labelW, 
 		lx += 12
 		cls = "lk"
 	}
-	d.text(lx, y+rowH/2+fs*0.36, cls, fit(sysLabel(s), margin+labelW-lx-2, fs, critical), "font-size", num(fs))
+	if fs < 11 {
+		cls += "c" // compact rows: smaller type
+	}
+	d.text(lx, y+rowH/2+fs*0.36, cls, fit(sysLabel(s), margin+labelW-lx-2, fs, critical))
 	if stateW > 0 {
 		if st, ok := states[s.ID]; ok {
 			l := look(st)
 			sxp := margin + labelW + 4
-			d.rect(sxp, by, 14, barH, "sw", "fill", d.ref(l.pat))
+			d.rect(sxp, by, 14, barH, "sw "+l.pat)
 			tag := string(l.state)
 			if shortTags {
 				tag = l.tag
@@ -362,7 +367,7 @@ func timelineRow(d *doc, s *planner.SystemPlan, sx scaleX, y, rowH, fs, labelW, 
 	}
 	if s.ClearanceStartHours != nil && s.ClearanceEndHours != nil {
 		a, b := sx.x(*s.ClearanceStartHours), sx.x(*s.ClearanceEndHours)
-		d.rect(math.Min(a, b), by, math.Max(math.Abs(b-a), 1.5), barH, "cb"+k, "fill", d.ref("clear"))
+		d.rect(math.Min(a, b), by, math.Max(math.Abs(b-a), 1.5), barH, "cb"+k)
 	}
 	a, b := sx.x(s.RestoreStartHours), sx.x(s.RestoreEndHours)
 	d.rect(math.Min(a, b), by, math.Max(math.Abs(b-a), 1.5), barH, "rb"+k)

@@ -45,8 +45,8 @@ const wavesCSS = `.col{font-size:12px;font-weight:700}
 .cl{font-size:9px}
 .clk{font-size:9px;font-weight:700}
 .tg{font-size:7px;font-weight:700;fill:#000;paint-order:stroke;stroke:#fff;stroke-width:2px}
-.e{fill:none;stroke:#8c8c8c;stroke-width:1}
-.ek{fill:none;stroke:#000;stroke-width:2.5}
+.e{fill:none;stroke:#8c8c8c;stroke-width:1;marker-end:url(#@-arrow)}
+.ek{fill:none;stroke:#000;stroke-width:2.5;marker-end:url(#@-arrow)}
 .hid{font-size:9px;fill:#555}
 `
 
@@ -155,7 +155,7 @@ func Waves(w io.Writer, p *planner.Plan, o WavesOptions) error {
 	items := []legendItem{
 		{func(d *doc, x, y float64) { d.rect(x+1, y+1, 22, 12, "n") }, "system"},
 		{func(d *doc, x, y float64) {
-			d.leaf("path", "d", "M"+num(x)+" "+num(y+7)+"H"+num(x+24), "class", "e", "marker-end", d.ref("arrow"))
+			d.leaf("path", "d", "M"+num(x)+" "+num(y+7)+"H"+num(x+24), "class", "e")
 		}, "is needed by"},
 		{func(d *doc, x, y float64) {
 			d.rect(x+2, y+2, 20, 10, "nk")
@@ -241,7 +241,7 @@ func Waves(w io.Writer, p *planner.Plan, o WavesOptions) error {
 					cls = "ek"
 				}
 				edgeBuf.leaf("path", "d", "M"+num(x1)+" "+num(y1)+"C"+num(mx)+" "+num(y1)+" "+num(mx)+" "+num(y2)+" "+num(x2)+" "+num(y2),
-					"class", cls, "marker-end", d.ref("arrow"))
+					"class", cls)
 			}
 		}
 	}
@@ -281,7 +281,7 @@ func wavesNode(d *doc, p *planner.Plan, i int, x, y, w, h float64, compact, crit
 		strip = 18
 	}
 	if hasState {
-		d.rect(x, y, strip, h, "sw", "fill", d.ref(l.pat))
+		d.rect(x, y, strip, h, "sw "+l.pat)
 	}
 	tx := x + strip + 4
 	if critical {
