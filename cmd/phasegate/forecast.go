@@ -38,7 +38,7 @@ func forecastCommand() command {
 		name:    "forecast",
 		summary: "forecast when each service is back, with P50/P80/P95 dates",
 		usage: `Usage: phasegate forecast PATH... [--runs N] [--seed N] [--by DATE] [--start TIME]
-                          [--distribution pert|triangular] [--format text|json]
+                          [--distribution pert|triangular] [--format text|json|svg]
 
 Plans the restart once, then re-runs that plan many times with every
 three-point estimate sampled, and gives for each business service and for
@@ -47,7 +47,8 @@ beside the plan's own date.
 
   --by            a date to be back by (2025-10-08, the end of that day, or
                   an RFC 3339 time): the chance of each service making it
-  --format        text (a summary for a person) or json (the machine contract)
+  --format        text (a summary for a person), json (the machine contract)
+                  or svg (a fan chart: P50–P95 bands per service)
 ` + forecastFlagsUsage,
 		run: runForecast,
 	}
@@ -76,20 +77,22 @@ func backlogCommand() command {
 	return command{
 		name:    "backlog",
 		summary: "how work piles up while services are down, and when it clears",
-		usage: `Usage: phasegate backlog PATH... [--policy POLICY|all] [--surge] [--items] [--since DATE]
-                         [--runs N] [--seed N] [--start TIME] [--format text|json]
+		usage: `Usage: phasegate backlog PATH... [--backlog ID] [--policy POLICY|all] [--surge] [--items]
+                         [--since DATE] [--runs N] [--seed N] [--start TIME] [--format text|json|svg]
 
 For each backlog: how much has piled up when its service is back (at the
 plan's date and at P80) and when it is cleared; for backlogs that list
 their items (e.g. supplier invoices), the order they are worked in and
 when the critical suppliers and all suppliers are paid.
 
+  --backlog       only this backlog (svg draws one: name it when there are
+                  several)
   --policy        critical-first, oldest-first, smallest-supplier-first, or
                   all to compare them (default: each backlog's own)
   --surge         show the surge capacity beside the normal one
   --items         list every item's place in the order (json only)
   --since         when the incident started (default: the clock's start)
-  --format        text or json
+  --format        text, json, or svg (the burn-down chart)
 ` + forecastFlagsUsage,
 		run: runBacklog,
 	}
@@ -128,10 +131,11 @@ come from the changes. Changes (each flag may be repeated):
 // forecastFlags are the flags every forecasting command shares.
 type forecastFlags struct {
 	planFlags
-	runs  int
-	dist  string
-	by    string
-	since string
+	formats []string // the formats the command writes; text and json when nil
+	runs    int
+	dist    string
+	by      string
+	since   string
 }
 
 func (f *forecastFlags) register(fs *flag.FlagSet) {
@@ -143,7 +147,11 @@ func (f *forecastFlags) register(fs *flag.FlagSet) {
 // resolve checks the flags and turns them into forecast options and the
 // incident's start.
 func (f *forecastFlags) resolve(est *estate.Estate, e env) (forecast.Options, time.Time, error) {
-	po, err := f.options(est, e, "text", "json")
+	formats := f.formats
+	if formats == nil {
+		formats = []string{"text", "json"}
+	}
+	po, err := f.options(est, e, formats...)
 	if err != nil {
 		return forecast.Options{}, time.Time{}, err
 	}
@@ -224,7 +232,7 @@ func writeJSON(w io.Writer, v any) error {
 
 func runForecast(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("forecast")
-	var ff forecastFlags
+	ff := forecastFlags{formats: []string{"text", "json", "svg"}}
 	ff.register(fs)
 	fs.StringVar(&ff.by, "by", "", "date to be back by")
 	paths, err := parseArgs(fs, args)
@@ -239,8 +247,11 @@ func runForecast(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	if ff.format == "json" {
+	switch ff.format {
+	case "json":
 		return writeJSON(e.stdout, r)
+	case "svg":
+		return writeFanSVG(e.stdout, est, r)
 	}
 	return writeForecastText(e.stdout, est, r)
 }
@@ -292,9 +303,10 @@ type backlogReport struct {
 
 func runBacklog(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("backlog")
-	var ff forecastFlags
+	ff := forecastFlags{formats: []string{"text", "json", "svg"}}
 	ff.register(fs)
 	fs.StringVar(&ff.since, "since", "", "incident start")
+	only := fs.String("backlog", "", "backlog id")
 	policy := fs.String("policy", "", "policy or all")
 	surge := fs.Bool("surge", false, "show surge capacity")
 	items := fs.Bool("items", false, "list every item")
@@ -322,6 +334,16 @@ func runBacklog(ctx context.Context, args []string, e env) error {
 	if len(est.Backlogs) == 0 {
 		return fmt.Errorf("the estate has no backlogs; declare them under backlogs: (see docs/forecast.md)")
 	}
+	var ids []string
+	for _, b := range est.Backlogs {
+		ids = append(ids, b.ID)
+	}
+	if *only != "" && !slices.Contains(ids, *only) {
+		return usagef("--backlog %q: no such backlog; the estate's are %s, e.g. --backlog %s", *only, strings.Join(ids, ", "), ids[0])
+	}
+	if ff.format == "svg" && *only == "" && len(ids) > 1 {
+		return usagef("--format svg draws one backlog: choose it with --backlog, one of %s, e.g. --backlog %s", strings.Join(ids, ", "), ids[0])
+	}
 	r, err := runWithProgress(ctx, e, est, opts)
 	if err != nil {
 		return err
@@ -329,6 +351,9 @@ func runBacklog(ctx context.Context, args []string, e env) error {
 	bs, err := forecast.Backlogs(est, r, forecast.BacklogOptions{Since: since, Policies: policies, Items: *items})
 	if err != nil {
 		return err
+	}
+	if *only != "" {
+		bs = slices.DeleteFunc(bs, func(b forecast.BacklogOutlook) bool { return b.ID != *only })
 	}
 	if !*surge {
 		for i := range bs {
@@ -341,8 +366,11 @@ func runBacklog(ctx context.Context, args []string, e env) error {
 			}
 		}
 	}
-	if ff.format == "json" {
+	switch ff.format {
+	case "json":
 		return writeJSON(e.stdout, backlogReport{Start: r.Start, Since: since, Runs: r.Runs, Seed: r.Seed, Backlogs: bs})
+	case "svg":
+		return writeBurnDownSVG(e.stdout, est, r, bs[0], *surge)
 	}
 	return writeBacklogText(e.stdout, est, r, since, bs, *surge)
 }

@@ -205,7 +205,7 @@ func TestForecastUsageErrors(t *testing.T) {
 		{[]string{"forecast", demoDir, "--runs", "0"}, []string{"--runs 0", "--runs 10000"}},
 		{[]string{"forecast", demoDir, "--by", "next week"}, []string{`--by "next week"`, "2025-10-08"}},
 		{[]string{"forecast", demoDir, "--distribution", "normal"}, []string{`--distribution "normal"`, "pert"}},
-		{[]string{"forecast", demoDir, "--format", "svg"}, []string{`--format "svg"`}},
+		{[]string{"impact", demoDir, "--format", "svg"}, []string{`--format "svg"`}},
 		{[]string{"forecast"}, []string{"give the estate"}},
 		{[]string{"impact", demoDir, "--start", "2025-09-15T08:00:00Z", "--since", "2025-09-20"}, []string{"--since 2025-09-20", "after the clock's start"}},
 		{[]string{"backlog", demoDir, "--policy", "loudest"}, []string{`--policy "loudest"`, "--policy all"}},
@@ -279,5 +279,36 @@ func TestPlanImpactHook(t *testing.T) {
 	b.Reset()
 	if err := writePlanImpact(&b, &estate.Estate{}, &planner.Plan{}); err != nil || b.Len() != 0 {
 		t.Errorf("an estate without services: %v, %q; want nothing written", err, b.String())
+	}
+}
+
+// TestForecastSVG: --format svg writes the fan chart of the forecast and
+// the burn-down of one backlog.
+func TestForecastSVG(t *testing.T) {
+	r := runCLI(t, env{}, demo("forecast", "--format", "svg", "--by", "2025-10-20")...)
+	if r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, w := range []string{"<svg", "When will Northfield Motors be back?", "Vehicle production at Elmhurst", "All systems back", "</svg>"} {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("fan chart without %q", w)
+		}
+	}
+	r = runCLI(t, env{}, demo("backlog", "--format", "svg", "--backlog", "supplier-invoices", "--surge")...)
+	if r.code != exitOK {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	for _, w := range []string{"<svg", "Unpaid supplier invoices", "(surge)", "critical suppliers paid", "</svg>"} {
+		if !strings.Contains(r.stdout, w) {
+			t.Errorf("burn-down without %q", w)
+		}
+	}
+	r = runCLI(t, env{}, demo("backlog", "--format", "svg")...)
+	if r.code != exitUsage || !strings.Contains(r.stderr, "--backlog supplier-invoices") {
+		t.Errorf("svg of several backlogs: exit %d, %q; want a usage error naming the choice", r.code, r.stderr)
+	}
+	r = runCLI(t, env{}, demo("backlog", "--backlog", "nope")...)
+	if r.code != exitUsage || !strings.Contains(r.stderr, `--backlog "nope"`) {
+		t.Errorf("unknown backlog: exit %d, %q", r.code, r.stderr)
 	}
 }
