@@ -1,6 +1,7 @@
 package forecast
 
 import (
+	"encoding/json"
 	"reflect"
 	"testing"
 )
@@ -72,6 +73,26 @@ func FuzzParseCompromised(f *testing.F) {
 		}
 		if back, err := ParseCompromised(id); err != nil || back != id {
 			t.Fatalf("%q parsed to %q, which reads back as %q, %v", s, id, back, err)
+		}
+	})
+}
+
+func FuzzScenarioJSON(f *testing.F) {
+	for _, s := range []string{`{"team_capacity":["forensics=8"]}`, `{"clearance":["a=1d/2d/3d","b=none"],"restore":["c=-1h"]}`, `{"compromised":[""]}`, `{"drop_dependency":["a:b"]}`, `[]`, `{"restore":[1]}`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var sc Scenario
+		if json.Unmarshal([]byte(s), &sc) != nil {
+			return
+		}
+		out, err := json.Marshal(sc)
+		if err != nil {
+			t.Fatalf("%q decoded but does not encode: %v", s, err)
+		}
+		var back Scenario
+		if err := json.Unmarshal(out, &back); err != nil || !reflect.DeepEqual(back, sc) {
+			t.Fatalf("%q: written as %s, read back as %+v, %v", s, out, back, err)
 		}
 	})
 }

@@ -168,6 +168,12 @@ func Run(ctx context.Context, e *estate.Estate, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	return simulate(ctx, e, m, sol, opts, runs, dist, start)
+}
+
+// simulate re-decodes the solution's activity list runs times with
+// sampled durations and summarises the runs.
+func simulate(ctx context.Context, e *estate.Estate, m *planner.Model, sol *planner.Solution, opts Options, runs int, dist Distribution, start time.Time) (*Result, error) {
 	plan := m.Explain(e, sol, start)
 	plan.Seed = opts.Seed
 

@@ -1,6 +1,7 @@
 package forecast
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -16,13 +17,92 @@ import (
 // capacity for a team, a shorter or longer clearance or restore, a system
 // found compromised again, a dependency removed. Each change has a text
 // form, the one `phasegate whatif` takes (see the Parse functions), which
-// String writes back.
+// String writes back. In JSON a scenario is those text forms, e.g.
+// {"team_capacity": ["forensics=8"], "drop_dependency": ["mes:sap"]}.
 type Scenario struct {
-	TeamCapacity   []CapacityChange `json:"team_capacity,omitempty"`
-	Clearance      []EstimateChange `json:"clearance,omitempty"`
-	Restore        []EstimateChange `json:"restore,omitempty"`
-	Compromised    []string         `json:"compromised,omitempty"`
-	DropDependency []Dependency     `json:"drop_dependency,omitempty"`
+	TeamCapacity   []CapacityChange
+	Clearance      []EstimateChange
+	Restore        []EstimateChange
+	Compromised    []string
+	DropDependency []Dependency
+}
+
+// scenarioJSON is the JSON form of a Scenario.
+type scenarioJSON struct {
+	TeamCapacity   []string `json:"team_capacity,omitempty"`
+	Clearance      []string `json:"clearance,omitempty"`
+	Restore        []string `json:"restore,omitempty"`
+	Compromised    []string `json:"compromised,omitempty"`
+	DropDependency []string `json:"drop_dependency,omitempty"`
+}
+
+// MarshalJSON writes each change in its text form.
+func (sc Scenario) MarshalJSON() ([]byte, error) {
+	var j scenarioJSON
+	for _, c := range sc.TeamCapacity {
+		j.TeamCapacity = append(j.TeamCapacity, c.String())
+	}
+	for _, c := range sc.Clearance {
+		j.Clearance = append(j.Clearance, c.String())
+	}
+	for _, c := range sc.Restore {
+		j.Restore = append(j.Restore, c.String())
+	}
+	j.Compromised = sc.Compromised
+	for _, d := range sc.DropDependency {
+		j.DropDependency = append(j.DropDependency, d.String())
+	}
+	return json.Marshal(j)
+}
+
+// UnmarshalJSON reads the text forms; a bad one is a *ChangeError whose
+// Field names the JSON field.
+func (sc *Scenario) UnmarshalJSON(data []byte) error {
+	var j scenarioJSON
+	if err := json.Unmarshal(data, &j); err != nil {
+		return err
+	}
+	var out Scenario
+	for _, v := range j.TeamCapacity {
+		c, err := ParseCapacityChange(v)
+		if err != nil {
+			return err
+		}
+		out.TeamCapacity = append(out.TeamCapacity, c)
+	}
+	for k, list := range [][]string{j.Clearance, j.Restore} {
+		for _, v := range list {
+			flag := FlagClearance
+			if k == 1 {
+				flag = FlagRestore
+			}
+			c, err := ParseEstimateChange(flag, v, k == 0)
+			if err != nil {
+				return err
+			}
+			if k == 0 {
+				out.Clearance = append(out.Clearance, c)
+			} else {
+				out.Restore = append(out.Restore, c)
+			}
+		}
+	}
+	for _, v := range j.Compromised {
+		id, err := ParseCompromised(v)
+		if err != nil {
+			return err
+		}
+		out.Compromised = append(out.Compromised, id)
+	}
+	for _, v := range j.DropDependency {
+		d, err := ParseDependency(v)
+		if err != nil {
+			return err
+		}
+		out.DropDependency = append(out.DropDependency, d)
+	}
+	*sc = out
+	return nil
 }
 
 // CapacityChange sets a team's capacity ("forensics=8") or changes it by
@@ -60,6 +140,10 @@ type ChangeError struct {
 	Example   string
 	Suggested bool
 }
+
+// Field is the change's field in the JSON form of a Scenario, e.g.
+// "team_capacity".
+func (e *ChangeError) Field() string { return strings.ReplaceAll(e.Flag, "-", "_") }
 
 func (e *ChangeError) Error() string {
 	s := fmt.Sprintf("--%s %q: %s", e.Flag, e.Value, e.Msg)
@@ -372,6 +456,8 @@ func (sc Scenario) Apply(e *estate.Estate, progress map[string]planner.Progress)
 				cur = s.Clearance
 			}
 			switch {
+			case ch.Remove && k == 1:
+				return nil, nil, nil, changeErr(flag, ch.String(), "every system needs a restore; give how long it takes", s.ID+"=2d")
 			case ch.Remove:
 				if s.Clearance == nil {
 					notes = append(notes, fmt.Sprintf("%s has no clearance to remove; nothing changes", s.ID))

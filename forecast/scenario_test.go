@@ -199,3 +199,27 @@ func TestWhatIfCommonRandomNumbers(t *testing.T) {
 		t.Errorf("changes %q", c.Changes)
 	}
 }
+
+func TestScenarioJSON(t *testing.T) {
+	in := `{"team_capacity":["forensics=+2"],"clearance":["sap=2d/3d/5d","crm=none"],"restore":["sap=-12h"],"compromised":["crm"],"drop_dependency":["mes:sap"]}`
+	var sc Scenario
+	if err := json.Unmarshal([]byte(in), &sc); err != nil {
+		t.Fatal(err)
+	}
+	if len(sc.TeamCapacity) != 1 || !sc.Clearance[1].Remove || sc.Restore[0].Shift != -12*time.Hour || sc.DropDependency[0].Requires != "sap" {
+		t.Errorf("decoded %+v", sc)
+	}
+	out, err := json.Marshal(sc)
+	if err != nil || string(out) != in {
+		t.Errorf("encoded %s, %v; want %s", out, err, in)
+	}
+	err = json.Unmarshal([]byte(`{"restore":["sap=none"]}`), &sc)
+	var ce *ChangeError
+	if !errors.As(err, &ce) || ce.Field() != "restore" {
+		t.Errorf("a restore removed over JSON: %v", err)
+	}
+	_, _, _, err = Scenario{Restore: []EstimateChange{{System: "app", Remove: true}}}.Apply(scenarioEstate(), nil)
+	if !errors.As(err, &ce) || ce.Flag != FlagRestore {
+		t.Errorf("Apply removed a restore: %v", err)
+	}
+}
