@@ -66,7 +66,7 @@ const fanCSS = `.lbl{font-size:12px}
 .tdw{font-size:12px;font-weight:700;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
 .rule{stroke:#000;stroke-width:1}
 .pr{font-size:11px;font-weight:700;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
-.z{fill:#f4f6f8}
+.z{fill:#1e3a5a;fill-opacity:0.05}
 `
 
 // fanRow is a series prepared for drawing: quantiles clamped and ordered.
@@ -266,7 +266,7 @@ func Fan(w io.Writer, c FanChart) error {
 
 	d.begin(W, H, title, desc, fanCSS)
 	d.defs()
-	d.timeGrid(sx, ticks, gridTop-6, gridBottom)
+	d.timeGrid(sx, c.Start, ticks, gridTop-6, gridBottom)
 	d.b = append(d.b, body.b...)
 	if c.ByHours != nil && byH >= lo && byH <= hi {
 		tx := sx.x(byH)
