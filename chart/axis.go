@@ -13,7 +13,7 @@ func (d *doc) timeGrid(sx scaleX, start time.Time, ticks []timeTick, y0, y1 floa
 	if y1 <= y0 {
 		return
 	}
-	if len(ticks) >= 2 && ticks[1].Hours-ticks[0].Hours > 30 && 24*sx.pxPerHour() >= 6 && sx.hi-sx.lo < 24*1500 {
+	if len(ticks) >= 2 && ticks[1].Hours-ticks[0].Hours > 30 && 24*sx.pxPerHour() >= 8 && sx.hi-sx.lo < 24*1500 {
 		k := 0
 		for _, day := range (timeStep{unitDay, 1}).ticks(start, sx.lo, sx.hi) {
 			for k < len(ticks) && ticks[k].Hours < day.Hours-1e-6 {

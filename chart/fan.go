@@ -240,9 +240,6 @@ func Fan(w io.Writer, c FanChart) error {
 		if narrow {
 			short := func(h float64) string { return at(c.Start, h).Format("2 Jan") }
 			line := "50% " + short(r.P50) + " · 80% " + short(r.P80) + " · 95% " + short(r.P95)
-			if c.ByHours != nil && r.Probability != nil {
-				line += " · " + pct(*r.Probability) + " by " + short(byH)
-			}
 			cls := "td"
 			if r.whole {
 				cls = "tdw"
