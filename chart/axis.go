@@ -1,12 +1,30 @@
 package chart
 
-import "time"
+import (
+	"math"
+	"time"
+)
 
 // timeGrid draws a vertical grid line per tick from y0 to y1; ticks at the
-// boundary of a larger unit are drawn stronger.
-func (d *doc) timeGrid(sx scaleX, ticks []timeTick, y0, y1 float64) {
+// boundary of a larger unit are drawn stronger. When the labelled ticks are
+// more than a day apart, faint lines mark each midnight in between, so a
+// reader can still count days.
+func (d *doc) timeGrid(sx scaleX, start time.Time, ticks []timeTick, y0, y1 float64) {
 	if y1 <= y0 {
 		return
+	}
+	if len(ticks) >= 2 && ticks[1].Hours-ticks[0].Hours > 30 && 24*sx.pxPerHour() >= 8 && sx.hi-sx.lo < 24*1500 {
+		k := 0
+		for _, day := range (timeStep{unitDay, 1}).ticks(start, sx.lo, sx.hi) {
+			for k < len(ticks) && ticks[k].Hours < day.Hours-1e-6 {
+				k++
+			}
+			if k < len(ticks) && math.Abs(ticks[k].Hours-day.Hours) < 1e-6 {
+				continue // a labelled tick is already there
+			}
+			x := sx.x(day.Hours)
+			d.line(x, y0, x, y1, "gridd")
+		}
 	}
 	for _, t := range ticks {
 		x := sx.x(t.Hours)

@@ -66,7 +66,7 @@ const fanCSS = `.lbl{font-size:12px}
 .tdw{font-size:12px;font-weight:700;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
 .rule{stroke:#000;stroke-width:1}
 .pr{font-size:11px;font-weight:700;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}
-.z{fill:#f4f6f8}
+.z{fill:#1e3a5a;fill-opacity:0.05}
 `
 
 // fanRow is a series prepared for drawing: quantiles clamped and ordered.
@@ -240,9 +240,6 @@ func Fan(w io.Writer, c FanChart) error {
 		if narrow {
 			short := func(h float64) string { return at(c.Start, h).Format("2 Jan") }
 			line := "50% " + short(r.P50) + " · 80% " + short(r.P80) + " · 95% " + short(r.P95)
-			if c.ByHours != nil && r.Probability != nil {
-				line += " · " + pct(*r.Probability) + " by " + short(byH)
-			}
 			cls := "td"
 			if r.whole {
 				cls = "tdw"
@@ -266,7 +263,7 @@ func Fan(w io.Writer, c FanChart) error {
 
 	d.begin(W, H, title, desc, fanCSS)
 	d.defs()
-	d.timeGrid(sx, ticks, gridTop-6, gridBottom)
+	d.timeGrid(sx, c.Start, ticks, gridTop-6, gridBottom)
 	d.b = append(d.b, body.b...)
 	if c.ByHours != nil && byH >= lo && byH <= hi {
 		tx := sx.x(byH)

@@ -65,7 +65,7 @@ func (a plotArea) y(v float64) float64 {
 // tick. Time labels go under the plot.
 func (d *doc) frame(a plotArea, start time.Time, yTicks []float64, yLabel func(float64) string) {
 	ticks := timeTicks(start, a.sx.lo, a.sx.hi, a.sx.pxPerHour(), 11)
-	d.timeGrid(a.sx, ticks, a.y0, a.y1)
+	d.timeGrid(a.sx, start, ticks, a.y0, a.y1)
 	for _, v := range yTicks {
 		y := a.y(v)
 		d.line(a.sx.x0, y, a.sx.x1, y, "grid")

@@ -256,7 +256,9 @@ func TestBadOptions(t *testing.T) {
 		"max nodes":     func(b *bytes.Buffer) error { return Waves(b, p, WavesOptions{MaxNodes: -1}) },
 		"id prefix":     func(b *bytes.Buffer) error { return Fan(b, FanChart{IDPrefix: "1abc"}) },
 		"id prefix css": func(b *bytes.Buffer) error { return CDF(b, FanChart{IDPrefix: "a b{}"}) },
-		"style":         func(b *bytes.Buffer) error { return BurnDown(b, BurnDownChart{Series: []BurnSeries{{Style: "dotted"}}}) },
+		"style": func(b *bytes.Buffer) error {
+			return BurnDown(b, BurnDownChart{Series: []BurnSeries{{Style: "dotted"}}})
+		},
 	} {
 		var b bytes.Buffer
 		err := draw(&b)

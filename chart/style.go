@@ -92,7 +92,8 @@ text{fill:#1a1a1a;font-size:12px}
 .tick{font-size:11px;fill:#333}
 .tickM{font-size:11px;fill:#000;font-weight:700}
 .ax{stroke:#333;stroke-width:1}
-.grid{stroke:#e3e3e3;stroke-width:1}
+.grid{stroke:#dcdcdc;stroke-width:1}
+.gridd{stroke:#efefef;stroke-width:1}
 .gridM{stroke:#b0b0b0;stroke-width:1}
 .now{stroke:#c00000;stroke-width:2;stroke-dasharray:7 4}
 .nowt{font-size:11px;font-weight:700;fill:#c00000;paint-order:stroke;stroke:#fff;stroke-width:3px;stroke-linejoin:round}

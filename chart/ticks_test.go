@@ -82,7 +82,7 @@ func TestTimeTicksSteps(t *testing.T) {
 		want      []string
 	}{
 		{"half a day, wide", 12, 80, []string{"08:00", "09:00", "10:00"}},
-		{"three days", 72, 6, []string{"12:00", "Tue 2 Sep", "12:00", "Wed 3 Sep"}},
+		{"three days", 72, 7, []string{"12:00", "Tue 2 Sep", "12:00", "Wed 3 Sep"}},
 		{"a month", 24 * 30, 3.5, []string{"Tue 2 Sep", "Wed 3 Sep"}},
 		{"a month, narrow", 24 * 30, 0.6, []string{"8 Sep", "15 Sep", "22 Sep"}},
 		{"a year", 24 * 365, 0.1, []string{"Oct 2025", "Nov 2025"}},

@@ -48,7 +48,7 @@ type TimelineOptions struct {
 	IDPrefix string
 }
 
-const timelineCSS = `.z{fill:#f4f6f8}
+const timelineCSS = `.z{fill:#1e3a5a;fill-opacity:0.05}
 .gh{fill:#e8ebef}
 .ght{font-size:12px;font-weight:700}
 .l{font-size:11px}
@@ -268,7 +268,7 @@ func Timeline(w io.Writer, p *planner.Plan, o TimelineOptions) error {
 	d.begin(W, H, title, desc, timelineCSS)
 	d.defs()
 	// The grid goes first so bars draw over it.
-	d.timeGrid(sx, ticks, gridTop-4, gridBottom)
+	d.timeGrid(sx, start, ticks, gridTop-4, gridBottom)
 	d.b = append(d.b, body.b...)
 	if !math.IsNaN(nowH) && nowH >= lo && nowH <= hi {
 		nx := sx.x(nowH)
