@@ -100,8 +100,34 @@ func newChecker(e *Estate, s *sources, sug *suggester) *checker {
 	return &checker{e: e, s: s, sug: sug}
 }
 
-func (c *checker) add(l loc, path, field, msg, fix string) {
-	c.probs = append(c.probs, makeProblem(c.s, l, path, field, msg, fix))
+func (c *checker) add(l loc, p epath, field, msg, fix string) {
+	c.probs = append(c.probs, makeProblem(c.s, l, p.String(), field, msg, fix))
+}
+
+// epath names an entity for a message. Most entities have no problem,
+// so it is formatted only when one is reported.
+type epath struct {
+	list, id string
+	i        int
+	item     int // 1-based item of a backlog; 0: the backlog itself
+}
+
+func ent(list, id string, i int) epath { return epath{list: list, id: id, i: i} }
+
+func (p epath) items(j int) epath {
+	p.item = j + 1
+	return p
+}
+
+func (p epath) String() string {
+	if p.list == "" {
+		return ""
+	}
+	s := entityPath(p.list, p.id, p.i)
+	if p.item > 0 {
+		s += ".items[#" + strconv.Itoa(p.item) + "]"
+	}
+	return s
 }
 
 // Sources of each entity, or an empty one for an estate built in code.
@@ -132,11 +158,11 @@ func (c *checker) item(b, i int) *itemSrc {
 }
 
 // where names the place of an earlier definition for a message.
-func (c *checker) where(l loc, path string) string {
+func (c *checker) where(l loc, path epath) string {
 	if c.s != nil && l.ok() {
 		return whereIn(c.s, l)
 	}
-	return path
+	return path.String()
 }
 
 func (c *checker) check() {
@@ -174,7 +200,7 @@ func (c *checker) index() {
 
 func (c *checker) indexID(m map[string]int, ids []string, list, what, id string, i int, srcOf func(int) *src) []string {
 	s := srcOf(i)
-	p := entityPath(list, id, i)
+	p := ent(list, id, i)
 	if s.isBad(0) {
 		return ids
 	}
@@ -187,7 +213,7 @@ func (c *checker) indexID(m map[string]int, ids []string, list, what, id string,
 		return ids
 	}
 	if first, dup := m[id]; dup {
-		c.add(s.fieldOr(0), p, "id", fmt.Sprintf("%q is already the id of the %s at %s", id, what, c.where(srcOf(first).at, entityPath(list, "", first))),
+		c.add(s.fieldOr(0), p, "id", fmt.Sprintf("%q is already the id of the %s at %s", id, what, c.where(srcOf(first).at, ent(list, "", first))),
 			"give every "+what+" an id of its own")
 		return ids
 	}
@@ -270,7 +296,7 @@ func cleanID(s string) string {
 // ref reports a reference to something that is not there, with a
 // spelling suggestion, or a word when the id names something of
 // another kind. It returns whether the reference holds.
-func (c *checker) ref(id string, m map[string]int, ids []string, what string, l loc, path, field string) bool {
+func (c *checker) ref(id string, m map[string]int, ids []string, what string, l loc, path epath, field string) bool {
 	if _, ok := m[id]; ok {
 		return true
 	}
@@ -311,7 +337,7 @@ func (c *checker) checkTop() {
 		s = &c.s.top
 	}
 	if e.Version != 0 && e.Version != FormatVersion {
-		c.add(s.fieldOr(topVersion), "", "version", fmt.Sprintf("is %d, but this build reads estate format version %d only", e.Version, FormatVersion), fmt.Sprintf("set version to %d", FormatVersion))
+		c.add(s.fieldOr(topVersion), epath{}, "version", fmt.Sprintf("is %d, but this build reads estate format version %d only", e.Version, FormatVersion), fmt.Sprintf("set version to %d", FormatVersion))
 	}
 	// A value missing from every file is reported at the first file.
 	topAt := func(f int) loc {
@@ -322,35 +348,35 @@ func (c *checker) checkTop() {
 	}
 	unread := c.s != nil && c.s.unread
 	if !s.isBad(topOrganization) && !unread && strings.TrimSpace(e.Organization) == "" {
-		c.add(topAt(topOrganization), "", "organization", missingOrEmpty(s, topOrganization), "name the organisation, e.g. \"organization: Example Motors plc\"")
+		c.add(topAt(topOrganization), epath{}, "organization", missingOrEmpty(s, topOrganization), "name the organisation, e.g. \"organization: Example Motors plc\"")
 	}
 	if !s.isBad(topCurrency) {
 		switch cur := e.Currency; {
 		case cur == "" && unread:
 		case cur == "":
-			c.add(topAt(topCurrency), "", "currency", missingOrEmpty(s, topCurrency), "name the currency of every amount, e.g. \"currency: GBP\"")
+			c.add(topAt(topCurrency), epath{}, "currency", missingOrEmpty(s, topCurrency), "name the currency of every amount, e.g. \"currency: GBP\"")
 		case len(cur) != 3 || strings.ToUpper(cur) != cur || !isLetters(cur):
 			fix := "write a three-letter ISO 4217 code in capitals, e.g. GBP, EUR or USD"
 			if up := strings.ToUpper(cur); knownCurrency(up) {
 				fix = "write it in capitals: " + up
 			}
-			c.add(s.fieldOr(topCurrency), "", "currency", strconv.Quote(shorten(cur, 40))+" is not an ISO 4217 currency code", fix)
+			c.add(s.fieldOr(topCurrency), epath{}, "currency", strconv.Quote(shorten(cur, 40))+" is not an ISO 4217 currency code", fix)
 		case !knownCurrency(cur):
 			fix := didYouMean(c.sug.nearest(cur, currencyList()))
 			if fix == "" {
 				fix = "write a current ISO 4217 code, e.g. GBP, EUR or USD"
 			}
-			c.add(s.fieldOr(topCurrency), "", "currency", strconv.Quote(cur)+" is not a current ISO 4217 currency code", fix)
+			c.add(s.fieldOr(topCurrency), epath{}, "currency", strconv.Quote(cur)+" is not a current ISO 4217 currency code", fix)
 		}
 	}
 	if y := e.Start.Year(); !e.Start.IsZero() && (y < 1 || y > 9999) {
-		c.add(s.fieldOr(topStart), "", "start", "is out of range", "write a time between the years 0001 and 9999")
+		c.add(s.fieldOr(topStart), epath{}, "start", "is out of range", "write a time between the years 0001 and 9999")
 	}
 	if e.ClearanceTeam != "" && !s.isBad(topClearanceTeam) {
-		c.ref(e.ClearanceTeam, c.teams, c.teamIDs, "team", s.fieldOr(topClearanceTeam), "", "clearance_team")
+		c.ref(e.ClearanceTeam, c.teams, c.teamIDs, "team", s.fieldOr(topClearanceTeam), epath{}, "clearance_team")
 	}
 	if len(e.Systems) == 0 && !s.isBad(topSystems) && !unread {
-		c.add(topAt(topSystems), "", "systems", "the estate has no systems", "list the systems to restore under \"systems:\"")
+		c.add(topAt(topSystems), epath{}, "systems", "the estate has no systems", "list the systems to restore under \"systems:\"")
 	}
 }
 
@@ -364,7 +390,7 @@ func isLetters(s string) bool {
 }
 
 // name reports a name written but left empty.
-func (c *checker) name(s *src, f int, name, path string) {
+func (c *checker) name(s *src, f int, name string, path epath) {
 	if name == "" && s.present(f) && !s.isBad(f) {
 		c.add(s.f[f], path, "name", "has no value", "write a name, or leave the line out to use the id")
 	}
@@ -373,7 +399,7 @@ func (c *checker) name(s *src, f int, name, path string) {
 func (c *checker) checkTeams() {
 	for i := range c.e.Teams {
 		t, s := &c.e.Teams[i], c.team(i)
-		p := entityPath("teams", t.ID, i)
+		p := ent("teams", t.ID, i)
 		c.name(s, teamName, t.Name, p)
 		if !s.isBad(teamCapacity) && t.Capacity < 1 {
 			if !s.present(teamCapacity) && c.s != nil {
@@ -389,7 +415,7 @@ func (c *checker) checkSystems() {
 	clearanceWithout, firstClearance := 0, -1
 	for i := range c.e.Systems {
 		sys, s := &c.e.Systems[i], c.system(i)
-		p := entityPath("systems", sys.ID, i)
+		p := ent("systems", sys.ID, i)
 		c.name(s, sysName, sys.Name, p)
 		if !s.isBad(sysKind) {
 			switch {
@@ -448,7 +474,7 @@ func (c *checker) checkSystems() {
 		if clearanceWithout > 1 {
 			msg = fmt.Sprintf("this and %d more systems need a forensic clearance, but the estate names no clearance_team to do it", clearanceWithout-1)
 		}
-		c.add(s.fieldOr(sysClearance), entityPath("systems", sys.ID, firstClearance), "clearance", msg, "add \"clearance_team: <team id>\" at the top of the estate, naming the team of forensic investigators")
+		c.add(s.fieldOr(sysClearance), ent("systems", sys.ID, firstClearance), "clearance", msg, "add \"clearance_team: <team id>\" at the top of the estate, naming the team of forensic investigators")
 	}
 }
 
@@ -473,7 +499,7 @@ func kindList() string { return strings.Join(kindStrings(), ", ") }
 
 // requires checks the entries of a requires list: each names a system,
 // and none twice.
-func (c *checker) requires(reqs []string, s *src, f int, p string) {
+func (c *checker) requires(reqs []string, s *src, f int, p epath) {
 	var seen map[string]int
 	if len(reqs) > 8 {
 		seen = make(map[string]int, len(reqs))
@@ -506,7 +532,7 @@ func (c *checker) requires(reqs []string, s *src, f int, p string) {
 	}
 }
 
-func (c *checker) estimate(e Estimate, l loc, p, field string) {
+func (c *checker) estimate(e Estimate, l loc, p epath, field string) {
 	fixed := e.Min == e.Likely && e.Likely == e.Max
 	switch {
 	case e.Min < 0 || e.Likely < 0 || e.Max < 0:
@@ -521,7 +547,7 @@ func (c *checker) estimate(e Estimate, l loc, p, field string) {
 	}
 }
 
-func (c *checker) needs(sys *System, s *src, p string) {
+func (c *checker) needs(sys *System, s *src, p epath) {
 	for j, n := range sys.Needs {
 		l := s.needAt(j)
 		if !l.ok() {
@@ -556,7 +582,7 @@ func (c *checker) needs(sys *System, s *src, p string) {
 func (c *checker) checkServices() {
 	for i := range c.e.Services {
 		svc, s := &c.e.Services[i], c.service(i)
-		p := entityPath("services", svc.ID, i)
+		p := ent("services", svc.ID, i)
 		c.name(s, svcName, svc.Name, p)
 		if !s.isBad(svcRequires) {
 			if len(svc.Requires) == 0 {
@@ -608,7 +634,7 @@ func audienceWord(a string) bool {
 	return true
 }
 
-func (c *checker) money(v float64, s *src, f int, p, field string) {
+func (c *checker) money(v float64, s *src, f int, p epath, field string) {
 	if s.isBad(f) {
 		return
 	}
@@ -620,7 +646,7 @@ func (c *checker) money(v float64, s *src, f int, p, field string) {
 func (c *checker) checkBacklogs() {
 	for i := range c.e.Backlogs {
 		b, s := &c.e.Backlogs[i], c.backlogS(i)
-		p := entityPath("backlogs", b.ID, i)
+		p := ent("backlogs", b.ID, i)
 		c.name(s, blName, b.Name, p)
 		if !s.isBad(blService) {
 			if b.Service == "" {
@@ -666,7 +692,7 @@ func validPolicy(p string) bool {
 	return false
 }
 
-func (c *checker) checkItems(bi int, b *Backlog, s *src, p string) {
+func (c *checker) checkItems(bi int, b *Backlog, s *src, p epath) {
 	if len(b.Items) == 0 {
 		return
 	}
@@ -682,7 +708,7 @@ func (c *checker) checkItems(bi int, b *Backlog, s *src, p string) {
 			}
 			return s.fieldOr(blItems)
 		}
-		ip := p + ".items[#" + strconv.Itoa(j+1) + "]"
+		ip := p.items(j)
 		if is.bad&(1<<itID) == 0 {
 			switch {
 			case strings.TrimSpace(it.ID) == "":
@@ -691,7 +717,7 @@ func (c *checker) checkItems(bi int, b *Backlog, s *src, p string) {
 				c.add(l(itID), ip, "id", "is too long or holds control characters", fmt.Sprintf("use at most %d printable characters", MaxIDLength))
 			default:
 				if k, dup := first[it.ID]; dup {
-					c.add(l(itID), ip, "id", fmt.Sprintf("%q is already the id of the item at %s", shorten(it.ID, 60), c.where(c.item(bi, k).at, p+".items[#"+strconv.Itoa(k+1)+"]")), "give every item of a backlog an id of its own")
+					c.add(l(itID), ip, "id", fmt.Sprintf("%q is already the id of the item at %s", shorten(it.ID, 60), c.where(c.item(bi, k).at, p.items(k))), "give every item of a backlog an id of its own")
 				} else {
 					first[it.ID] = j
 				}
@@ -732,7 +758,7 @@ func printableText(s string, multiline bool) bool {
 }
 
 // text checks a text value.
-func (c *checker) text(l loc, path, field, v string, multiline bool) {
+func (c *checker) text(l loc, path epath, field, v string, multiline bool) {
 	if printableText(v, multiline) {
 		return
 	}
@@ -750,14 +776,14 @@ func (c *checker) checkText() {
 	if c.s != nil {
 		top = &c.s.top
 	}
-	c.text(top.fieldOr(topOrganization), "", "organization", e.Organization, false)
+	c.text(top.fieldOr(topOrganization), epath{}, "organization", e.Organization, false)
 	for i := range e.Teams {
 		t, s := &e.Teams[i], c.team(i)
-		c.text(s.fieldOr(teamName), entityPath("teams", t.ID, i), "name", t.Name, false)
+		c.text(s.fieldOr(teamName), ent("teams", t.ID, i), "name", t.Name, false)
 	}
 	for i := range e.Systems {
 		sys, s := &e.Systems[i], c.system(i)
-		p := entityPath("systems", sys.ID, i)
+		p := ent("systems", sys.ID, i)
 		c.text(s.fieldOr(sysName), p, "name", sys.Name, false)
 		c.text(s.fieldOr(sysDescription), p, "description", sys.Description, true)
 		for _, l := range []struct {
@@ -771,7 +797,7 @@ func (c *checker) checkText() {
 	}
 	for i := range e.Services {
 		svc, s := &e.Services[i], c.service(i)
-		p := entityPath("services", svc.ID, i)
+		p := ent("services", svc.ID, i)
 		c.text(s.fieldOr(svcName), p, "name", svc.Name, false)
 		c.text(s.fieldOr(svcDescription), p, "description", svc.Description, true)
 		if svc.OutputPerDay != nil {
@@ -780,7 +806,7 @@ func (c *checker) checkText() {
 	}
 	for i := range e.Backlogs {
 		b, s := &e.Backlogs[i], c.backlogS(i)
-		p := entityPath("backlogs", b.ID, i)
+		p := ent("backlogs", b.ID, i)
 		c.text(s.fieldOr(blName), p, "name", b.Name, false)
 		c.text(s.fieldOr(blUnit), p, "unit", b.Unit, false)
 		for j := range b.Items {
@@ -789,7 +815,7 @@ func (c *checker) checkText() {
 			if !l.ok() {
 				l = orItem(is.at, s.fieldOr(blItems))
 			}
-			c.text(l, p+".items[#"+strconv.Itoa(j+1)+"]", "supplier", b.Items[j].Supplier, false)
+			c.text(l, p.items(j), "supplier", b.Items[j].Supplier, false)
 		}
 	}
 }

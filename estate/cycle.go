@@ -196,7 +196,7 @@ func (c *checker) checkCycles() {
 		if !l.ok() {
 			l = src.fieldOr(sysRequires)
 		}
-		c.add(l, entityPath("systems", sys[s].ID, int(s)), "requires", msg,
+		c.add(l, ent("systems", sys[s].ID, int(s)), "requires", msg,
 			"each system waits for the next, so none of them can ever start: remove one requires entry on the cycle")
 	}
 }

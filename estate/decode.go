@@ -8,6 +8,7 @@ import (
 	"math"
 	"path"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -296,15 +297,38 @@ func (d *decoder) topField(f int, v *yaml.Node) {
 			d.e.Start = t
 		}
 	case topTeams:
+		d.reserve(f, v)
 		d.list(v, "teams", "team", d.team)
 	case topSystems:
+		d.reserve(f, v)
 		if n := len(d.probs); !d.list(v, "systems", "system", d.system) || len(d.probs) > n && len(d.e.Systems) == 0 {
 			s.mark(topSystems)
 		}
 	case topServices:
+		d.reserve(f, v)
 		d.list(v, "services", "service", d.service)
 	case topBacklogs:
 		d.list(v, "backlogs", "backlog", d.backlog)
+	}
+}
+
+// reserve grows the estate's lists for the entries of v at once:
+// growing 100,000 systems by doubling copies them many times over.
+func (d *decoder) reserve(f int, v *yaml.Node) {
+	if v.Kind != yaml.SequenceNode {
+		return
+	}
+	n := len(v.Content)
+	switch f {
+	case topTeams:
+		d.e.Teams = slices.Grow(d.e.Teams, n)
+		d.s.teams = slices.Grow(d.s.teams, n)
+	case topSystems:
+		d.e.Systems = slices.Grow(d.e.Systems, n)
+		d.s.systems = slices.Grow(d.s.systems, n)
+	case topServices:
+		d.e.Services = slices.Grow(d.e.Services, n)
+		d.s.services = slices.Grow(d.s.services, n)
 	}
 }
 
