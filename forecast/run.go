@@ -192,7 +192,7 @@ func simulate(ctx context.Context, e *estate.Estate, m *planner.Model, sol *plan
 		var elapsed time.Duration
 		if act.Pinned {
 			elapsed = opts.Progress[s.ID].Elapsed
-			if !est.Fixed() && elapsed >= est.Max {
+			if elapsed >= est.Max {
 				warnings = append(warnings, fmt.Sprintf("system %s: its %s has been under way for %s, past its maximum estimate of %s; the forecast gives it a minute more, as the plan does — update the estimate",
 					s.ID, act.Kind, estate.FormatDuration(elapsed), estate.FormatDuration(est.Max)))
 			}
