@@ -49,11 +49,11 @@ type Action string
 
 // The actions of the permission table.
 const (
-	ActionView            Action = "view"              // incidents, systems, checklists, approvals, plan, events
-	ActionEstateUpload    Action = "estate.upload"     // upload a new estate version
-	ActionIncidentDeclare Action = "incident.declare"  // declare an incident
-	ActionIncidentUpdate  Action = "incident.update"   // rename, settings, move estate version, close
-	ActionIsolate         Action = "system.isolate"    // isolate one system (containment)
+	ActionView            Action = "view"             // incidents, systems, checklists, approvals, plan, events
+	ActionEstateUpload    Action = "estate.upload"    // upload a new estate version
+	ActionIncidentDeclare Action = "incident.declare" // declare an incident
+	ActionIncidentUpdate  Action = "incident.update"  // rename, settings, move estate version, close
+	ActionIsolate         Action = "system.isolate"   // isolate one system (containment)
 	ActionIsolateBulk     Action = "system.isolate-bulk"
 	ActionCompromise      Action = "system.compromise" // mark a system compromised
 	ActionInvestigate     Action = "system.investigate"

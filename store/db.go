@@ -23,4 +23,4 @@ func OpenPostgres(ctx context.Context, dsn string, clock func() time.Time) (*DB,
 
 func (db *DB) Update(ctx context.Context, fn func(incident.Tx) error) error { return nil }
 func (db *DB) View(ctx context.Context, fn func(incident.Tx) error) error   { return nil }
-func (db *DB) Close() error                                                { return nil }
+func (db *DB) Close() error                                                 { return nil }
