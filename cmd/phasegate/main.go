@@ -1,13 +1,180 @@
 // Command phasegate plans and runs the recovery of an estate after a
-// ransomware attack.
+// ransomware attack: it validates the estate, plans the phased restart,
+// forecasts it, and serves the incident room.
+//
+// This file wires the subcommands; each lives in its own file. Nothing here
+// holds state between runs: run takes its whole environment as arguments so
+// tests can drive it exactly as a user would.
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"io"
 	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
 )
 
+// Exit statuses.
+const (
+	exitOK      = 0
+	exitFailure = 1 // an invalid estate, a refused action, a failed check
+	exitUsage   = 2 // bad command-line use
+)
+
+// env is everything a subcommand may touch in the outside world.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	now    func() time.Time
+	getenv func(string) string
+	// isTerminal reports whether stderr is a terminal (progress bars).
+	isTerminal bool
+}
+
 func main() {
-	fmt.Fprintln(os.Stderr, "phasegate: under construction")
-	os.Exit(2)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	e := env{
+		stdin:      os.Stdin,
+		stdout:     os.Stdout,
+		stderr:     os.Stderr,
+		now:        time.Now,
+		getenv:     os.Getenv,
+		isTerminal: isTerminal(os.Stderr),
+	}
+	code := run(ctx, os.Args[1:], e)
+	stop()
+	os.Exit(code)
+}
+
+func isTerminal(f *os.File) bool {
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// command is one subcommand.
+type command struct {
+	name    string
+	summary string
+	usage   string // the synopsis and flags, shown by 'phasegate help NAME'
+	run     func(ctx context.Context, args []string, e env) error
+}
+
+func commands() []command {
+	return []command{
+		validateCommand(),
+		planCommand(),
+	}
+}
+
+func findCommand(name string) (command, bool) {
+	for _, c := range commands() {
+		if c.name == name {
+			return c, true
+		}
+	}
+	return command{}, false
+}
+
+func run(ctx context.Context, args []string, e env) int {
+	if len(args) == 0 {
+		writeUsage(e.stderr)
+		return exitUsage
+	}
+	name := args[0]
+	switch name {
+	case "help", "-h", "-help", "--help":
+		if len(args) > 1 {
+			if c, ok := findCommand(args[1]); ok {
+				fmt.Fprintf(e.stdout, "%s\n\n%s\n", c.summary, strings.TrimSpace(c.usage))
+				return exitOK
+			}
+			fmt.Fprintf(e.stderr, "phasegate: no command %q\n", args[1])
+			writeUsage(e.stderr)
+			return exitUsage
+		}
+		writeUsage(e.stdout)
+		return exitOK
+	case "version", "--version":
+		fmt.Fprintln(e.stdout, "phasegate", version())
+		return exitOK
+	}
+	c, ok := findCommand(name)
+	if !ok {
+		msg := fmt.Sprintf("phasegate: no command %q", name)
+		if s := closest(name, commandNames()); s != "" {
+			msg += fmt.Sprintf("; did you mean %q?", s)
+		}
+		fmt.Fprintln(e.stderr, msg)
+		writeUsage(e.stderr)
+		return exitUsage
+	}
+	err := c.run(ctx, args[1:], e)
+	return report(e.stderr, c, err)
+}
+
+// report prints err for a person and turns it into an exit status.
+func report(w io.Writer, c command, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	var ue *usageError
+	if errors.As(err, &ue) {
+		fmt.Fprintf(w, "phasegate %s: %s\n", c.name, ue.msg)
+		fmt.Fprintf(w, "run 'phasegate help %s' for how to use it\n", c.name)
+		return exitUsage
+	}
+	var se *silentError
+	if errors.As(err, &se) {
+		return se.code
+	}
+	fmt.Fprintf(w, "phasegate %s: %s\n", c.name, err)
+	return exitFailure
+}
+
+// usageError is bad command-line use: exit status 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// silentError carries an exit status for a failure the command has
+// already explained on its own.
+type silentError struct{ code int }
+
+func (e *silentError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+func commandNames() []string {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.name)
+	}
+	sort.Strings(names)
+	return names
+}
+
+func writeUsage(w io.Writer) {
+	fmt.Fprintln(w, "phasegate plans and runs the recovery of an estate after a ransomware attack.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Usage: phasegate COMMAND [ARGUMENTS]")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "Commands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "  help       show how to use a command: phasegate help plan")
+	fmt.Fprintln(w, "  version    print the version")
+}
+
+func version() string {
+	return "dev"
 }
