@@ -1,11 +1,201 @@
 package estate
 
-import "errors"
+import (
+	"path"
+	"sort"
+	"strings"
 
-// Parse reads estate files (YAML or JSON) and item CSV files, merges them
-// into one estate and validates it. The error, when not nil, is Problems.
+	"go.yaml.in/yaml/v3"
+)
+
+// Parse reads estate files (YAML or JSON) and the CSV item files they
+// name, merges them into one estate, fills defaults (see SetDefaults)
+// and validates it. A file whose name ends in ".csv" is an item file,
+// matched to the backlog whose items field names it (relative to the
+// directory of the estate file, cleaned with path.Clean); every other
+// file is an estate file. File names use forward slashes.
 //
-// STUB: replaced by the parser.
+// Several estate files merge into one estate: their lists concatenate,
+// and a top-level value set in several files must agree.
+//
+// The error, when not nil, is Problems: every problem found, sorted by
+// file, line and column.
 func Parse(files ...File) (*Estate, error) {
-	return nil, errors.New("estate: parser not written yet")
+	e, _, probs := parse(files)
+	if len(probs) > 0 {
+		return nil, probs
+	}
+	return e, nil
+}
+
+func parse(files []File) (*Estate, *sources, Problems) {
+	d := newDecoder()
+	var csvs []File
+	estateFiles := 0
+	for _, f := range files {
+		if isCSV(f.Name) {
+			csvs = append(csvs, f)
+			continue
+		}
+		estateFiles++
+		d.estateFile(f)
+	}
+	if estateFiles == 0 {
+		d.probs = append(d.probs, Problem{Message: "no estate file was given", Fix: "name at least one estate file (YAML or JSON)"})
+		return nil, nil, d.probs
+	}
+	d.attachItems(csvs)
+	c := newChecker(d.e, d.s, d.sug)
+	c.check()
+	probs := append(d.probs, c.probs...)
+	if len(probs) > 0 {
+		return nil, d.s, sortProblems(probs)
+	}
+	d.e.SetDefaults()
+	return d.e, d.s, nil
+}
+
+func isCSV(name string) bool { return strings.HasSuffix(strings.ToLower(name), ".csv") }
+
+// attachItems parses the item files and hands each backlog the items of
+// the file it names.
+func (d *decoder) attachItems(csvs []File) {
+	byPath := make(map[string]*itemsCSV, len(csvs))
+	var paths []string
+	for _, f := range csvs {
+		p := path.Clean(f.Name)
+		if _, dup := byPath[p]; dup {
+			continue
+		}
+		byPath[p] = nil
+		paths = append(paths, p)
+	}
+	parsed := make(map[string]bool, len(csvs))
+	for _, f := range csvs {
+		p := path.Clean(f.Name)
+		if parsed[p] {
+			continue
+		}
+		parsed[p] = true
+		byPath[p] = d.parseItemsCSV(f)
+	}
+	for i := range d.e.Backlogs {
+		want := d.itemsPath[i]
+		if want == "" {
+			continue
+		}
+		s := &d.s.backlogs[i]
+		got, ok := byPath[want]
+		if !ok {
+			fix := "pass the file along with the estate files"
+			if near := d.sug.nearest(want, paths); near != "" {
+				fix = "a file " + near + " was given; " + didYouMean(near)
+			}
+			d.problem(s.f[blItems], entityPath("backlogs", d.e.Backlogs[i].ID, i), "items", "the items file "+want+" was not given", fix)
+			s.mark(blItems)
+			continue
+		}
+		got.used = true
+		b := &d.e.Backlogs[i]
+		b.Items = append([]BacklogItem(nil), got.items...)
+		d.s.items[i] = append([]itemSrc(nil), got.srcs...)
+	}
+	for _, p := range paths {
+		if got := byPath[p]; got != nil && !got.used {
+			d.probs = append(d.probs, Problem{File: p, Message: "no backlog names this items file", Fix: "name it in a backlog (\"items: " + path.Base(p) + "\", relative to the estate file), or leave it out"})
+		}
+	}
+}
+
+// sortProblems orders problems by file name, line and column, and drops
+// repeats of one mistake at one place (a value shared through a YAML
+// alias is reported once, not once per use).
+func sortProblems(ps Problems) Problems {
+	sort.SliceStable(ps, func(i, j int) bool {
+		a, b := ps[i], ps[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		return a.Column < b.Column
+	})
+	out := ps[:0]
+	for i, p := range ps {
+		if i > 0 && p.Line > 0 {
+			q := out[len(out)-1]
+			if q.File == p.File && q.Line == p.Line && q.Column == p.Column && q.Message == p.Message && q.Fix == p.Fix {
+				continue
+			}
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// ItemRefs returns the paths of the item files that the estate files
+// name, as Parse will look for them (joined to the directory of the
+// estate file that names them, cleaned), without duplicates, in the order
+// they are named. It reads leniently and validates nothing, so that a
+// loader can read the files before calling Parse; files it cannot read
+// name nothing.
+func ItemRefs(files ...File) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, f := range files {
+		if isCSV(f.Name) {
+			continue
+		}
+		for _, ref := range itemRefs(f) {
+			p := itemsPath(f.Name, ref)
+			if !seen[p] {
+				seen[p] = true
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+func itemRefs(f File) (refs []string) {
+	d := newDecoder()
+	d.file = d.addFile(f.Name)
+	d.budget = 10_000 + 4*len(f.Data)
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(abortFile); !ok {
+				panic(r)
+			}
+		}
+	}()
+	root, _ := d.readYAML(f.Data)
+	if root == nil {
+		return nil
+	}
+	root = d.visit(root)
+	backlogs := d.lookup(root, "backlogs")
+	if backlogs == nil || backlogs.Kind != yaml.SequenceNode {
+		return nil
+	}
+	for _, b := range backlogs.Content {
+		b = d.visit(b)
+		if items := d.lookup(b, "items"); items != nil && items.Kind == yaml.ScalarNode && items.Tag != "!!null" && strings.TrimSpace(items.Value) != "" {
+			refs = append(refs, items.Value)
+		}
+	}
+	return refs
+}
+
+// lookup finds the value of key in mapping n.
+func (d *decoder) lookup(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if k := d.visit(n.Content[i]); k.Kind == yaml.ScalarNode && k.Value == key {
+			return d.visit(n.Content[i+1])
+		}
+	}
+	return nil
 }

@@ -42,7 +42,6 @@ const (
 	EventBulkIsolation      = "containment.bulk"
 	EventChecklistTicked    = "checklist.ticked"
 	EventChecklistUnticked  = "checklist.unticked"
-	EventChecklistReset     = "checklist.reset"
 	EventApprovalRequested  = "approval.requested"
 	EventApprovalApproved   = "approval.approved" // one approver's decision
 	EventApprovalRejected   = "approval.rejected"

@@ -100,6 +100,11 @@ type Service struct {
 	order   []int
 	dirty   map[int64]int64 // incident → last seq since its plan was recorded
 	kick    chan struct{}
+
+	// dummyHash is checked for unknown user names, so a login takes as
+	// long whether or not the name exists.
+	dummyOnce sync.Once
+	dummyHash string
 }
 
 // New returns a Service wired from c.

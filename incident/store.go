@@ -68,6 +68,8 @@ type Tx interface {
 
 	// PutChecklistEntry inserts or replaces the last tick of one item.
 	PutChecklistEntry(e ChecklistEntry) error
+	// ChecklistEntries returns the ticks of one system (systemID "": of
+	// every system of the incident), by system and key.
 	ChecklistEntries(incidentID int64, systemID string) ([]ChecklistEntry, error)
 	// ResetChecklist removes the ticks of a system (re-compromise); the
 	// history stays in the event log.

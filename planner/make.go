@@ -1,7 +1,6 @@
 package planner
 
 import (
-	"errors"
 	"time"
 
 	"github.com/phasegate/phasegate/estate"
@@ -13,20 +12,36 @@ type Options struct {
 	// cost, else ObjectiveMakespan.
 	Objective Objective
 	// Schedules bounds the effort: how many schedules the improvement
-	// method may generate. Zero picks a default that suits the size.
+	// method may generate. Zero picks a default that suits the size
+	// (DefaultSchedules); negative is an error.
 	Schedules int
 	// Seed makes the run repeatable.
 	Seed uint64
 	// Start is the plan's clock origin: hours in the plan count from here.
+	// When zero, the estate's Start is used.
 	Start time.Time
 	// Progress, keyed by system id, plans from the middle of a recovery.
 	// Nil plans from scratch.
 	Progress map[string]Progress
 }
 
-// Make plans the restart of a valid estate.
-//
-// STUB: replaced by the planner.
+// Make plans the restart of a valid estate: it compiles the estate with
+// the progress, searches for the best schedule within the budget and
+// explains it.
 func Make(e *estate.Estate, opts Options) (*Plan, error) {
-	return nil, errors.New("planner: not written yet")
+	m, err := Compile(e, opts.Progress)
+	if err != nil {
+		return nil, err
+	}
+	sol, err := m.Solve(SolveOptions{Objective: opts.Objective, Schedules: opts.Schedules, Seed: opts.Seed})
+	if err != nil {
+		return nil, err
+	}
+	start := opts.Start
+	if start.IsZero() {
+		start = e.Start
+	}
+	p := m.Explain(e, sol, start)
+	p.Seed = opts.Seed
+	return p, nil
 }

@@ -419,8 +419,14 @@ func (t *tx) PutChecklistEntry(e incident.ChecklistEntry) error {
 }
 
 func (t *tx) ChecklistEntries(incidentID int64, systemID string) ([]incident.ChecklistEntry, error) {
-	rows, err := t.query(`SELECT incident_id, system_id, item_key, done, by_user, at, note, evidence
-		FROM checklist_entries WHERE incident_id = ? AND system_id = ? ORDER BY item_key`, incidentID, systemID)
+	q := `SELECT incident_id, system_id, item_key, done, by_user, at, note, evidence
+		FROM checklist_entries WHERE incident_id = ?`
+	args := []any{incidentID}
+	if systemID != "" {
+		q += ` AND system_id = ?`
+		args = append(args, systemID)
+	}
+	rows, err := t.query(q+` ORDER BY system_id, item_key`, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -1,0 +1,705 @@
+package planner
+
+import (
+	"cmp"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"runtime"
+	"slices"
+	"sync"
+)
+
+// SolveOptions steer Model.Solve.
+type SolveOptions struct {
+	// Objective: empty picks ObjectiveCost when any service carries a
+	// cost, else ObjectiveMakespan.
+	Objective Objective
+	// Schedules bounds the effort in SSGS passes; 0 picks DefaultSchedules.
+	Schedules int
+	// Seed makes the run repeatable.
+	Seed uint64
+	// Workers decode in parallel; 0 picks a number that suits the size.
+	// The result does not depend on it.
+	Workers int
+}
+
+// Solution is the best schedule found. Times are in minutes from the
+// plan's start, indexed by activity.
+type Solution struct {
+	Objective Objective
+	// Order is the best activity list: decoding it gives Start and Finish.
+	Order         []int
+	Start, Finish []int
+	Makespan      int
+	Cost          float64
+	// ServiceETA is when each service is back, indexed as Model.Services.
+	ServiceETA []int
+	// Schedules is how many SSGS passes were spent (baseline included).
+	Schedules int
+	// LowerBound is Model.LowerBound.
+	LowerBound int
+	// BaselineMakespan and BaselineCost are those of the plain dependency
+	// order (wave by wave, then id; clearances first).
+	BaselineMakespan int
+	BaselineCost     float64
+}
+
+// DefaultSchedules is the budget used when none is given: 5,000 SSGS passes,
+// scaled down so that a run schedules at most about 4 million activities
+// (a 100,000-system estate gets a few dozen passes), and never fewer than
+// 12.
+func DefaultSchedules(activities int) int {
+	const activityBudget = 4_000_000
+	if activities <= 0 {
+		return 5000
+	}
+	return min(5000, max(12, activityBudget/activities))
+}
+
+// objectiveFor picks the default objective of the model.
+func (m *Model) objectiveFor(o Objective) (Objective, error) {
+	switch o {
+	case ObjectiveCost, ObjectiveMakespan:
+		return o, nil
+	case "":
+		for _, w := range m.svcW {
+			if w > 0 {
+				return ObjectiveCost, nil
+			}
+		}
+		return ObjectiveMakespan, nil
+	}
+	return "", fmt.Errorf("planner: unknown objective %q; use %q or %q", o, ObjectiveCost, ObjectiveMakespan)
+}
+
+// fitness orders schedules: the objective first, the other as tie-breaker.
+type fitness struct{ a, b float64 }
+
+func (f fitness) less(g fitness) bool { return f.a < g.a || (f.a == g.a && f.b < g.b) }
+
+type individual struct {
+	order []int
+	fit   fitness
+	hash  uint64
+}
+
+// solver is one run of the improvement method.
+type solver struct {
+	m       *Model
+	obj     Objective
+	rng     *rand.Rand
+	budget  int
+	used    int
+	decs    []*Decoder
+	lbMake  int
+	lbCost  float64
+	done    bool // the best schedule meets the lower bounds
+	best    individual
+	cp      cpm
+	workers int
+
+	// priority values for sampling; min-rules negated to max-rules
+	rules [][]float64
+	// scratch
+	taken  []uint32
+	tstamp uint32
+	elig   []int
+	indeg  []int32
+	wts    []float64
+}
+
+// Solve searches for the best schedule within the budget: biased random
+// sampling with priority rules, each schedule improved by forward–backward
+// improvement, then a genetic algorithm over activity lists.
+func (m *Model) Solve(opts SolveOptions) (*Solution, error) {
+	obj, err := m.objectiveFor(opts.Objective)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Schedules < 0 {
+		return nil, fmt.Errorf("planner: schedules is %d; give a positive number, or 0 for the default", opts.Schedules)
+	}
+	if opts.Workers < 0 {
+		return nil, fmt.Errorf("planner: workers is %d; give a positive number, or 0 for the default", opts.Workers)
+	}
+	na := len(m.acts)
+	budget := opts.Schedules
+	if budget == 0 {
+		budget = DefaultSchedules(na)
+	}
+	workers := opts.Workers
+	if workers == 0 {
+		workers = 1
+		if na >= 2000 {
+			workers = runtime.GOMAXPROCS(0)
+		}
+	}
+	s := &solver{
+		m: m, obj: obj, budget: budget, workers: workers,
+		rng:   rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
+		taken: make([]uint32, na), indeg: make([]int32, na),
+	}
+	for range workers {
+		s.decs = append(s.decs, m.NewDecoder())
+	}
+	s.cp = m.criticalPath()
+	s.lbMake = m.LowerBound()
+	s.lbCost = m.costLowerBound(s.cp)
+
+	sol := &Solution{Objective: obj, LowerBound: s.lbMake}
+	base := m.baselineOrder()
+	d := s.decs[0]
+	d.setDurations(nil)
+	_ = d.forward(base, false)
+	d.evaluate()
+	s.used = 1
+	sol.BaselineMakespan, sol.BaselineCost = d.Makespan(), d.Cost()
+	s.best = individual{order: base, fit: s.fitness(d)}
+	s.checkDone()
+	if na > 0 && !s.done {
+		s.run(base)
+	}
+	// Decode the best once more to read its times (not counted: it
+	// repeats a schedule already made).
+	_ = d.forward(s.best.order, false)
+	d.evaluate()
+	sol.Order = s.best.order
+	sol.Start, sol.Finish = make([]int, na), make([]int, na)
+	for a := range na {
+		sol.Start[a], sol.Finish[a] = d.Start(a), d.Finish(a)
+	}
+	sol.Makespan, sol.Cost = d.Makespan(), d.Cost()
+	sol.ServiceETA = append([]int(nil), d.eta...)
+	sol.Schedules = s.used
+	return sol, nil
+}
+
+func (s *solver) fitness(d *Decoder) fitness {
+	ms := float64(d.Makespan())
+	if s.obj == ObjectiveCost {
+		return fitness{d.Cost(), ms}
+	}
+	return fitness{ms, d.Cost()}
+}
+
+func (s *solver) checkDone() {
+	ms, cost := s.best.fit.a, s.best.fit.b
+	if s.obj == ObjectiveCost {
+		ms, cost = cost, ms
+	}
+	s.done = ms <= float64(s.lbMake) && cost <= s.lbCost*(1+1e-12)
+}
+
+// baselineOrder is the plain dependency order: clearances by system id,
+// then restores by wave, then system id.
+func (m *Model) baselineOrder() []int {
+	order := make([]int, 0, len(m.acts))
+	for a := range m.acts {
+		if m.acts[a].Kind == KindClearance {
+			order = append(order, a)
+		}
+	}
+	nc := len(order)
+	for a := range m.acts {
+		if m.acts[a].Kind == KindRestore {
+			order = append(order, a)
+		}
+	}
+	slices.SortFunc(order[:nc], func(x, y int) int { return cmp.Compare(m.acts[x].System, m.acts[y].System) })
+	slices.SortFunc(order[nc:], func(x, y int) int {
+		sx, sy := m.acts[x].SystemIndex, m.acts[y].SystemIndex
+		if c := cmp.Compare(m.sysWave[sx], m.sysWave[sy]); c != 0 {
+			return c
+		}
+		return cmp.Compare(m.acts[x].System, m.acts[y].System)
+	})
+	return order
+}
+
+// GA parameters, tuned on J30 (see docs/planner.md).
+const (
+	mutationRate = 0.02 // per position, swap with the next activity
+	tournamentK  = 3    // parents: best of three
+	popDiv       = 40   // population = budget/popDiv, within [4, popMax]
+	popMax       = 80
+	stallGens    = 5   // generations without progress before diversifying
+	eliteKeep    = 1   // kept when diversifying
+	perturbFrac  = 0.2 // share of the list shifted in a perturbed copy of the best
+	fbiPasses    = 3   // forward, then one backward–forward justification
+)
+
+func populationSize(budget, na int) int {
+	p := budget / popDiv
+	if na > 2000 {
+		p = budget / 6
+	}
+	return min(max(p, 4), popMax)
+}
+
+func (s *solver) run(base []int) {
+	m := s.m
+	na := len(m.acts)
+	s.rules = s.priorityRules()
+	P := populationSize(s.budget, na)
+
+	// Initial population: the baseline and each rule as it stands, then
+	// biased random samples, each improved by FBI.
+	lists := [][]int{base}
+	for _, v := range s.rules {
+		lists = append(lists, s.sample(v, false))
+	}
+	for len(lists) < P {
+		v := s.rules[len(lists)%len(s.rules)]
+		lists = append(lists, s.sample(v, true))
+	}
+	pop := s.evalBatch(lists)
+	if s.done || s.used >= s.budget {
+		return
+	}
+	pop = s.survive(pop, nil, P)
+
+	stall := 0
+	for s.used < s.budget && !s.done {
+		if stall >= stallGens {
+			// Diversify: keep the elite, refill with perturbed copies of
+			// the best and fresh samples.
+			stall = 0
+			keep := min(len(pop), eliteKeep)
+			var fresh [][]int
+			for len(fresh) < P-keep {
+				if len(fresh)%2 == 0 {
+					c := slices.Clone(s.best.order)
+					s.perturb(c)
+					fresh = append(fresh, c)
+				} else {
+					fresh = append(fresh, s.sample(s.rules[s.rng.IntN(len(s.rules))], true))
+				}
+			}
+			bestBefore := s.best.fit
+			kids := s.evalBatch(fresh)
+			pop = s.survive(append([]individual(nil), pop[:keep]...), kids, P)
+			if s.best.fit.less(bestBefore) {
+				stall = 0
+			}
+			continue
+		}
+		bestBefore := s.best.fit
+		children := make([][]int, 0, P)
+		for len(children) < P {
+			mo := s.tournament(pop)
+			fa := s.tournament(pop)
+			for fa == mo && len(pop) > 1 {
+				fa = s.tournament(pop)
+			}
+			c1, c2 := s.crossover(pop[mo].order, pop[fa].order)
+			s.mutate(c1)
+			s.mutate(c2)
+			children = append(children, c1, c2)
+		}
+		kids := s.evalBatch(children)
+		pop = s.survive(pop, kids, P)
+		if s.best.fit.less(bestBefore) {
+			stall = 0
+		} else {
+			stall++
+		}
+	}
+}
+
+// perturb moves a few random activities to random feasible places.
+func (s *solver) perturb(l []int) {
+	k := 1 + s.rng.IntN(max(1, int(float64(len(l))*perturbFrac)))
+	for range k {
+		s.shift(l, s.rng.IntN(len(l)))
+	}
+}
+
+// shift moves the activity at position i to a random position between its
+// last predecessor and its first successor.
+func (s *solver) shift(l []int, i int) {
+	m := s.m
+	a := l[i]
+	lo, hi := i, i
+	for lo > 0 && !s.isPred(l[lo-1], a) {
+		lo--
+	}
+	for hi < len(l)-1 && !s.isPred(a, l[hi+1]) {
+		hi++
+	}
+	_ = m
+	j := lo + s.rng.IntN(hi-lo+1)
+	if j < i {
+		copy(l[j+1:i+1], l[j:i])
+	} else {
+		copy(l[i:j], l[i+1:j+1])
+	}
+	l[j] = a
+}
+
+func (s *solver) isPred(p, a int) bool {
+	for _, x := range s.m.Predecessors(a) {
+		if int(x) == p {
+			return true
+		}
+	}
+	return false
+}
+
+// tournament picks the better of tournamentK random members (by index:
+// the population is sorted best first).
+func (s *solver) tournament(pop []individual) int {
+	b := s.rng.IntN(len(pop))
+	for range tournamentK - 1 {
+		b = min(b, s.rng.IntN(len(pop)))
+	}
+	return b
+}
+
+// survive keeps the best P distinct individuals.
+func (s *solver) survive(pop, kids []individual, P int) []individual {
+	all := append(pop, kids...)
+	slices.SortStableFunc(all, func(x, y individual) int {
+		if x.fit.less(y.fit) {
+			return -1
+		}
+		if y.fit.less(x.fit) {
+			return 1
+		}
+		return cmp.Compare(x.hash, y.hash)
+	})
+	out := all[:0]
+	for i, x := range all {
+		if i > 0 && x.hash == all[i-1].hash && x.fit == all[i-1].fit {
+			continue
+		}
+		out = append(out, x)
+	}
+	return out[:min(len(out), P)]
+}
+
+// evalBatch decodes and improves each list, within the budget, in
+// parallel when there are several workers. It stops early when the best
+// reaches the lower bound; the result is the same for any worker count.
+func (s *solver) evalBatch(lists [][]int) []individual {
+	passes := make([]int, 0, len(lists))
+	left := s.budget - s.used
+	for range lists {
+		if left <= 0 {
+			break
+		}
+		p := fbiPasses
+		if left < p {
+			p = 1 + (left-1)/2*2
+		}
+		passes = append(passes, p)
+		left -= p
+	}
+	lists = lists[:len(passes)]
+	out := make([]individual, len(lists))
+	spent := make([]int, len(lists))
+	if s.workers <= 1 || len(lists) == 1 {
+		for i, l := range lists {
+			out[i], spent[i] = s.improve(s.decs[0], l, passes[i])
+			s.used += spent[i]
+			if s.offer(out[i]); s.done {
+				return out[:i+1]
+			}
+		}
+		return out
+	}
+	var wg sync.WaitGroup
+	next := make(chan int, len(lists))
+	for i := range lists {
+		next <- i
+	}
+	close(next)
+	for w := range min(s.workers, len(lists)) {
+		wg.Add(1)
+		go func(d *Decoder) {
+			defer wg.Done()
+			for i := range next {
+				out[i], spent[i] = s.improve(d, lists[i], passes[i])
+			}
+		}(s.decs[w])
+	}
+	wg.Wait()
+	for i := range out {
+		s.used += spent[i]
+		if s.offer(out[i]); s.done {
+			return out[:i+1]
+		}
+	}
+	return out
+}
+
+func (s *solver) offer(x individual) {
+	if x.fit.less(s.best.fit) {
+		s.best = x
+		s.checkDone()
+	}
+}
+
+// improve decodes list and, with three passes, applies forward–backward
+// improvement: right-justify (a backward pass in order of decreasing
+// finish), then left-justify (a forward pass in order of increasing start
+// of the backward schedule). It returns the better forward schedule as a
+// list sorted by start time.
+func (s *solver) improve(d *Decoder, list []int, passes int) (individual, int) {
+	used := 1
+	_ = d.forward(list, false)
+	d.evaluate()
+	best := individual{order: d.sortedByStart(list, nil), fit: s.fitness(d), hash: d.hash()}
+	cur := best.order
+	for passes-used >= 2 {
+		used += 2
+		rev := d.sortedByFinishDesc(cur, d.rev)
+		d.backward(rev)
+		fwd := d.sortedByFinishDesc(rev, d.fwd) // latest backward finish = earliest forward start
+		_ = d.forward(fwd, false)
+		d.evaluate()
+		f := s.fitness(d)
+		if !f.less(best.fit) {
+			break
+		}
+		cur = d.sortedByStart(fwd, nil)
+		best = individual{order: cur, fit: f, hash: d.hash()}
+	}
+	return best, used
+}
+
+// hash fingerprints the last schedule.
+func (d *Decoder) hash() uint64 {
+	h := uint64(14695981039346656037)
+	for _, t := range d.start {
+		h ^= uint64(t)
+		h *= 1099511628211
+	}
+	return h
+}
+
+// sortedByStart returns list sorted by the start times of the last
+// schedule, ties in list order, into out (allocated when nil).
+func (d *Decoder) sortedByStart(list []int, out []int) []int {
+	k := d.keys[:len(list)]
+	for i, a := range list {
+		k[i] = uint64(d.start[a])<<21 | uint64(i)
+	}
+	slices.Sort(k)
+	if out == nil {
+		out = make([]int, len(list))
+	}
+	out = out[:len(list)]
+	tmp := d.list[:len(list)]
+	copy(tmp, list)
+	for i, x := range k {
+		out[i] = tmp[x&(1<<21-1)]
+	}
+	return out
+}
+
+// sortedByFinishDesc returns list sorted by decreasing finish time of the
+// last schedule, ties in reverse list order (so that a zero-length
+// predecessor stays feasible), into out (which must not alias list).
+func (d *Decoder) sortedByFinishDesc(list []int, out []int) []int {
+	k := d.keys[:len(list)]
+	mx := 0
+	for _, a := range list {
+		mx = max(mx, d.finish[a])
+	}
+	n := len(list)
+	for i, a := range list {
+		k[i] = uint64(mx-d.finish[a])<<21 | uint64(n-1-i)
+	}
+	slices.Sort(k)
+	out = out[:n]
+	for i, x := range k {
+		out[i] = list[n-1-int(x&(1<<21-1))]
+	}
+	return out
+}
+
+// priorityRules returns the rules' values, larger is more urgent: latest
+// finish (LFT), latest start (LST), most total successors (MTS) and, for
+// the cost objective, the cost of the services an activity unlocks.
+func (s *solver) priorityRules() [][]float64 {
+	m := s.m
+	na := len(m.acts)
+	lft, lst := make([]float64, na), make([]float64, na)
+	for a := range na {
+		lft[a] = -float64(s.cp.lf[a])
+		lst[a] = -float64(s.cp.ls[a])
+	}
+	mts := make([]float64, na)
+	for a, c := range m.totalSuccessors() {
+		mts[a] = float64(c)
+	}
+	rules := [][]float64{lft, lst, mts}
+	if s.obj == ObjectiveCost {
+		w := m.unlockWeights()
+		mx := 0.0
+		for _, x := range w {
+			mx = max(mx, x)
+		}
+		if mx > 0 {
+			// Scale to the critical-path length so that regrets compare
+			// with those of the time-based rules; break ties by LST.
+			cw := make([]float64, na)
+			scale := float64(max(s.cp.length, 1))
+			for a := range na {
+				cw[a] = w[a]/mx*scale + lst[a]/scale*0.5
+			}
+			rules = append(rules, cw)
+		}
+	}
+	return rules
+}
+
+// sample builds an activity list by picking, among the eligible
+// activities, by priority: deterministically (the best), or with regret-
+// based biased random sampling (probability proportional to 1 + the regret
+// against the worst eligible). Large models use a heap with randomly
+// perturbed keys instead, which costs O(n log n).
+func (s *solver) sample(v []float64, random bool) []int {
+	m := s.m
+	na := len(m.acts)
+	for a := range na {
+		s.indeg[a] = m.predStart[a+1] - m.predStart[a]
+	}
+	out := make([]int, 0, na)
+	if na > 2000 || !random {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, x := range v {
+			lo, hi = min(lo, x), max(hi, x)
+		}
+		spread := (hi - lo) * 0.1
+		h := intHeap{}
+		key := func(a int) float64 {
+			k := -v[a]
+			if random {
+				k += s.rng.Float64() * spread
+			}
+			return k
+		}
+		for a := range na {
+			if s.indeg[a] == 0 {
+				h.push(a, key(a))
+			}
+		}
+		for h.len() > 0 {
+			a := h.pop()
+			out = append(out, a)
+			for _, x := range m.Successors(a) {
+				s.indeg[x]--
+				if s.indeg[x] == 0 {
+					h.push(int(x), key(int(x)))
+				}
+			}
+		}
+		return out
+	}
+	elig := s.elig[:0]
+	for a := range na {
+		if s.indeg[a] == 0 {
+			elig = append(elig, a)
+		}
+	}
+	for len(elig) > 0 {
+		lo := math.Inf(1)
+		for _, a := range elig {
+			lo = min(lo, v[a])
+		}
+		s.wts = s.wts[:0]
+		total := 0.0
+		for _, a := range elig {
+			w := v[a] - lo + 1
+			s.wts = append(s.wts, w)
+			total += w
+		}
+		r := s.rng.Float64() * total
+		k := 0
+		for k < len(elig)-1 && r >= s.wts[k] {
+			r -= s.wts[k]
+			k++
+		}
+		a := elig[k]
+		elig[k] = elig[len(elig)-1]
+		elig = elig[:len(elig)-1]
+		out = append(out, a)
+		for _, x := range m.Successors(a) {
+			s.indeg[x]--
+			if s.indeg[x] == 0 {
+				elig = append(elig, int(x))
+			}
+		}
+	}
+	s.elig = elig
+	return out
+}
+
+// crossover is Hartmann's two-point crossover: the daughter takes the
+// mother's list up to q1, then the father's remaining activities in his
+// order up to q2, then the mother's remaining ones; the son the other way
+// round. Both stay precedence-feasible.
+func (s *solver) crossover(mo, fa []int) ([]int, []int) {
+	n := len(mo)
+	q1 := s.rng.IntN(n + 1)
+	q2 := s.rng.IntN(n + 1)
+	if q1 > q2 {
+		q1, q2 = q2, q1
+	}
+	return s.cross(mo, fa, q1, q2), s.cross(fa, mo, q1, q2)
+}
+
+func (s *solver) cross(p1, p2 []int, q1, q2 int) []int {
+	n := len(p1)
+	s.tstamp++
+	if s.tstamp == 0 {
+		clear(s.taken)
+		s.tstamp = 1
+	}
+	st := s.tstamp
+	c := make([]int, 0, n)
+	for _, a := range p1[:q1] {
+		c = append(c, a)
+		s.taken[a] = st
+	}
+	for _, a := range p2 {
+		if len(c) >= q2 {
+			break
+		}
+		if s.taken[a] != st {
+			c = append(c, a)
+			s.taken[a] = st
+		}
+	}
+	for _, a := range p1 {
+		if s.taken[a] != st {
+			c = append(c, a)
+			s.taken[a] = st
+		}
+	}
+	return c
+}
+
+// mutate swaps neighbours that are not precedence-related, each position
+// with probability mutationRate.
+func (s *solver) mutate(l []int) {
+	m := s.m
+	for i := 0; i+1 < len(l); i++ {
+		if s.rng.Float64() >= mutationRate {
+			continue
+		}
+		a, b := l[i], l[i+1]
+		related := false
+		for _, p := range m.Predecessors(b) {
+			if int(p) == a {
+				related = true
+				break
+			}
+		}
+		if !related {
+			l[i], l[i+1] = b, a
+		}
+	}
+}
