@@ -412,3 +412,12 @@ func multipartFiles(t testing.TB, files []estate.File) ([]byte, string) {
 	}
 	return buf.Bytes(), mw.FormDataContentType()
 }
+
+func mustRead(t testing.TB, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
