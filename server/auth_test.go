@@ -242,7 +242,7 @@ func TestEstateUploadErrorsNameFileLineAndField(t *testing.T) {
 	data := mustRead(t, "testdata/estate.yaml")
 	var ver incident.EstateVersion
 	ts.mustStatus(ts.do("admin", "PUT", "/api/v1/estate", rawBody{"application/yaml", data}), 201).decode(t, &ver)
-	if ver.Number != 1 || ver.Systems != 7 {
+	if ver.Number != 1 || ver.Systems != 8 {
 		t.Errorf("uploaded version %+v", ver)
 	}
 	var vs struct {

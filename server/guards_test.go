@@ -212,7 +212,7 @@ func TestContainmentNeverWaits(t *testing.T) {
 		var iso incident.IsolationResult
 		ts.mustStatus(ts.do("rl", "POST", path("/api/v1/incidents/%d/isolate", id),
 			map[string]any{"selector": map[string]string{"team": "apps"}, "reason": "lateral movement in apps"}), 200).decode(t, &iso)
-		if fmt.Sprint(iso.Isolated) != "[db erp mail wiki]" {
+		if fmt.Sprint(iso.Isolated) != "[db erp mail wiki vault]" {
 			t.Errorf("isolate team=apps isolated %v", iso.Isolated)
 		}
 		// The selector is checked before anything moves.
