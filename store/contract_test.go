@@ -567,4 +567,3 @@ func viewHead(db interface {
 	})
 	return seq, hash, err
 }
-
