@@ -54,7 +54,7 @@ func TestFormatES(t *testing.T) {
 }
 
 // TestHashVector pins the hash of one event, so the encoding of
-// docs/adr/0003 cannot drift; the same vector is in the ADR for anyone
+// docs/adr/0002 cannot drift; the same vector is in the ADR for anyone
 // re-implementing it.
 func TestHashVector(t *testing.T) {
 	e := Event{Seq: 1, At: time.Date(2025, 9, 1, 7, 30, 0, 123456000, time.UTC), Actor: "alice",
