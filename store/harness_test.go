@@ -127,7 +127,7 @@ func openPostgres(t testing.TB, c *clock) (*store.DB, opener) {
 
 // harness is a store, a service on it, and one user per role.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	clock  *clock
 	db     *store.DB
@@ -144,7 +144,7 @@ var fastPasswords = incident.PasswordParams{Memory: 64, Time: 1, Threads: 1, Key
 
 const testPassword = "correct horse battery staple"
 
-func newHarness(t *testing.T, b backend) *harness {
+func newHarness(t testing.TB, b backend) *harness {
 	t.Helper()
 	h := &harness{t: t, ctx: context.Background(), clock: newClock(), actors: map[string]incident.Actor{}}
 	h.db, h.reopen = b.open(t, h.clock)
