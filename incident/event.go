@@ -60,7 +60,7 @@ const (
 	EventAuditExported      = "audit.exported"
 )
 
-// HashVersion names the canonical encoding of docs/adr/0003; it is the
+// HashVersion names the canonical encoding of docs/adr/0002; it is the
 // first field hashed, so a future encoding cannot be confused with it.
 const HashVersion = "phasegate-event-v1"
 
@@ -72,7 +72,7 @@ const TimeFormat = "2006-01-02T15:04:05.000000Z"
 func FormatTime(t time.Time) string { return t.UTC().Format(TimeFormat) }
 
 // HashEvent returns the hex SHA-256 of e's canonical encoding (see
-// docs/adr/0003-event-hash-chain.md): netstrings of HashVersion, seq, at,
+// docs/adr/0002-event-hash-chain.md): netstrings of HashVersion, seq, at,
 // actor, type, incident id, subject, canonical payload and prev hash.
 // e.Hash is ignored.
 func HashEvent(e Event) (string, error) {

@@ -293,3 +293,47 @@ func (a Actor) Authorize(action Action, sys *estate.System) error {
 	}
 	return &phasegate.Error{Code: phasegate.EFORBIDDEN, Message: msg}
 }
+
+// PermissionsMarkdown renders the permission table as the Markdown of
+// docs/roles.md (a test keeps the two in agreement).
+func PermissionsMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| action | what it allows |")
+	for _, r := range Roles {
+		b.WriteString(" " + string(r) + " |")
+	}
+	b.WriteString("\n|---|---|")
+	for range Roles {
+		b.WriteString(":-:|")
+	}
+	b.WriteString("\n")
+	for _, p := range Permissions {
+		fmt.Fprintf(&b, "| `%s` | %s |", p.Action, p.Description)
+		for _, r := range Roles {
+			switch p.Access[r] {
+			case Allowed:
+				b.WriteString(" yes |")
+			case Scoped:
+				b.WriteString(" scoped |")
+			default:
+				b.WriteString(" |")
+			}
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+// TransitionsMarkdown renders the state machine as a Markdown table.
+func TransitionsMarkdown() string {
+	var b strings.Builder
+	b.WriteString("| from | to | action | two-person | why |\n|---|---|---|:-:|---|\n")
+	for _, e := range Transitions {
+		tp := ""
+		if e.TwoPerson {
+			tp = "yes"
+		}
+		fmt.Fprintf(&b, "| %s | %s | `%s` | %s | %s |\n", e.From, e.To, e.Action, tp, e.Why)
+	}
+	return b.String()
+}

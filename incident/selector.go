@@ -1,7 +1,6 @@
 package incident
 
 import (
-	"fmt"
 	"slices"
 	"strings"
 
@@ -154,5 +153,3 @@ func findSystem(e *estate.Estate, id string) *estate.System {
 	}
 	return nil
 }
-
-func (s Selector) describe() string { return fmt.Sprintf("selector %s", s) }

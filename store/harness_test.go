@@ -48,8 +48,11 @@ func (c *clock) Advance(d time.Duration) {
 // backend opens a fresh store of one dialect.
 type backend struct {
 	name string
-	open func(t testing.TB, c *clock) (*store.DB, func(t testing.TB, c *clock) *store.DB)
+	open func(t testing.TB, c *clock) (*store.DB, opener)
 }
+
+// opener opens the same database again.
+type opener func() (*store.DB, error)
 
 func backends() []backend {
 	return []backend{{"sqlite", openSQLite}, {"postgres", openPostgres}}
@@ -67,18 +70,14 @@ func forEachStore(t *testing.T, fn func(t *testing.T, h *harness)) {
 }
 
 // openSQLite returns a store on a new file and a function that reopens it.
-func openSQLite(t testing.TB, c *clock) (*store.DB, func(t testing.TB, c *clock) *store.DB) {
+func openSQLite(t testing.TB, c *clock) (*store.DB, opener) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "phasegate.db")
-	reopen := func(t testing.TB, c *clock) *store.DB {
-		t.Helper()
-		db, err := store.OpenSQLite(context.Background(), path, c.Now)
-		if err != nil {
-			t.Fatalf("open SQLite %s: %v", path, err)
-		}
-		return db
+	reopen := func() (*store.DB, error) { return store.OpenSQLite(context.Background(), path, c.Now) }
+	db, err := reopen()
+	if err != nil {
+		t.Fatalf("open SQLite %s: %v", path, err)
 	}
-	db := reopen(t, c)
 	t.Cleanup(func() { db.Close() })
 	return db, reopen
 }
@@ -86,7 +85,7 @@ func openSQLite(t testing.TB, c *clock) (*store.DB, func(t testing.TB, c *clock)
 // openPostgres returns a store in a fresh schema and a function that
 // reopens it. Without PostgreSQL the test fails, unless
 // PHASEGATE_SKIP_POSTGRES=1 says to skip.
-func openPostgres(t testing.TB, c *clock) (*store.DB, func(t testing.TB, c *clock) *store.DB) {
+func openPostgres(t testing.TB, c *clock) (*store.DB, opener) {
 	t.Helper()
 	if os.Getenv("PHASEGATE_SKIP_POSTGRES") == "1" {
 		t.Skip("PHASEGATE_SKIP_POSTGRES=1: PostgreSQL tests skipped")
@@ -117,26 +116,22 @@ func openPostgres(t testing.TB, c *clock) (*store.DB, func(t testing.TB, c *cloc
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	reopen := func(t testing.TB, c *clock) *store.DB {
-		t.Helper()
-		db, err := store.OpenPostgres(context.Background(), u.String(), c.Now)
-		if err != nil {
-			t.Fatalf("open PostgreSQL schema %s: %v", schema, err)
-		}
-		return db
+	reopen := func() (*store.DB, error) { return store.OpenPostgres(context.Background(), u.String(), c.Now) }
+	db, err := reopen()
+	if err != nil {
+		t.Fatalf("open PostgreSQL schema %s: %v", schema, err)
 	}
-	db := reopen(t, c)
 	t.Cleanup(func() { db.Close() })
 	return db, reopen
 }
 
 // harness is a store, a service on it, and one user per role.
 type harness struct {
-	t      *testing.T
+	t      testing.TB
 	ctx    context.Context
 	clock  *clock
 	db     *store.DB
-	reopen func(t testing.TB, c *clock) *store.DB
+	reopen opener
 	svc    *incident.Service
 	// published collects what the service published after commits.
 	pubMu     sync.Mutex
@@ -149,7 +144,7 @@ var fastPasswords = incident.PasswordParams{Memory: 64, Time: 1, Threads: 1, Key
 
 const testPassword = "correct horse battery staple"
 
-func newHarness(t *testing.T, b backend) *harness {
+func newHarness(t testing.TB, b backend) *harness {
 	t.Helper()
 	h := &harness{t: t, ctx: context.Background(), clock: newClock(), actors: map[string]incident.Actor{}}
 	h.db, h.reopen = b.open(t, h.clock)

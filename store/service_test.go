@@ -1,6 +1,7 @@
 package store_test
 
 import (
+	"context"
 	"encoding/json"
 	"slices"
 	"strings"
@@ -483,5 +484,49 @@ func TestEstateVersionsAndMove(t *testing.T) {
 		h.must(err, "close")
 		_, err = h.svc.Transition(h.ctx, h.as("forensics"), in.ID, "crm", incident.StateInvestigating, "")
 		wantCode(t, err, phasegate.ECONFLICT)
+	})
+}
+
+// TestPlanWorkerRecordsAfterEvents: committed transitions reach the
+// debounced worker, which records the moved dates off the request path.
+func TestPlanWorkerRecordsAfterEvents(t *testing.T) {
+	forEachStore(t, func(t *testing.T, h *harness) {
+		svc := incident.New(incident.Config{Store: h.db, Clock: h.clock.Now,
+			Settings: incident.Settings{Password: fastPasswords, PlanSchedules: 20, PlanDebounce: 5 * time.Millisecond}})
+		ctx, cancel := context.WithCancel(h.ctx)
+		done := make(chan error, 1)
+		go func() { done <- svc.RunPlanWorker(ctx) }()
+		defer func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("worker: %v", err)
+			}
+		}()
+		h.upload()
+		in, err := svc.DeclareIncident(h.ctx, h.as("ic"), incident.Declaration{Name: "x", Kind: "ransomware"})
+		h.must(err, "declare")
+		res, err := svc.Isolate(h.ctx, h.as("ic"), in.ID, incident.Selector{All: true}, "shutdown")
+		h.must(err, "isolate")
+		// Wait (bounded) for the worker; this is not a timing assertion.
+		deadline := time.Now().Add(20 * time.Second)
+		for {
+			hist, err := svc.ETAHistory(h.ctx, h.as("viewer"), in.ID)
+			h.must(err, "history")
+			var restart *incident.ETAChange
+			for i := range hist {
+				if hist[i].Subject == incident.SubjectRestart {
+					restart = &hist[i]
+				}
+			}
+			// The isolation moved the restart date: the last record
+			// names an event of the isolation.
+			if restart != nil && restart.Seq >= res.Seq-int64(len(res.Isolated)) {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the worker recorded no date after the isolation: %+v", hist)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
 	})
 }
