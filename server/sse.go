@@ -9,7 +9,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/phasegate/phasegate"
 	"github.com/phasegate/phasegate/incident"
 )
 
@@ -165,7 +164,9 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	}
 	sub, last, ok := s.broker.subscribe()
 	if !ok {
-		s.writeError(w, r, &phasegate.Error{Code: phasegate.EINTERNAL, Message: "the server is shutting down"})
+		w.Header().Set("Retry-After", "5")
+		writeJSON(w, http.StatusServiceUnavailable, ErrorResponse{Code: "unavailable",
+			Message: "the server is shutting down; reconnect with Last-Event-ID in a few seconds"})
 		return
 	}
 	defer func() { s.broker.unsubscribe(sub) }()

@@ -201,4 +201,8 @@ func TestEventStreamHeartbeatAndShutdown(t *testing.T) {
 	if _, ok := c.next(5 * time.Second); ok {
 		t.Fatalf("stream still open after the server closed")
 	}
+	// New streams are turned away with 503 and a Retry-After.
+	if late := ts.stream("viewer", nil, ""); late.res.StatusCode != 503 || late.res.Header.Get("Retry-After") == "" {
+		t.Errorf("stream after close: %d %v, want 503 with Retry-After", late.res.StatusCode, late.res.Header)
+	}
 }

@@ -3,16 +3,20 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/phasegate/phasegate/incident"
 )
@@ -190,5 +194,62 @@ func TestSecureCookiesAuto(t *testing.T) {
 	c.insecureCookies = "false"
 	if !c.secureCookies("127.0.0.1:1") {
 		t.Errorf("--insecure-cookies false does not set Secure")
+	}
+}
+
+func TestServeEstateIsUploadedOnlyWhenChanged(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "phasegate.db")
+	estateDir := filepath.Join("..", "..", "examples", "northfield-motors")
+	e, out, _ := testEnv("")
+	_, stop := startApp(t, serveConfig{db: db, estatePaths: []string{estateDir}}, e)
+	stop()
+	if !strings.Contains(out.String(), "Loaded the estate as version 1: 133 systems") {
+		t.Fatalf("first start with --estate:\n%s", out)
+	}
+	e, out, _ = testEnv("")
+	_, stop = startApp(t, serveConfig{db: db, estatePaths: []string{estateDir}}, e)
+	stop()
+	if !strings.Contains(out.String(), "unchanged since version 1") {
+		t.Fatalf("second start with the same estate:\n%s", out)
+	}
+	// An invalid estate stops the start with every problem listed.
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("version: 1\nsystems:\n  - {id: a, kind: nonsense}\n"), 0o600)
+	e, _, errb := testEnv("")
+	app := newApp(serveConfig{db: db, addr: "127.0.0.1:0", estatePaths: []string{bad}, settings: fastSettings, logWriter: io.Discard}, e)
+	err := app.Open(context.Background())
+	app.Close()
+	if err == nil || !strings.Contains(errb.String(), "bad.yaml:3") {
+		t.Fatalf("invalid --estate: err %v, stderr:\n%s", err, errb)
+	}
+}
+
+func TestServeOnPostgreSQL(t *testing.T) {
+	if os.Getenv("PHASEGATE_SKIP_POSTGRES") == "1" {
+		t.Skip("PHASEGATE_SKIP_POSTGRES=1: PostgreSQL tests skipped")
+	}
+	const pgURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	admin, err := sql.Open("pgx", pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	schema := fmt.Sprintf("cmdtest_%d", time.Now().UnixNano())
+	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		t.Fatalf("PostgreSQL at %s: %v (start it, or set PHASEGATE_SKIP_POSTGRES=1)", pgURL, err)
+	}
+	defer admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+	e, out, _ := testEnv("")
+	url, stop := startApp(t, serveConfig{postgres: pgURL + "&search_path=" + schema, demo: true}, e)
+	res, err := http.Get(url + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(out.String(), "PostgreSQL") || !strings.Contains(out.String(), "Declared demo incident") {
+		t.Fatalf("serve --postgres: /healthz %d, output:\n%s", res.StatusCode, out)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
 	}
 }
