@@ -139,7 +139,7 @@ var testUsers = []struct {
 
 // testServer is a real server on 127.0.0.1 over a real store.
 type testServer struct {
-	t       *testing.T
+	t       testing.TB
 	url     string
 	db      *store.DB
 	svc     *incident.Service
@@ -150,7 +150,7 @@ type testServer struct {
 	logs    *syncBuffer
 }
 
-func newTestServer(t *testing.T, b backend, opts serverOptions) *testServer {
+func newTestServer(t testing.TB, b backend, opts serverOptions) *testServer {
 	t.Helper()
 	ctx := context.Background()
 	db := b.open(t)
@@ -420,4 +420,12 @@ func mustRead(t testing.TB, name string) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// newBenchServer is a SQLite server for benchmarks, planning with the
+// default effort.
+func newBenchServer(b *testing.B, estate string) *testServer {
+	b.Helper()
+	return newTestServer(b, backend{"sqlite", openSQLite},
+		serverOptions{estate: estate, settings: incident.Settings{PlanSchedules: incident.DefaultSettings.PlanSchedules}})
 }

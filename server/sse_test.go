@@ -23,7 +23,7 @@ type sseEvent struct {
 
 // sseClient reads an event stream.
 type sseClient struct {
-	t      *testing.T
+	t      testing.TB
 	res    *http.Response
 	cancel context.CancelFunc
 	events chan sseEvent
