@@ -97,7 +97,9 @@ func fillPattern(p string) string {
 
 func TestLoginThrottlingAndLockout(t *testing.T) {
 	settings := incident.Settings{
-		LoginDelay: 50 * time.Millisecond, MaxLoginDelay: 200 * time.Millisecond,
+		// Delays long enough that an immediate retry lands inside them
+		// even on a loaded machine.
+		LoginDelay: 500 * time.Millisecond, MaxLoginDelay: 500 * time.Millisecond,
 		MaxFailures: 3, Lockout: time.Hour, FailureWindow: time.Hour,
 	}
 	forEachBackend(t, serverOptions{settings: settings}, func(t *testing.T, ts *testServer) {
@@ -121,7 +123,7 @@ func TestLoginThrottlingAndLockout(t *testing.T) {
 		// Wait out the delays, failing until the lockout.
 		var last *response
 		for i := 0; i < 20; i++ {
-			time.Sleep(250 * time.Millisecond)
+			time.Sleep(550 * time.Millisecond)
 			last = login("wrong")
 			if last.status == 429 && last.errorBody(t).Locked {
 				break
