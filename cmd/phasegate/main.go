@@ -70,6 +70,13 @@ func commands() []command {
 	return append([]command{
 		validateCommand(),
 		planCommand(),
+		serveCommand(),
+		userCommand(),
+		tokenCommand(),
+		auditCommand(),
+		incidentCommand(),
+		systemCommand(),
+		approvalCommand(),
 	}, forecastCommands()...)
 }
 

@@ -1,0 +1,560 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/phasegate/phasegate/estate"
+	"github.com/phasegate/phasegate/incident"
+	"github.com/phasegate/phasegate/planner"
+)
+
+// The client commands run the recovery over the API with a token, so a
+// recovery can be scripted: phasegate incident …, system …, approval ….
+
+const clientFlagsUsage = `
+  --server  the server's URL (default $PHASEGATE_SERVER, else http://127.0.0.1:8080)
+  --token   an API token (default $PHASEGATE_TOKEN)
+  --format  text (default) or json: the API's answer as is`
+
+func incidentCommand() command {
+	return command{
+		name:    "incident",
+		summary: "declare, list, show, isolate and plan incidents on the server",
+		usage: `Usage: phasegate incident declare NAME [--kind KIND] [--started-at TIME] [--total-shutdown]
+                                 [--estate-version N] [--required-approvals N]
+       phasegate incident list
+       phasegate incident show ID [--state STATE]
+       phasegate incident isolate ID (--all | --select SELECTOR) --reason TEXT
+       phasegate incident plan ID
+
+declare starts an incident on the latest estate version (--total-shutdown:
+every system starts isolated). isolate contains at once every system the
+selector picks: --all, or --select kind=K,tag=T,team=T,system=ID. plan shows
+the live plan from every system's current state.` + clientFlagsUsage,
+		run: runSub("incident", []subcommand{
+			{"declare", runIncidentDeclare}, {"list", runIncidentList}, {"show", runIncidentShow},
+			{"isolate", runIncidentIsolate}, {"plan", runIncidentPlan},
+		}),
+	}
+}
+
+func systemCommand() command {
+	return command{
+		name:    "system",
+		summary: "move a system of an incident, tick its checklist, or show it",
+		usage: `Usage: phasegate system transition INCIDENT SYSTEM --to STATE --reason TEXT
+       phasegate system tick INCIDENT SYSTEM ITEM [--undo] [--note TEXT] [--evidence REF]
+       phasegate system show INCIDENT SYSTEM
+
+STATE is isolated, investigating, cleared, restoring, verifying, online or
+compromised. A refused move is shown with every reason (exit status 1); a
+move under the two-person rule waits for a second person's approval.` + clientFlagsUsage,
+		run: runSub("system", []subcommand{
+			{"transition", runSystemTransition}, {"tick", runSystemTick}, {"show", runSystemShow},
+		}),
+	}
+}
+
+func approvalCommand() command {
+	return command{
+		name:    "approval",
+		summary: "list, approve or reject two-person approval requests",
+		usage: `Usage: phasegate approval list INCIDENT [--status pending|approved|rejected|cancelled|expired]
+       phasegate approval approve ID [--note TEXT]
+       phasegate approval reject ID [--note TEXT]
+
+The person who asked cannot approve their own request.` + clientFlagsUsage,
+		run: runSub("approval", []subcommand{
+			{"list", runApprovalList}, {"approve", runApprovalDecide(true)}, {"reject", runApprovalDecide(false)},
+		}),
+	}
+}
+
+// clientArgs parses the flags of a client command and checks the number
+// of positional arguments.
+func clientArgs(name string, args []string, e env, want int, synopsis string, extra func(fsReg)) (*apiClient, *clientFlags, []string, error) {
+	fs := newFlagSet(name)
+	var cf clientFlags
+	cf.register(fs, e)
+	if extra != nil {
+		extra(fs)
+	}
+	pos, err := parseArgs(fs, args)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	if len(pos) != want {
+		return nil, nil, nil, usagef("%s", synopsis)
+	}
+	c, err := cf.client(e)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return c, &cf, pos, nil
+}
+
+type fsReg interface {
+	StringVar(*string, string, string, string)
+	BoolVar(*bool, string, bool, string)
+	IntVar(*int, string, int, string)
+}
+
+func idArg(s, what string) (int64, error) {
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, usagef("%s %q is not an id; give the number phasegate showed, e.g. 1", what, s)
+	}
+	return n, nil
+}
+
+func printJSON(w io.Writer, raw json.RawMessage) error {
+	_, err := w.Write(raw)
+	return err
+}
+
+// ---- incident
+
+func runIncidentDeclare(ctx context.Context, args []string, e env) error {
+	var d incident.Declaration
+	var started string
+	c, cf, pos, err := clientArgs("incident", args, e, 1, "give the incident's name: phasegate incident declare NAME", func(fs fsReg) {
+		fs.StringVar(&d.Kind, "kind", "ransomware", "kind")
+		fs.StringVar(&started, "started-at", "", "when it started, RFC 3339")
+		fs.BoolVar(&d.TotalShutdown, "total-shutdown", false, "every system starts isolated")
+		fs.IntVar(&d.EstateVersion, "estate-version", 0, "estate version")
+		fs.IntVar(&d.RequiredApprovals, "required-approvals", 0, "approvals for two-person moves")
+	})
+	if err != nil {
+		return err
+	}
+	d.Name = pos[0]
+	if started != "" {
+		if d.StartedAt, err = time.Parse(time.RFC3339, started); err != nil {
+			return usagef("--started-at %q: not an RFC 3339 time; write it like 2025-09-01T08:00:00Z", started)
+		}
+	}
+	var raw json.RawMessage
+	if _, err := c.do(ctx, "POST", "/api/v1/incidents", d, &raw); err != nil {
+		return err
+	}
+	if cf.format == "json" {
+		return printJSON(e.stdout, raw)
+	}
+	var view incident.IncidentView
+	if err := json.Unmarshal(raw, &view); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Declared incident %d %q on estate version %d: %s (%s).\n",
+		view.ID, view.Name, view.EstateVersion, plural(len(view.Systems), "system"), countsText(view.Counts))
+	return nil
+}
+
+func countsText(counts map[incident.State]int) string {
+	var parts []string
+	for _, s := range incident.States {
+		if n := counts[s]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, s))
+		}
+	}
+	if len(parts) == 0 {
+		return "none"
+	}
+	return strings.Join(parts, ", ")
+}
+
+func runIncidentList(ctx context.Context, args []string, e env) error {
+	c, cf, _, err := clientArgs("incident", args, e, 0, "incident list takes no arguments", nil)
+	if err != nil {
+		return err
+	}
+	var raw json.RawMessage
+	if _, err := c.do(ctx, "GET", "/api/v1/incidents", nil, &raw); err != nil {
+		return err
+	}
+	if cf.format == "json" {
+		return printJSON(e.stdout, raw)
+	}
+	var res struct {
+		Incidents []incident.Incident `json:"incidents"`
+	}
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return err
+	}
+	if len(res.Incidents) == 0 {
+		fmt.Fprintln(e.stdout, "No incidents. Declare one with 'phasegate incident declare NAME'.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tNAME\tKIND\tSTARTED\tESTATE\tSTATUS")
+	for _, in := range res.Incidents {
+		status := "open"
+		if !in.Open() {
+			status = "closed " + in.ClosedAt.Format(time.RFC3339)
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\tv%d\t%s\n", in.ID, in.Name, in.Kind, in.StartedAt.Format(time.RFC3339), in.EstateVersion, status)
+	}
+	return tw.Flush()
+}
+
+func runIncidentShow(ctx context.Context, args []string, e env) error {
+	var state string
+	c, cf, pos, err := clientArgs("incident", args, e, 1, "give the incident: phasegate incident show ID", func(fs fsReg) {
+		fs.StringVar(&state, "state", "", "only systems in this state")
+	})
+	if err != nil {
+		return err
+	}
+	id, err := idArg(pos[0], "incident")
+	if err != nil {
+		return err
+	}
+	if state != "" && !incident.State(state).Valid() {
+		return usagef("--state %q is not a state; use one of %s", state, joinOr(stateNames()))
+	}
+	var raw json.RawMessage
+	if _, err := c.do(ctx, "GET", fmt.Sprintf("/api/v1/incidents/%d", id), nil, &raw); err != nil {
+		return err
+	}
+	if cf.format == "json" {
+		return printJSON(e.stdout, raw)
+	}
+	var view incident.IncidentView
+	if err := json.Unmarshal(raw, &view); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Incident %d %q (%s), started %s, estate version %d\n",
+		view.ID, view.Name, view.Kind, view.StartedAt.Format(time.RFC3339), view.EstateVersion)
+	fmt.Fprintf(e.stdout, "Systems: %s; %s pending\n\n", countsText(view.Counts), plural(view.PendingApprovals, "approval"))
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SYSTEM\tSTATE\tCRIT\tTEAM\tCHECKLIST\tNEXT\tAPPROVAL")
+	for _, s := range view.Systems {
+		if state != "" && string(s.State) != state {
+			continue
+		}
+		next := make([]string, len(s.Next))
+		for i, n := range s.Next {
+			next[i] = string(n)
+		}
+		appr := ""
+		if s.PendingApproval != 0 {
+			appr = fmt.Sprintf("#%d pending", s.PendingApproval)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d/%d\t%s\t%s\n", s.SystemID, s.State, s.Criticality, s.Team,
+			s.ChecklistDone, s.ChecklistTotal, strings.Join(next, ","), appr)
+	}
+	return tw.Flush()
+}
+
+func stateNames() []string {
+	out := make([]string, len(incident.States))
+	for i, s := range incident.States {
+		out[i] = string(s)
+	}
+	return out
+}
+
+func runIncidentIsolate(ctx context.Context, args []string, e env) error {
+	var all bool
+	var sel, reason string
+	c, cf, pos, err := clientArgs("incident", args, e, 1, "give the incident: phasegate incident isolate ID --all --reason TEXT", func(fs fsReg) {
+		fs.BoolVar(&all, "all", false, "every system")
+		fs.StringVar(&sel, "select", "", "selector: kind=K,tag=T,team=T,system=ID")
+		fs.StringVar(&reason, "reason", "", "why")
+	})
+	if err != nil {
+		return err
+	}
+	id, err := idArg(pos[0], "incident")
+	if err != nil {
+		return err
+	}
+	var selector incident.Selector
+	switch {
+	case all && sel != "":
+		return usagef("give --all or --select, not both")
+	case all:
+		selector.All = true
+	case sel != "":
+		if selector, err = incident.ParseSelector(sel); err != nil {
+			return usagef("--select: %s", err)
+		}
+	default:
+		return usagef("say what to isolate: --all, or --select kind=K,tag=T,team=T,system=ID")
+	}
+	if reason == "" {
+		return usagef("give a reason with --reason: every containment is recorded with why")
+	}
+	var raw json.RawMessage
+	if _, err := c.do(ctx, "POST", fmt.Sprintf("/api/v1/incidents/%d/isolate", id),
+		map[string]any{"selector": selector, "reason": reason}, &raw); err != nil {
+		return err
+	}
+	if cf.format == "json" {
+		return printJSON(e.stdout, raw)
+	}
+	var res incident.IsolationResult
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "Isolated %s (event %d).\n", plural(len(res.Isolated), "system"), res.Seq)
+	if len(res.Skipped) > 0 {
+		fmt.Fprintf(e.stdout, "Left alone %s:\n", plural(len(res.Skipped), "system"))
+		for _, s := range res.Skipped {
+			fmt.Fprintf(e.stdout, "  %s (%s): %s\n", s.System, s.State, s.Why)
+		}
+	}
+	return nil
+}
+
+func runIncidentPlan(ctx context.Context, args []string, e env) error {
+	c, cf, pos, err := clientArgs("incident", args, e, 1, "give the incident: phasegate incident plan ID", nil)
+	if err != nil {
+		return err
+	}
+	id, err := idArg(pos[0], "incident")
+	if err != nil {
+		return err
+	}
+	var raw json.RawMessage
+	if _, err := c.do(ctx, "GET", fmt.Sprintf("/api/v1/incidents/%d/plan", id), nil, &raw); err != nil {
+		return err
+	}
+	if cf.format == "json" {
+		return printJSON(e.stdout, raw)
+	}
+	var p planner.Plan
+	if err := json.Unmarshal(raw, &p); err != nil {
+		return err
+	}
+	// The text summary names the organisation: fetch the incident's
+	// estate version.
+	var in incident.Incident
+	if _, err := c.do(ctx, "GET", fmt.Sprintf("/api/v1/incidents/%d", id), nil, &in); err != nil {
+		return err
+	}
+	var ev struct {
+		Estate *estate.Estate `json:"estate"`
+	}
+	if _, err := c.do(ctx, "GET", fmt.Sprintf("/api/v1/estate/versions/%d", in.EstateVersion), nil, &ev); err != nil {
+		return err
+	}
+	if ev.Estate == nil {
+		ev.Estate = &estate.Estate{}
+	}
+	return writePlanText(e.stdout, ev.Estate, &p)
+}
+
+// ---- system
+
+func runSystemTransition(ctx context.Context, args []string, e env) error {
+	var to, reason string
+	c, cf, pos, err := clientArgs("system", args, e, 2, "give the incident and the system: phasegate system transition INCIDENT SYSTEM --to STATE --reason TEXT", func(fs fsReg) {
+		fs.StringVar(&to, "to", "", "state")
+		fs.StringVar(&reason, "reason", "", "why")
+	})
+	if err != nil {
+		return err
+	}
+	id, err := idArg(pos[0], "incident")
+	if err != nil {
+		return err
+	}
+	if to == "" {
+		return usagef("give the state to move to with --to (%s)", joinOr(stateNames()))
+	}
+	if reason == "" {
+		return usagef("give a reason with --reason: every move is recorded with why")
+	}
+	var raw json.RawMessage
+	status, err := c.do(ctx, "POST", fmt.Sprintf("/api/v1/incidents/%d/systems/%s/transition", id, url.PathEscape(pos[1])),
+		map[string]string{"to": to, "reason": reason}, &raw)
+	if err != nil {
+		return err
+	}
+	if cf.format == "json" {
+		return printJSON(e.stdout, raw)
+	}
+	var res incident.TransitionResult
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return err
+	}
+	if status == 202 && res.Approval != nil {
+		fmt.Fprintf(e.stdout, "%s: %s → %s waits for a second person: approval %d (approve with 'phasegate approval approve %d').\n",
+			pos[1], res.Approval.From, res.Approval.To, res.Approval.ID, res.Approval.ID)
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "%s is now %s (event %d).\n", pos[1], res.System.State, res.Seq)
+	return nil
+}
+
+func runSystemTick(ctx context.Context, args []string, e env) error {
+	var undo bool
+	var note, evidence string
+	c, cf, pos, err := clientArgs("system", args, e, 3, "give the incident, the system and the item: phasegate system tick INCIDENT SYSTEM ITEM", func(fs fsReg) {
+		fs.BoolVar(&undo, "undo", false, "untick")
+		fs.StringVar(&note, "note", "", "note")
+		fs.StringVar(&evidence, "evidence", "", "evidence reference")
+	})
+	if err != nil {
+		return err
+	}
+	id, err := idArg(pos[0], "incident")
+	if err != nil {
+		return err
+	}
+	var raw json.RawMessage
+	if _, err := c.do(ctx, "POST", fmt.Sprintf("/api/v1/incidents/%d/systems/%s/checklist", id, url.PathEscape(pos[1])),
+		incident.Tick{Item: pos[2], Done: !undo, Note: note, Evidence: evidence}, &raw); err != nil {
+		return err
+	}
+	if cf.format == "json" {
+		return printJSON(e.stdout, raw)
+	}
+	var it incident.ChecklistItem
+	if err := json.Unmarshal(raw, &it); err != nil {
+		return err
+	}
+	mark := "done"
+	if !it.Done {
+		mark = "not done"
+	}
+	fmt.Fprintf(e.stdout, "%s: %q is %s (by %s).\n", pos[1], it.Text, mark, it.By)
+	return nil
+}
+
+func runSystemShow(ctx context.Context, args []string, e env) error {
+	c, cf, pos, err := clientArgs("system", args, e, 2, "give the incident and the system: phasegate system show INCIDENT SYSTEM", nil)
+	if err != nil {
+		return err
+	}
+	id, err := idArg(pos[0], "incident")
+	if err != nil {
+		return err
+	}
+	var raw json.RawMessage
+	if _, err := c.do(ctx, "GET", fmt.Sprintf("/api/v1/incidents/%d/systems/%s", id, url.PathEscape(pos[1])), nil, &raw); err != nil {
+		return err
+	}
+	if cf.format == "json" {
+		return printJSON(e.stdout, raw)
+	}
+	var d incident.SystemDetail
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "%s (%s, %s, criticality %d, team %s): %s since %s\n", d.SystemID, d.Name, d.Kind, d.Criticality, d.Team,
+		d.State, d.Since.Format(time.RFC3339))
+	if d.TwoPerson {
+		fmt.Fprintln(e.stdout, "Two-person rule: restoring and going online need a second person's approval.")
+	}
+	fmt.Fprintf(e.stdout, "Clearance checklist (%d of %d done):\n", d.ChecklistDone, d.ChecklistTotal)
+	for _, it := range d.Checklist {
+		box := "[ ]"
+		if it.Done {
+			box = "[x]"
+		}
+		line := fmt.Sprintf("  %s %s — %s", box, it.Key, it.Text)
+		if it.Done {
+			line += fmt.Sprintf(" (%s", it.By)
+			if it.Evidence != "" {
+				line += ", evidence " + it.Evidence
+			}
+			line += ")"
+		}
+		fmt.Fprintln(e.stdout, line)
+	}
+	return nil
+}
+
+// ---- approval
+
+func runApprovalList(ctx context.Context, args []string, e env) error {
+	var status string
+	c, cf, pos, err := clientArgs("approval", args, e, 1, "give the incident: phasegate approval list INCIDENT", func(fs fsReg) {
+		fs.StringVar(&status, "status", "", "pending, approved, rejected, cancelled or expired")
+	})
+	if err != nil {
+		return err
+	}
+	id, err := idArg(pos[0], "incident")
+	if err != nil {
+		return err
+	}
+	path := fmt.Sprintf("/api/v1/incidents/%d/approvals", id)
+	if status != "" {
+		path += "?status=" + url.QueryEscape(status)
+	}
+	var raw json.RawMessage
+	if _, err := c.do(ctx, "GET", path, nil, &raw); err != nil {
+		return err
+	}
+	if cf.format == "json" {
+		return printJSON(e.stdout, raw)
+	}
+	var res struct {
+		Approvals []incident.Approval `json:"approvals"`
+	}
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return err
+	}
+	if len(res.Approvals) == 0 {
+		fmt.Fprintln(e.stdout, "No approval requests.")
+		return nil
+	}
+	tw := tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "ID\tSYSTEM\tMOVE\tREQUESTED BY\tSTATUS\tAPPROVALS\tREASON")
+	for _, a := range res.Approvals {
+		fmt.Fprintf(tw, "%d\t%s\t%s → %s\t%s\t%s\t%d/%d\t%s\n", a.ID, a.SystemID, a.From, a.To, a.RequestedBy, a.Status,
+			a.Approvals(), a.Required, a.Reason)
+	}
+	return tw.Flush()
+}
+
+func runApprovalDecide(approve bool) func(context.Context, []string, env) error {
+	verb := "reject"
+	if approve {
+		verb = "approve"
+	}
+	return func(ctx context.Context, args []string, e env) error {
+		var note string
+		c, cf, pos, err := clientArgs("approval", args, e, 1, "give the approval's id: phasegate approval "+verb+" ID", func(fs fsReg) {
+			fs.StringVar(&note, "note", "", "note")
+		})
+		if err != nil {
+			return err
+		}
+		id, err := idArg(pos[0], "approval")
+		if err != nil {
+			return err
+		}
+		var raw json.RawMessage
+		if _, err := c.do(ctx, "POST", fmt.Sprintf("/api/v1/approvals/%d/%s", id, verb), map[string]string{"note": note}, &raw); err != nil {
+			return err
+		}
+		if cf.format == "json" {
+			return printJSON(e.stdout, raw)
+		}
+		if !approve {
+			fmt.Fprintf(e.stdout, "Rejected approval %d.\n", id)
+			return nil
+		}
+		var d incident.Decided
+		if err := json.Unmarshal(raw, &d); err != nil {
+			return err
+		}
+		if d.Done && d.System != nil {
+			fmt.Fprintf(e.stdout, "Approved %d: %s is now %s.\n", id, d.Approval.SystemID, d.System.State)
+		} else {
+			fmt.Fprintf(e.stdout, "Approved %d: %d of %d approvals; waiting for more.\n", id, d.Approval.Approvals(), d.Approval.Required)
+		}
+		return nil
+	}
+}

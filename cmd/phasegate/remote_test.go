@@ -1,0 +1,220 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	_ "modernc.org/sqlite"
+
+	"github.com/phasegate/phasegate/incident"
+	"github.com/phasegate/phasegate/planner"
+)
+
+// pg runs the command in-process and returns its exit status and
+// output.
+func pg(t *testing.T, stdin string, args ...string) (int, string, string) {
+	t.Helper()
+	e, out, errb := testEnv(stdin)
+	code := run(context.Background(), args, e)
+	return code, out.String(), errb.String()
+}
+
+// breakGlassToken adds a user with the role and returns a token for it,
+// as an operator would with the break-glass commands.
+func breakGlassToken(t *testing.T, db, name, role string, extra ...string) string {
+	t.Helper()
+	args := append([]string{"user", "add", name, "--role", role, "--db", db, "--password-stdin"}, extra...)
+	if code, _, errb := pg(t, "a long enough password\n", args...); code != 0 {
+		t.Fatalf("user add %s: exit %d: %s", name, code, errb)
+	}
+	code, out, errb := pg(t, "", "token", "create", "--user", name, "--db", db)
+	if code != 0 || !strings.HasPrefix(out, incident.TokenPrefix) {
+		t.Fatalf("token create for %s: exit %d: %s %s", name, code, out, errb)
+	}
+	return strings.TrimSpace(out)
+}
+
+func TestClientCommandsRunARecoveryStep(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "phasegate.db")
+	// Set up before the server runs: users and tokens on the database.
+	ic := breakGlassToken(t, db, "ivy", "incident-commander")
+	fo := breakGlassToken(t, db, "fred", "forensics")
+	rl := breakGlassToken(t, db, "rita", "recovery-lead")
+	rl2 := breakGlassToken(t, db, "rob", "recovery-lead")
+	e, _, _ := testEnv("")
+	url, stop := startApp(t, serveConfig{db: db, demo: true}, e)
+	defer stop()
+
+	as := func(tok string, args ...string) (int, string, string) {
+		t.Helper()
+		return pg(t, "", append(args, "--server", url, "--token", tok)...)
+	}
+	code, out, errb := as(ic, "incident", "declare", "Scripted", "--kind", "ransomware")
+	if code != 0 || !regexp.MustCompile(`Declared incident 2 "Scripted"`).MatchString(out) {
+		t.Fatalf("incident declare: %d %s %s", code, out, errb)
+	}
+	if code, out, _ = as(ic, "incident", "list"); code != 0 || !strings.Contains(out, "Scripted") || !strings.Contains(out, "demo") {
+		t.Errorf("incident list: %d %s", code, out)
+	}
+	if code, out, errb = as(fo, "incident", "isolate", "2", "--select", "kind=identity", "--reason", "domain compromise"); code != 0 || !strings.Contains(out, "Isolated") {
+		t.Fatalf("incident isolate: %d %s %s", code, out, errb)
+	}
+	// A refused move shows the server's message and every reason; exit 1.
+	code, _, errb = as(rl, "system", "transition", "2", "entra-id", "--to", "restoring", "--reason", "too early")
+	if code != exitFailure || !strings.Contains(errb, "entra-id") || !strings.Contains(errb, "not cleared") {
+		t.Errorf("refused transition: exit %d, stderr %s", code, errb)
+	}
+	// Take entra-id (criticality 1) through clearance and a two-person restore.
+	if code, _, errb = as(fo, "system", "transition", "2", "entra-id", "--to", "investigating", "--reason", "start"); code != 0 {
+		t.Fatalf("investigating: %s", errb)
+	}
+	code, out, _ = as(fo, "system", "show", "2", "entra-id", "--format", "json")
+	var d incident.SystemDetail
+	if code != 0 || json.Unmarshal([]byte(out), &d) != nil || len(d.Checklist) == 0 {
+		t.Fatalf("system show --format json: %d %s", code, out)
+	}
+	for _, it := range d.Checklist {
+		if code, _, errb = as(fo, "system", "tick", "2", "entra-id", it.Key, "--note", "done", "--evidence", "EV-"+it.Key); code != 0 {
+			t.Fatalf("tick %s: %s", it.Key, errb)
+		}
+	}
+	if code, out, errb = as(fo, "system", "transition", "2", "entra-id", "--to", "cleared", "--reason", "all items done"); code != 0 || !strings.Contains(out, "now cleared") {
+		t.Fatalf("cleared: %d %s %s", code, out, errb)
+	}
+	code, out, errb = as(rl, "system", "transition", "2", "entra-id", "--to", "restoring", "--reason", "rebuild")
+	m := regexp.MustCompile(`approval (\d+)`).FindStringSubmatch(out)
+	if code != 0 || m == nil {
+		t.Fatalf("two-person restore: %d %s %s", code, out, errb)
+	}
+	if code, out, _ = as(rl2, "approval", "list", "2", "--status", "pending"); code != 0 || !strings.Contains(out, "entra-id") {
+		t.Errorf("approval list: %d %s", code, out)
+	}
+	if code, _, errb = as(rl, "approval", "approve", m[1]); code != exitFailure || !strings.Contains(errb, "second person") {
+		t.Errorf("self-approval: exit %d %s", code, errb)
+	}
+	if code, out, errb = as(rl2, "approval", "approve", m[1], "--note", "checked"); code != 0 || !strings.Contains(out, "now restoring") {
+		t.Fatalf("approve: %d %s %s", code, out, errb)
+	}
+	code, out, _ = as(ic, "incident", "plan", "2", "--format", "json")
+	var p planner.Plan
+	if code != 0 || json.Unmarshal([]byte(out), &p) != nil || len(p.Systems) == 0 {
+		t.Fatalf("incident plan --format json: %d %.200s", code, out)
+	}
+	if code, out, errb = as(ic, "incident", "plan", "2"); code != 0 || !strings.Contains(out, "Northfield") {
+		t.Errorf("incident plan (text): %d %.300s %s", code, out, errb)
+	}
+	if code, out, _ = as(ic, "incident", "show", "2", "--state", "restoring"); code != 0 || !strings.Contains(out, "entra-id") {
+		t.Errorf("incident show --state restoring: %d %s", code, out)
+	}
+	// No token, a bad token, an unreachable server: each says what to do.
+	if code, _, errb = pg(t, "", "incident", "list", "--server", url); code != exitUsage || !strings.Contains(errb, "PHASEGATE_TOKEN") {
+		t.Errorf("no token: %d %s", code, errb)
+	}
+	if code, _, errb = as("pgt_wrong", "incident", "list"); code != exitFailure || !strings.Contains(errb, "token is not valid") {
+		t.Errorf("bad token: %d %s", code, errb)
+	}
+	if code, _, errb = pg(t, "", "incident", "list", "--server", "http://127.0.0.1:1", "--token", ic); code != exitFailure || !strings.Contains(errb, "cannot reach") {
+		t.Errorf("unreachable server: %d %s", code, errb)
+	}
+	stop()
+	if code, out, errb = pg(t, "", "audit", "verify", "--db", db); code != 0 || !strings.HasPrefix(out, "OK:") {
+		t.Errorf("audit verify after the session: %d %s %s", code, out, errb)
+	}
+}
+
+func TestUserAddChecksItsFlags(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "phasegate.db")
+	for _, args := range [][]string{
+		{"user", "add", "x", "--db", db},
+		{"user", "add", "x", "--role", "wizard", "--db", db},
+		{"user", "add", "x", "--role", "system-owner", "--db", db},
+		{"user", "add", "x", "--role", "viewer", "--scope", "team=a", "--db", db},
+		{"user", "add", "--role", "viewer", "--db", db},
+		{"user", "remove", "x"},
+		{"token", "create", "--db", db},
+	} {
+		if code, _, errb := pg(t, "", args...); code != exitUsage || errb == "" {
+			t.Errorf("%v: exit %d (%s), want %d with a message", args, code, errb, exitUsage)
+		}
+	}
+	// Generated password printed once, on stdout alone.
+	code, out, errb := pg(t, "", "user", "add", "olga", "--role", "system-owner,viewer", "--scope", "team=erp,system=mes", "--db", db)
+	if code != 0 || len(strings.TrimSpace(out)) < 16 || !strings.Contains(errb, "system-owner(team:erp,system:mes)") {
+		t.Fatalf("user add with a generated password: %d %q %s", code, out, errb)
+	}
+	// Several roles: the token needs one named.
+	if code, _, errb = pg(t, "", "token", "create", "--user", "olga", "--db", db); code != exitFailure || !strings.Contains(errb, "several roles") {
+		t.Errorf("token for a user of several roles without --role: %d %s", code, errb)
+	}
+	if code, out, _ = pg(t, "", "token", "create", "--user", "olga", "--role", "viewer", "--db", db); code != 0 || !strings.HasPrefix(out, incident.TokenPrefix) {
+		t.Errorf("token --role viewer: %d %s", code, out)
+	}
+	if code, _, errb = pg(t, "", "audit", "verify", "--db", filepath.Join(t.TempDir(), "none.db")); code != exitFailure || !strings.Contains(errb, "no database") {
+		t.Errorf("verify of a missing database: %d %s", code, errb)
+	}
+}
+
+// TestAuditVerifyNamesAnAlteredEvent alters one event in the SQLite file,
+// as someone with the file (and the will to drop the append-only
+// triggers) would, and expects audit verify to name it and fail.
+func TestAuditVerifyNamesAnAlteredEvent(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "phasegate.db")
+	breakGlassToken(t, db, "ivy", "incident-commander")
+	e, _, _ := testEnv("")
+	_, stop := startApp(t, serveConfig{db: db, demo: true}, e)
+	stop()
+	code, out, _ := pg(t, "", "audit", "verify", "--db", db)
+	if code != 0 {
+		t.Fatalf("verify before tampering: %d %s", code, out)
+	}
+	export := filepath.Join(dir, "export.jsonl")
+	if code, _, errb := pg(t, "", "audit", "export", "--db", db, "--out", export); code != 0 {
+		t.Fatalf("export: %s", errb)
+	}
+	if code, out, _ = pg(t, "", "audit", "verify", "--file", export); code != 0 || !strings.HasPrefix(out, "OK:") {
+		t.Fatalf("verify of the export: %d %s", code, out)
+	}
+	if code, _, errb := pg(t, "", "audit", "export", "--db", db, "--out", export); code != exitFailure || !strings.Contains(errb, "already exists") {
+		t.Errorf("export over an existing file: %d %s", code, errb)
+	}
+
+	sqldb, err := sql.Open("sqlite", db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sqldb.Close()
+	var actor string
+	if err := sqldb.QueryRow(`SELECT actor FROM events WHERE seq = 7`).Scan(&actor); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{
+		`DROP TRIGGER events_no_update`,
+		`UPDATE events SET actor = 'someone-else' WHERE seq = 7`,
+	} {
+		if _, err := sqldb.Exec(q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	code, out, errb := pg(t, "", "audit", "verify", "--db", db)
+	if code != exitFailure || !strings.Contains(out, "event 7 was altered") || !strings.Contains(out, "first bad event: 7") {
+		t.Fatalf("verify after altering event 7: exit %d\n%s%s", code, out, errb)
+	}
+	// Removing an event is named too.
+	if _, err := sqldb.Exec(`UPDATE events SET actor = ? WHERE seq = 7`, actor); err != nil {
+		t.Fatal(err)
+	}
+	sqldb.Exec(`DROP TRIGGER events_no_delete`)
+	if _, err := sqldb.Exec(`DELETE FROM events WHERE seq = 12`); err != nil {
+		t.Fatal(err)
+	}
+	code, out, _ = pg(t, "", "audit", "verify", "--db", db)
+	if code != exitFailure || !strings.Contains(out, "first bad event: 13") || !strings.Contains(out, "12") {
+		t.Fatalf("verify after removing event 12: exit %d\n%s", code, out)
+	}
+}

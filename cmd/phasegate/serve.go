@@ -1,0 +1,513 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/phasegate/phasegate/estate"
+	northfield "github.com/phasegate/phasegate/examples/northfield-motors"
+	"github.com/phasegate/phasegate/incident"
+	"github.com/phasegate/phasegate/planner"
+	"github.com/phasegate/phasegate/server"
+	"github.com/phasegate/phasegate/store"
+)
+
+func serveCommand() command {
+	return command{
+		name:    "serve",
+		summary: "run the incident server: the JSON API, the event stream, health and metrics",
+		usage: `Usage: phasegate serve [--addr HOST:PORT] [--db PATH | --postgres URL]
+                       [--estate PATH]... [--demo] [--insecure-cookies auto|true|false]
+                       [--trusted-origin URL]... [--log-format text|json] [--shutdown-timeout D]
+
+Serves the JSON API under /api/v1, GET /healthz and GET /metrics. On first
+start with no user it creates "admin" with a random password, printed once.
+
+  --addr              where to listen (default 127.0.0.1:8080; port 0 picks one)
+  --db                the SQLite database file (default ./phasegate.db; created
+                      and migrated at start)
+  --postgres          a postgres:// URL: use PostgreSQL instead of SQLite
+  --estate            an estate file or directory (repeatable); uploaded as a new
+                      estate version when it differs from the latest
+  --demo              load the Northfield Motors demo estate and declare a demo
+                      incident when the database has none
+  --insecure-cookies  auto (default): session cookies are Secure unless the
+                      server listens on plain HTTP on a loopback address;
+                      true/false force it
+  --trusted-origin    an origin (scheme://host[:port]) allowed to send
+                      cross-origin requests (repeatable)
+  --log-format        text (default) or json, on stderr
+  --shutdown-timeout  how long to let requests finish on SIGINT/SIGTERM (default 10s)`,
+		run: runServe,
+	}
+}
+
+// stringList is a repeatable flag.
+type stringList []string
+
+func (l *stringList) String() string     { return strings.Join(*l, ",") }
+func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
+
+// serveConfig is everything phasegate serve is told.
+type serveConfig struct {
+	addr            string
+	db              string
+	postgres        string
+	estatePaths     []string
+	demo            bool
+	insecureCookies string
+	trustedOrigins  []string
+	logFormat       string
+	shutdownTimeout time.Duration
+	// For tests: cheaper passwords, faster heartbeats, a quiet log.
+	settings  incident.Settings
+	heartbeat time.Duration
+	logWriter io.Writer
+}
+
+func runServe(ctx context.Context, args []string, e env) error {
+	fs := newFlagSet("serve")
+	cfg := serveConfig{}
+	var estates, origins stringList
+	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "listen address")
+	fs.StringVar(&cfg.db, "db", "./phasegate.db", "SQLite database file")
+	fs.StringVar(&cfg.postgres, "postgres", "", "PostgreSQL URL")
+	fs.Var(&estates, "estate", "estate file or directory")
+	fs.BoolVar(&cfg.demo, "demo", false, "load the demo estate and incident")
+	fs.StringVar(&cfg.insecureCookies, "insecure-cookies", "auto", "auto, true or false")
+	fs.Var(&origins, "trusted-origin", "trusted origin")
+	fs.StringVar(&cfg.logFormat, "log-format", "text", "text or json")
+	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 10*time.Second, "shutdown timeout")
+	rest, err := parseArgs(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return usagef("unexpected argument %q; give estate paths with --estate PATH", rest[0])
+	}
+	cfg.estatePaths, cfg.trustedOrigins = estates, origins
+	if err := cfg.check(); err != nil {
+		return err
+	}
+	app := newApp(cfg, e)
+	if err := app.Open(ctx); err != nil {
+		app.Close()
+		return err
+	}
+	defer app.Close()
+	return app.Run(ctx)
+}
+
+func (c *serveConfig) check() error {
+	switch c.insecureCookies {
+	case "auto", "true", "false":
+	default:
+		return usagef("--insecure-cookies %q: use auto, true or false", c.insecureCookies)
+	}
+	switch c.logFormat {
+	case "text", "json":
+	default:
+		return usagef("--log-format %q: use text or json", c.logFormat)
+	}
+	if _, _, err := net.SplitHostPort(c.addr); err != nil {
+		return usagef("--addr %q: write it as HOST:PORT, e.g. 127.0.0.1:8080", c.addr)
+	}
+	if c.postgres != "" && !strings.HasPrefix(c.postgres, "postgres://") && !strings.HasPrefix(c.postgres, "postgresql://") {
+		return usagef("--postgres %q: give a postgres:// URL, e.g. postgres://user@host:5432/phasegate", c.postgres)
+	}
+	if c.shutdownTimeout <= 0 {
+		return usagef("--shutdown-timeout %s: give a positive duration, e.g. 10s", c.shutdownTimeout)
+	}
+	return nil
+}
+
+// secureCookies resolves --insecure-cookies: auto means Secure unless
+// the server is plain HTTP on a loopback address (a browser on the same
+// machine; nothing on the wire to protect).
+func (c *serveConfig) secureCookies(addr string) bool {
+	switch c.insecureCookies {
+	case "true":
+		return false
+	case "false":
+		return true
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	if host == "localhost" {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return ip == nil || !ip.IsLoopback()
+}
+
+// App is one running phasegate server: the store, the service on it, the
+// HTTP server in front, and the plan worker. Open, then Run, then Close.
+type App struct {
+	cfg serveConfig
+	e   env
+	log *slog.Logger
+
+	db      *store.DB
+	svc     *incident.Service
+	metrics *server.Metrics
+	srv     *server.Server
+	http    *http.Server
+	ln      net.Listener
+
+	closeOnce sync.Once
+}
+
+func newApp(cfg serveConfig, e env) *App {
+	w := cfg.logWriter
+	if w == nil {
+		w = e.stderr
+	}
+	var h slog.Handler = slog.NewTextHandler(w, nil)
+	if cfg.logFormat == "json" {
+		h = slog.NewJSONHandler(w, nil)
+	}
+	return &App{cfg: cfg, e: e, log: slog.New(h)}
+}
+
+// Open opens the store, wires the service and the server, creates the
+// first admin, loads the estate or the demo, and starts listening.
+func (a *App) Open(ctx context.Context) error {
+	dsn, what := a.cfg.db, "SQLite "+a.cfg.db
+	if a.cfg.postgres != "" {
+		dsn, what = a.cfg.postgres, "PostgreSQL"
+	}
+	db, err := store.Open(ctx, dsn, time.Now)
+	if err != nil {
+		return fmt.Errorf("%w; check --db or --postgres", err)
+	}
+	a.db = db
+	a.metrics = server.NewMetrics(prometheus.NewRegistry())
+	broker := server.NewBroker(a.metrics)
+	a.svc = incident.New(incident.Config{
+		Store: db, Clock: time.Now, Log: a.log.With("component", "incident"),
+		Publish: broker.Publish, Settings: a.cfg.settings,
+	})
+	if name, pw, err := a.svc.Bootstrap(ctx); err != nil {
+		return fmt.Errorf("creating the first admin: %w", err)
+	} else if pw != "" {
+		fmt.Fprintf(a.e.stdout, "Created user %q with the admin role. Its password, shown only this once:\n\n    %s\n\n"+
+			"Log in with it, then create the accounts of the people running the recovery.\n", name, pw)
+	}
+	if len(a.cfg.estatePaths) > 0 {
+		if err := a.loadEstate(ctx); err != nil {
+			return err
+		}
+	}
+	if a.cfg.demo {
+		if err := a.loadDemo(ctx); err != nil {
+			return err
+		}
+	}
+	ln, err := net.Listen("tcp", a.cfg.addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %v; choose another --addr", a.cfg.addr, err)
+	}
+	a.ln = ln
+	secure := a.cfg.secureCookies(ln.Addr().String())
+	a.srv, err = server.New(server.Config{
+		Service: a.svc, Broker: broker, Metrics: a.metrics, Log: a.log.With("component", "http"),
+		Health:        a.health,
+		SecureCookies: secure, TrustedOrigins: a.cfg.trustedOrigins, Heartbeat: a.cfg.heartbeat,
+	})
+	if err != nil {
+		return err
+	}
+	a.http = &http.Server{
+		Handler:           a.srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       2 * time.Minute,
+		WriteTimeout:      5 * time.Minute, // the event stream lifts it per write
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	a.http.RegisterOnShutdown(a.srv.Close)
+	cookie := "Secure session cookies"
+	if !secure {
+		cookie = "session cookies without Secure (plain HTTP on loopback)"
+	}
+	fmt.Fprintf(a.e.stdout, "phasegate listening on http://%s (%s; %s)\n", ln.Addr(), what, cookie)
+	a.log.Info("listening", "addr", ln.Addr().String(), "store", db.Dialect(), "secure_cookies", secure)
+	return nil
+}
+
+// Addr is where the server listens (after Open).
+func (a *App) Addr() string { return a.ln.Addr().String() }
+
+func (a *App) health(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	return a.db.View(ctx, func(tx incident.Tx) error {
+		_, _, err := tx.ChainHead()
+		return err
+	})
+}
+
+// Run serves until ctx ends, then shuts down in order: HTTP first (new
+// requests refused, running ones given the shutdown timeout, event
+// streams ended), then the workers, then the store.
+func (a *App) Run(ctx context.Context) error {
+	workerCtx, stopWorkers := context.WithCancel(context.Background())
+	var workers sync.WaitGroup
+	workers.Go(func() {
+		if err := a.svc.RunPlanWorker(workerCtx); err != nil {
+			a.log.Error("plan worker stopped", "error", err)
+		}
+	})
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- a.http.Serve(a.ln) }()
+
+	var err error
+	select {
+	case <-ctx.Done():
+		a.log.Info("shutting down: stopping HTTP")
+	case err = <-serveErr:
+		a.log.Error("HTTP server stopped", "error", err)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.shutdownTimeout)
+	if serr := a.http.Shutdown(sctx); serr != nil {
+		a.log.Warn("HTTP shutdown timed out; closing the remaining connections", "error", serr)
+		a.http.Close()
+	}
+	cancel()
+	a.log.Info("shutting down: stopping workers")
+	stopWorkers()
+	workers.Wait()
+	a.log.Info("shutting down: closing the store")
+	if cerr := a.closeStore(); cerr != nil && err == nil {
+		err = cerr
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	a.log.Info("stopped")
+	return err
+}
+
+// Close releases whatever Open acquired; safe after Run and twice.
+func (a *App) Close() error {
+	if a.ln != nil {
+		a.ln.Close()
+	}
+	return a.closeStore()
+}
+
+func (a *App) closeStore() error {
+	var err error
+	a.closeOnce.Do(func() {
+		if a.db != nil {
+			err = a.db.Close()
+		}
+	})
+	return err
+}
+
+// startupActor is who the start-up loads are recorded as: the operator
+// running the server, who holds the database already.
+func startupActor(name string, role incident.Role) incident.Actor {
+	return incident.Actor{Name: name, Grants: []incident.Grant{{Role: role}}}
+}
+
+// loadEstate uploads the --estate files as a new version unless the
+// latest version is the same estate.
+func (a *App) loadEstate(ctx context.Context) error {
+	files, err := readEstateFiles(a.cfg.estatePaths)
+	if err != nil {
+		return err
+	}
+	ver, uploaded, err := a.uploadIfChanged(ctx, files, "serve --estate")
+	if err != nil {
+		return err
+	}
+	if uploaded {
+		fmt.Fprintf(a.e.stdout, "Loaded the estate as version %d: %d systems, %d services, %d teams.\n",
+			ver.Number, ver.Systems, ver.Services, ver.Teams)
+	} else {
+		fmt.Fprintf(a.e.stdout, "The estate is unchanged since version %d.\n", ver.Number)
+	}
+	return nil
+}
+
+func (a *App) uploadIfChanged(ctx context.Context, files []estate.File, who string) (*incident.EstateVersion, bool, error) {
+	actor := startupActor(who, incident.RoleAdmin)
+	est, err := estate.Parse(files...)
+	if err != nil {
+		var ps estate.Problems
+		if errors.As(err, &ps) {
+			writeProblems(a.e.stderr, ps)
+			return nil, false, &silentError{code: exitFailure}
+		}
+		return nil, false, err
+	}
+	doc, err := json.Marshal(est)
+	if err != nil {
+		return nil, false, err
+	}
+	sum := sha256.Sum256(doc)
+	vs, err := a.svc.EstateVersions(ctx, actor)
+	if err != nil {
+		return nil, false, err
+	}
+	if len(vs) > 0 && vs[0].SHA256 == hex.EncodeToString(sum[:]) {
+		return &vs[0], false, nil
+	}
+	ver, err := a.svc.UploadEstate(ctx, actor, files...)
+	return ver, err == nil, err
+}
+
+// loadDemo loads the demo estate when there is none, and declares the
+// demo incident when there is no incident: a total shutdown a few days
+// in, with some systems cleared and back, some under investigation and a
+// restart waiting for a second person. Then it prints the plan's
+// headline.
+func (a *App) loadDemo(ctx context.Context) error {
+	actor := startupActor("demo", incident.RoleIncidentCommander)
+	vs, err := a.svc.EstateVersions(ctx, actor)
+	if err != nil {
+		return err
+	}
+	if len(vs) == 0 {
+		files, err := northfield.Files()
+		if err != nil {
+			return fmt.Errorf("reading the embedded demo estate: %w", err)
+		}
+		ver, _, err := a.uploadIfChanged(ctx, files, "demo")
+		if err != nil {
+			return fmt.Errorf("loading the demo estate: %w", err)
+		}
+		fmt.Fprintf(a.e.stdout, "Loaded the Northfield Motors demo estate as version %d.\n", ver.Number)
+	}
+	ins, err := a.svc.Incidents(ctx, actor)
+	if err != nil {
+		return err
+	}
+	var id int64
+	if len(ins) == 0 {
+		view, err := declareDemo(ctx, a.svc, actor, time.Now())
+		if err != nil {
+			return fmt.Errorf("declaring the demo incident: %w", err)
+		}
+		id = view.ID
+		fmt.Fprintf(a.e.stdout, "Declared demo incident %d %q.\n", id, view.Name)
+	} else {
+		id = ins[0].ID
+	}
+	start := time.Now()
+	p, err := a.svc.LivePlan(ctx, actor, id)
+	if err != nil {
+		return fmt.Errorf("planning the demo incident: %w", err)
+	}
+	a.log.Info("demo plan computed", "incident", id, "duration", time.Since(start))
+	writeHeadline(a.e.stdout, id, p)
+	return nil
+}
+
+// declareDemo declares a total shutdown that began three days ago and
+// moves a few systems along, so the live view has something in every
+// state.
+func declareDemo(ctx context.Context, svc *incident.Service, actor incident.Actor, now time.Time) (*incident.IncidentView, error) {
+	view, err := svc.DeclareIncident(ctx, actor, incident.Declaration{
+		Name: "Northfield Motors ransomware (demo)", Kind: "ransomware",
+		StartedAt: now.Add(-72 * time.Hour).Truncate(time.Hour), TotalShutdown: true,
+	})
+	if err != nil {
+		return nil, err
+	}
+	id := view.ID
+	// Roots (nothing required) can come back first. The least critical
+	// go all the way; the critical ones wait for a second person.
+	var roots []incident.SystemView
+	for _, s := range view.Systems {
+		if len(s.Requires) == 0 && s.State == incident.StateIsolated {
+			roots = append(roots, s)
+		}
+	}
+	sort.SliceStable(roots, func(i, j int) bool { return roots[i].Criticality > roots[j].Criticality })
+	move := func(sys string, to incident.State, why string) error {
+		_, err := svc.Transition(ctx, actor, id, sys, to, why)
+		return err
+	}
+	clear := func(sys string, items int) error {
+		if err := move(sys, incident.StateInvestigating, "forensic clearance started"); err != nil {
+			return err
+		}
+		list, err := svc.Checklist(ctx, actor, id, sys)
+		if err != nil {
+			return err
+		}
+		for i, it := range list {
+			if items >= 0 && i >= items {
+				break
+			}
+			if _, err := svc.TickChecklist(ctx, actor, id, sys, incident.Tick{
+				Item: it.Key, Done: true, Note: "demo", Evidence: fmt.Sprintf("DEMO-%s-%d", sys, i+1)}); err != nil {
+				return err
+			}
+		}
+		if items < 0 {
+			return move(sys, incident.StateCleared, "every clearance item done")
+		}
+		return nil
+	}
+	back, investigating, approval := 0, 0, 0
+	for _, s := range roots {
+		var err error
+		switch {
+		case !s.TwoPerson && back < 3:
+			err = clear(s.SystemID, -1)
+			for _, st := range []incident.State{incident.StateRestoring, incident.StateVerifying, incident.StateOnline} {
+				if err == nil {
+					err = move(s.SystemID, st, "demo: restored from a verified backup")
+				}
+			}
+			back++
+		case s.TwoPerson && approval < 1:
+			err = clear(s.SystemID, -1)
+			if err == nil {
+				err = move(s.SystemID, incident.StateRestoring, "demo: restore from the clean build")
+			}
+			approval++
+		case investigating < 3:
+			err = clear(s.SystemID, 2)
+			investigating++
+		default:
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("demo system %s: %w", s.SystemID, err)
+		}
+	}
+	return svc.Incident(ctx, actor, id)
+}
+
+// writeHeadline prints the live plan's headline: when everything is back,
+// what the downtime costs, and when the costliest services return.
+func writeHeadline(w io.Writer, id int64, p *planner.Plan) {
+	fmt.Fprintf(w, "Incident %d restart plan: all systems back %s (in %s); cost of downtime from now %s.\n",
+		id, longDate(p.End), hoursText(p.MakespanHours), money(p.Currency, p.DowntimeCost))
+	svcs := append([]planner.ServicePlan(nil), p.Services...)
+	sort.SliceStable(svcs, func(i, j int) bool { return svcs[i].DowntimeCost > svcs[j].DowntimeCost })
+	for i, s := range svcs {
+		if i == 3 {
+			break
+		}
+		fmt.Fprintf(w, "  %s back on %s (%s of downtime)\n", orDefault(s.Name, s.ID), longDate(s.ETA), money(p.Currency, s.DowntimeCost))
+	}
+}

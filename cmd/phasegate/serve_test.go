@@ -1,0 +1,255 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/phasegate/phasegate/incident"
+)
+
+// lockedBuffer is an output safe to read while the app writes it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+var fastSettings = incident.Settings{
+	Password:      incident.PasswordParams{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16},
+	PlanSchedules: 20,
+}
+
+// testEnv is an env writing to buffers.
+func testEnv(stdin string) (env, *lockedBuffer, *lockedBuffer) {
+	out, errb := &lockedBuffer{}, &lockedBuffer{}
+	return env{stdin: strings.NewReader(stdin), stdout: out, stderr: errb, now: time.Now,
+		getenv: func(string) string { return "" }}, out, errb
+}
+
+// startApp runs phasegate serve in-process on 127.0.0.1:0 and returns
+// its URL and a function that stops it and returns Run's error.
+func startApp(t *testing.T, cfg serveConfig, e env) (string, func() error) {
+	t.Helper()
+	cfg.addr = "127.0.0.1:0"
+	cfg.insecureCookies = "auto"
+	cfg.logFormat = "text"
+	cfg.shutdownTimeout = 5 * time.Second
+	cfg.settings = fastSettings
+	cfg.logWriter = io.Discard
+	app := newApp(cfg, e)
+	if err := app.Open(context.Background()); err != nil {
+		app.Close()
+		t.Fatalf("open: %v\nstdout: %s\nstderr: %s", err, e.stdout, e.stderr)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx) }()
+	stopped := false
+	stop := func() error {
+		if stopped {
+			return nil
+		}
+		stopped = true
+		cancel()
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(15 * time.Second):
+			t.Fatalf("the server did not stop within 15s")
+			return nil
+		}
+	}
+	t.Cleanup(func() { stop(); app.Close() })
+	return "http://" + app.Addr(), stop
+}
+
+func TestServeDemoFirstStartAndRestart(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "phasegate.db")
+	e, out, _ := testEnv("")
+	url, stop := startApp(t, serveConfig{db: db, demo: true}, e)
+
+	text := out.String()
+	m := regexp.MustCompile(`(?m)^\s{4}(\S+)\s*$`).FindStringSubmatch(text)
+	if m == nil || !strings.Contains(text, `Created user "admin"`) {
+		t.Fatalf("first start printed no admin password:\n%s", text)
+	}
+	password := m[1]
+	for _, want := range []string{"Loaded the Northfield Motors demo estate", "Declared demo incident 1",
+		"restart plan: all systems back", "cost of downtime", "back on", "listening on http://127.0.0.1:"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("start-up output lacks %q:\n%s", want, text)
+		}
+	}
+
+	get := func(path string, h http.Header) (int, string) {
+		req, _ := http.NewRequest("GET", url+path, nil)
+		for k, v := range h {
+			req.Header[k] = v
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res.StatusCode, string(b)
+	}
+	if code, body := get("/healthz", nil); code != 200 || !strings.Contains(body, `"ok"`) {
+		t.Errorf("/healthz: %d %s", code, body)
+	}
+	if code, body := get("/metrics", nil); code != 200 || !strings.Contains(body, "phasegate_events_appended_total") {
+		t.Errorf("/metrics: %d, no events counter", code)
+	}
+	res, err := http.Post(url+"/api/v1/session", "application/json",
+		strings.NewReader(fmt.Sprintf(`{"name":"admin","password":%q}`, password)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 201 || len(res.Cookies()) != 1 || res.Cookies()[0].Secure {
+		t.Fatalf("login with the printed password: %d %v (plain HTTP on loopback: no Secure)", res.StatusCode, res.Cookies())
+	}
+	h := http.Header{"Cookie": {res.Cookies()[0].String()}}
+	code, body := get("/api/v1/incidents/1", h)
+	if code != 200 {
+		t.Fatalf("demo incident: %d %s", code, body)
+	}
+	var view incident.IncidentView
+	json.Unmarshal([]byte(body), &view)
+	moved := view.Counts[incident.StateOnline] + view.Counts[incident.StateInvestigating] + view.Counts[incident.StateCleared]
+	if !view.TotalShutdown || moved == 0 || view.PendingApprovals == 0 || view.Counts[incident.StateIsolated] == 0 {
+		t.Errorf("the demo incident should be a total shutdown with some systems moved along and an approval pending: %v, %d pending",
+			view.Counts, view.PendingApprovals)
+	}
+	if err := stop(); err != nil {
+		t.Fatalf("graceful stop: %v", err)
+	}
+
+	// A restart finds everything: no second admin, no second incident.
+	e2, out2, _ := testEnv("")
+	url2, stop2 := startApp(t, serveConfig{db: db, demo: true}, e2)
+	if strings.Contains(out2.String(), "Created user") || strings.Contains(out2.String(), "Declared demo") {
+		t.Errorf("restart created again:\n%s", out2)
+	}
+	url = url2
+	code, body = get("/api/v1/incidents", h)
+	if code != 200 || strings.Count(body, `"id"`) != 1 {
+		t.Errorf("after restart: %d %s (the session survives, one incident)", code, body)
+	}
+	stop2()
+}
+
+func TestServeRejectsBadFlags(t *testing.T) {
+	for _, args := range [][]string{
+		{"--insecure-cookies", "maybe"},
+		{"--addr", "nocolon"},
+		{"--postgres", "mysql://x"},
+		{"--log-format", "xml"},
+		{"stray"},
+	} {
+		e, _, errb := testEnv("")
+		if code := run(context.Background(), append([]string{"serve"}, args...), e); code != exitUsage {
+			t.Errorf("serve %v: exit %d, want %d (%s)", args, code, exitUsage, errb)
+		}
+	}
+}
+
+func TestSecureCookiesAuto(t *testing.T) {
+	c := serveConfig{insecureCookies: "auto"}
+	for addr, want := range map[string]bool{"127.0.0.1:8080": false, "[::1]:80": false, "localhost:1": false,
+		"0.0.0.0:8080": true, "10.1.2.3:443": true, "example.org:443": true} {
+		if got := c.secureCookies(addr); got != want {
+			t.Errorf("auto on %s: Secure=%v, want %v", addr, got, want)
+		}
+	}
+	c.insecureCookies = "true"
+	if c.secureCookies("10.1.2.3:443") {
+		t.Errorf("--insecure-cookies true still sets Secure")
+	}
+	c.insecureCookies = "false"
+	if !c.secureCookies("127.0.0.1:1") {
+		t.Errorf("--insecure-cookies false does not set Secure")
+	}
+}
+
+func TestServeEstateIsUploadedOnlyWhenChanged(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "phasegate.db")
+	estateDir := filepath.Join("..", "..", "examples", "northfield-motors")
+	e, out, _ := testEnv("")
+	_, stop := startApp(t, serveConfig{db: db, estatePaths: []string{estateDir}}, e)
+	stop()
+	if !strings.Contains(out.String(), "Loaded the estate as version 1: 133 systems") {
+		t.Fatalf("first start with --estate:\n%s", out)
+	}
+	e, out, _ = testEnv("")
+	_, stop = startApp(t, serveConfig{db: db, estatePaths: []string{estateDir}}, e)
+	stop()
+	if !strings.Contains(out.String(), "unchanged since version 1") {
+		t.Fatalf("second start with the same estate:\n%s", out)
+	}
+	// An invalid estate stops the start with every problem listed.
+	bad := filepath.Join(t.TempDir(), "bad.yaml")
+	os.WriteFile(bad, []byte("version: 1\nsystems:\n  - {id: a, kind: nonsense}\n"), 0o600)
+	e, _, errb := testEnv("")
+	app := newApp(serveConfig{db: db, addr: "127.0.0.1:0", estatePaths: []string{bad}, settings: fastSettings, logWriter: io.Discard}, e)
+	err := app.Open(context.Background())
+	app.Close()
+	if err == nil || !strings.Contains(errb.String(), "bad.yaml:3") {
+		t.Fatalf("invalid --estate: err %v, stderr:\n%s", err, errb)
+	}
+}
+
+func TestServeOnPostgreSQL(t *testing.T) {
+	if os.Getenv("PHASEGATE_SKIP_POSTGRES") == "1" {
+		t.Skip("PHASEGATE_SKIP_POSTGRES=1: PostgreSQL tests skipped")
+	}
+	const pgURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
+	admin, err := sql.Open("pgx", pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer admin.Close()
+	schema := fmt.Sprintf("cmdtest_%d", time.Now().UnixNano())
+	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
+		t.Fatalf("PostgreSQL at %s: %v (start it, or set PHASEGATE_SKIP_POSTGRES=1)", pgURL, err)
+	}
+	defer admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+	e, out, _ := testEnv("")
+	url, stop := startApp(t, serveConfig{postgres: pgURL + "&search_path=" + schema, demo: true}, e)
+	res, err := http.Get(url + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.Contains(out.String(), "PostgreSQL") || !strings.Contains(out.String(), "Declared demo incident") {
+		t.Fatalf("serve --postgres: /healthz %d, output:\n%s", res.StatusCode, out)
+	}
+	if err := stop(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,269 @@
+package incident
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/phasegate/phasegate"
+	"github.com/phasegate/phasegate/estate"
+)
+
+// requestApproval opens a two-person request for a move that passed its
+// guards.
+func (s *Service) requestApproval(w *writer, a Actor, l *loaded, sys *estate.System, st *SystemState, to State, reason string) (*Approval, error) {
+	pending, err := w.Approvals(ApprovalQuery{IncidentID: l.in.ID, SystemID: sys.ID, Status: ApprovalPending})
+	if err != nil {
+		return nil, err
+	}
+	for i := range pending {
+		ap := &pending[i]
+		if expired, err := expireIfDue(w, ap); err != nil {
+			return nil, err
+		} else if expired {
+			continue
+		}
+		if ap.To == to {
+			return nil, &phasegate.Error{Code: phasegate.ECONFLICT,
+				Message: fmt.Sprintf("approval request %d to move %s to %s is already waiting (asked by %s); a second person approves it",
+					ap.ID, sys.ID, to, ap.RequestedBy)}
+		}
+	}
+	now := w.Now()
+	ap := &Approval{IncidentID: l.in.ID, SystemID: sys.ID, From: st.State, To: to, Reason: reason,
+		RequestedBy: a.Name, RequestedByID: a.UserID, RequestedAt: now, ExpiresAt: now.Add(s.settings.ApprovalTTL),
+		Required: max(1, l.in.RequiredApprovals), Status: ApprovalPending, Decisions: []Decision{}}
+	if err := w.InsertApproval(ap); err != nil {
+		return nil, err
+	}
+	e, err := w.event(a.Name, EventApprovalRequested, l.in.ID, fmt.Sprintf("approval:%d", ap.ID), map[string]any{
+		"approval": ap.ID, "system": sys.ID, "from": ap.From, "to": to, "reason": reason,
+		"required": ap.Required, "expires_at": FormatTime(ap.ExpiresAt), "criticality": sys.Criticality,
+	})
+	if err != nil {
+		return nil, err
+	}
+	ap.Seq = e.Seq
+	return ap, w.UpdateApproval(ap)
+}
+
+// expireIfDue marks a pending request expired when its time has passed.
+func expireIfDue(w *writer, ap *Approval) (bool, error) {
+	if ap.Status != ApprovalPending || w.Now().Before(ap.ExpiresAt) {
+		return false, nil
+	}
+	ap.Status, ap.ClosedAt, ap.ClosedNote = ApprovalExpired, w.Now(), "nobody decided before "+FormatTime(ap.ExpiresAt)
+	if err := w.UpdateApproval(ap); err != nil {
+		return false, err
+	}
+	_, err := w.event("phasegate", EventApprovalExpired, ap.IncidentID, fmt.Sprintf("approval:%d", ap.ID),
+		map[string]any{"approval": ap.ID, "system": ap.SystemID, "to": ap.To})
+	return true, err
+}
+
+// Approvals lists approval requests. Needs view.
+func (s *Service) Approvals(ctx context.Context, a Actor, q ApprovalQuery) ([]Approval, error) {
+	if err := a.Authorize(ActionView, nil); err != nil {
+		return nil, err
+	}
+	var out []Approval
+	err := s.view(ctx, func(tx Tx) (err error) {
+		out, err = tx.Approvals(q)
+		return err
+	})
+	if out == nil {
+		out = []Approval{}
+	}
+	return out, err
+}
+
+// Approval returns one approval request. Needs view.
+func (s *Service) Approval(ctx context.Context, a Actor, id int64) (*Approval, error) {
+	if err := a.Authorize(ActionView, nil); err != nil {
+		return nil, err
+	}
+	var out *Approval
+	err := s.view(ctx, func(tx Tx) (err error) {
+		out, err = tx.Approval(id)
+		return err
+	})
+	return out, err
+}
+
+// openRequest loads a request that is still pending, with its incident
+// and system. A request found expired is marked so and committed, and the
+// caller gets ECONFLICT.
+func (s *Service) openRequest(ctx context.Context, id int64, fn func(w *writer, ap *Approval, l *loaded, sys *estate.System) error) error {
+	var refused error
+	err := s.update(ctx, func(w *writer) error {
+		ap, err := w.Approval(id)
+		if err != nil {
+			return err
+		}
+		expired, err := expireIfDue(w, ap)
+		if err != nil {
+			return err
+		}
+		if expired {
+			refused = phasegate.Errorf(phasegate.ECONFLICT, "approval request %d expired at %s; ask again", ap.ID, FormatTime(ap.ExpiresAt))
+			return nil
+		}
+		if ap.Status != ApprovalPending {
+			return phasegate.Errorf(phasegate.ECONFLICT, "approval request %d is %s, no longer pending", ap.ID, ap.Status)
+		}
+		l, err := s.load(w, ap.IncidentID)
+		if err != nil {
+			return err
+		}
+		if err := requireOpen(l.in); err != nil {
+			return err
+		}
+		sys, err := l.system(ap.SystemID)
+		if err != nil {
+			return err
+		}
+		return fn(w, ap, l, sys)
+	})
+	if err != nil {
+		return err
+	}
+	return refused
+}
+
+// Approve records the actor's approval. The requester cannot approve,
+// nobody approves twice, and the actor needs approval.decide on the
+// system. When the approvals reach the request's Required the move
+// happens in the same transaction, after every guard is checked again.
+func (s *Service) Approve(ctx context.Context, a Actor, id int64, note string) (*Decided, error) {
+	if err := a.Authorize(ActionView, nil); err != nil {
+		return nil, err
+	}
+	var out *Decided
+	err := s.openRequest(ctx, id, func(w *writer, ap *Approval, l *loaded, sys *estate.System) error {
+		if err := a.Authorize(ActionApprovalDecide, sys); err != nil {
+			return err
+		}
+		if a.UserID == ap.RequestedByID {
+			return phasegate.Errorf(phasegate.EFORBIDDEN,
+				"%s asked for request %d and cannot approve it: the two-person rule needs a second person", a.Name, ap.ID)
+		}
+		if err := w.InsertDecision(Decision{ApprovalID: ap.ID, UserID: a.UserID, UserName: a.Name, Approve: true, Note: note, At: w.Now()}); err != nil {
+			return err
+		}
+		ap.Decisions = append(ap.Decisions, Decision{ApprovalID: ap.ID, UserID: a.UserID, UserName: a.Name, Approve: true, Note: note, At: w.Now()})
+		n := ap.Approvals()
+		if _, err := w.event(a.Name, EventApprovalApproved, l.in.ID, fmt.Sprintf("approval:%d", ap.ID), map[string]any{
+			"approval": ap.ID, "system": sys.ID, "to": ap.To, "note": note, "approvals": n, "required": ap.Required,
+		}); err != nil {
+			return err
+		}
+		out = &Decided{}
+		if n >= ap.Required {
+			st, err := w.SystemState(l.in.ID, sys.ID)
+			if err != nil {
+				return err
+			}
+			if st.State != ap.From {
+				return phasegate.Errorf(phasegate.ECONFLICT, "%s is now %s, not %s as when request %d was made; ask again",
+					sys.ID, st.State, ap.From, ap.ID)
+			}
+			// Guards again: a dependency may have gone down since the
+			// request. Refusing rolls back this approval too.
+			if err := s.guard(w, l, sys, st.State, ap.To); err != nil {
+				return err
+			}
+			approvers := make([]string, 0, n)
+			for _, d := range ap.Decisions {
+				if d.Approve {
+					approvers = append(approvers, d.UserName)
+				}
+			}
+			if _, err := s.move(w, ap.RequestedBy, l, sys, st, ap.To, ap.Reason, map[string]any{
+				"approval": ap.ID, "approved_by": approvers}); err != nil {
+				return err
+			}
+			ap.Status, ap.ClosedAt, ap.ClosedNote = ApprovalApproved, w.Now(), "approved by "+strings.Join(approvers, ", ")
+			if err := w.UpdateApproval(ap); err != nil {
+				return err
+			}
+			d, err := systemDetail(w, l, sys)
+			if err != nil {
+				return err
+			}
+			out.Done, out.System = true, &d.SystemView
+		}
+		fresh, err := w.Approval(ap.ID)
+		if err != nil {
+			return err
+		}
+		out.Approval = *fresh
+		return nil
+	})
+	return out, err
+}
+
+// Reject rejects a pending request with a note. Needs approval.decide;
+// the requester cannot reject their own request (they cancel it).
+func (s *Service) Reject(ctx context.Context, a Actor, id int64, note string) (*Approval, error) {
+	if err := a.Authorize(ActionView, nil); err != nil {
+		return nil, err
+	}
+	note = strings.TrimSpace(note)
+	if note == "" {
+		return nil, phasegate.Errorf(phasegate.EINVALID, "note: say why the request is rejected")
+	}
+	var out *Approval
+	err := s.openRequest(ctx, id, func(w *writer, ap *Approval, l *loaded, sys *estate.System) error {
+		if err := a.Authorize(ActionApprovalDecide, sys); err != nil {
+			return err
+		}
+		if a.UserID == ap.RequestedByID {
+			return phasegate.Errorf(phasegate.EFORBIDDEN, "%s asked for request %d; cancel it instead of rejecting it", a.Name, ap.ID)
+		}
+		if err := w.InsertDecision(Decision{ApprovalID: ap.ID, UserID: a.UserID, UserName: a.Name, Approve: false, Note: note, At: w.Now()}); err != nil {
+			return err
+		}
+		ap.Status, ap.ClosedAt, ap.ClosedNote = ApprovalRejected, w.Now(), note
+		if err := w.UpdateApproval(ap); err != nil {
+			return err
+		}
+		if _, err := w.event(a.Name, EventApprovalRejected, l.in.ID, fmt.Sprintf("approval:%d", ap.ID), map[string]any{
+			"approval": ap.ID, "system": sys.ID, "to": ap.To, "note": note,
+		}); err != nil {
+			return err
+		}
+		var err error
+		out, err = w.Approval(ap.ID)
+		return err
+	})
+	return out, err
+}
+
+// CancelApproval withdraws a pending request: the requester always may,
+// others need approval.cancel.
+func (s *Service) CancelApproval(ctx context.Context, a Actor, id int64, note string) (*Approval, error) {
+	if err := a.Authorize(ActionView, nil); err != nil {
+		return nil, err
+	}
+	var out *Approval
+	err := s.openRequest(ctx, id, func(w *writer, ap *Approval, l *loaded, sys *estate.System) error {
+		if a.UserID != ap.RequestedByID {
+			if err := a.Authorize(ActionApprovalCancel, sys); err != nil {
+				return err
+			}
+		}
+		ap.Status, ap.ClosedAt, ap.ClosedNote = ApprovalCancelled, w.Now(), note
+		if err := w.UpdateApproval(ap); err != nil {
+			return err
+		}
+		if _, err := w.event(a.Name, EventApprovalCancelled, l.in.ID, fmt.Sprintf("approval:%d", ap.ID), map[string]any{
+			"approval": ap.ID, "system": sys.ID, "to": ap.To, "note": note,
+		}); err != nil {
+			return err
+		}
+		var err error
+		out, err = w.Approval(ap.ID)
+		return err
+	})
+	return out, err
+}

@@ -1,0 +1,208 @@
+package incident
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/phasegate/phasegate/estate"
+	"github.com/phasegate/phasegate/planner"
+)
+
+// LivePlan plans the rest of an incident's recovery from its systems'
+// states at the clock's now (see Progress). Needs view. The planner's
+// effort is bounded by Settings.PlanSchedules.
+func (s *Service) LivePlan(ctx context.Context, a Actor, incidentID int64) (*planner.Plan, error) {
+	if err := a.Authorize(ActionView, nil); err != nil {
+		return nil, err
+	}
+	p, _, err := s.livePlan(ctx, incidentID)
+	return p, err
+}
+
+// livePlan reads the incident in one snapshot and plans outside it. It
+// also returns the last plan-relevant event seq of that snapshot.
+func (s *Service) livePlan(ctx context.Context, incidentID int64) (*planner.Plan, int64, error) {
+	var est *estate.Estate
+	var states []SystemState
+	var in *Incident
+	err := s.view(ctx, func(tx Tx) error {
+		l, err := s.load(tx, incidentID)
+		if err != nil {
+			return err
+		}
+		in, est = l.in, l.est
+		states, err = tx.SystemStates(incidentID)
+		return err
+	})
+	if err != nil {
+		return nil, 0, err
+	}
+	var seq int64
+	for _, st := range states {
+		seq = max(seq, st.LastSeq)
+	}
+	now := s.clock().UTC().Truncate(time.Second)
+	p, err := s.plan(est, planner.Options{Start: now, Progress: Progress(states, now),
+		Schedules: s.settings.PlanSchedules, Seed: uint64(in.ID)})
+	if err != nil {
+		return nil, seq, err
+	}
+	return p, seq, nil
+}
+
+// ETAHistory returns how the plan's headline dates moved and which event
+// moved them. Needs view.
+func (s *Service) ETAHistory(ctx context.Context, a Actor, incidentID int64) ([]ETAChange, error) {
+	if err := a.Authorize(ActionView, nil); err != nil {
+		return nil, err
+	}
+	var out []ETAChange
+	err := s.view(ctx, func(tx Tx) (err error) {
+		if _, err = tx.Incident(incidentID); err != nil {
+			return err
+		}
+		out, err = tx.ETAHistory(incidentID)
+		return err
+	})
+	if out == nil {
+		out = []ETAChange{}
+	}
+	return out, err
+}
+
+// SubjectRestart is the ETAChange subject of the whole restart: when the
+// last system is back.
+const SubjectRestart = "restart"
+
+// headline is one date of a plan worth a history.
+type headline struct {
+	subject string
+	eta     time.Time
+	detail  map[string]any
+}
+
+func headlines(p *planner.Plan) []headline {
+	out := []headline{{SubjectRestart, p.End, map[string]any{"critical_path": p.CriticalPath, "makespan_hours": p.MakespanHours}}}
+	for _, sv := range p.Services {
+		out = append(out, headline{"service:" + sv.ID, sv.ETA, map[string]any{"last_system": sv.LastSystem, "eta_hours": sv.ETAHours}})
+	}
+	return out
+}
+
+// sameETA: dates are compared to the minute, and two dates that have both
+// passed (the service is back) are the same.
+func sameETA(a, b, now time.Time) bool {
+	if !a.After(now) && !b.After(now) {
+		return true
+	}
+	return a.Truncate(time.Minute).Equal(b.Truncate(time.Minute))
+}
+
+// RecordETAs recomputes an incident's plan now and records the headline
+// dates that changed since the last record, attributed to the incident's
+// last plan-relevant event. The plan worker calls it; tests and tools may
+// too. The plan is computed outside the write transaction.
+func (s *Service) RecordETAs(ctx context.Context, incidentID int64) ([]ETAChange, error) {
+	p, seq, err := s.livePlan(ctx, incidentID)
+	if err != nil {
+		return nil, err
+	}
+	var changes []ETAChange
+	err = s.store.Update(ctx, func(tx Tx) error {
+		changes = nil
+		hist, err := tx.ETAHistory(incidentID)
+		if err != nil {
+			return err
+		}
+		last := map[string]ETAChange{}
+		for _, c := range hist {
+			last[c.Subject] = c
+		}
+		now := tx.Now()
+		for _, h := range headlines(p) {
+			prev, ok := last[h.subject]
+			if ok && sameETA(prev.ETA, h.eta, p.Start) {
+				continue
+			}
+			detail, _ := json.Marshal(h.detail)
+			c := ETAChange{IncidentID: incidentID, Seq: seq, At: now, Subject: h.subject,
+				ETA: h.eta.UTC().Truncate(time.Microsecond), Detail: detail}
+			if ok {
+				c.Previous = prev.ETA
+			}
+			if err := tx.InsertETA(c); err != nil {
+				return err
+			}
+			changes = append(changes, c)
+		}
+		return nil
+	})
+	return changes, err
+}
+
+// RunPlanWorker recomputes the plan of incidents whose systems changed,
+// debounced by Settings.PlanDebounce, off the request path, until ctx
+// ends. Run one per process.
+func (s *Service) RunPlanWorker(ctx context.Context) error {
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.kick:
+		}
+		// Debounce: a bulk isolation or a burst of transitions becomes
+		// one recomputation.
+		t := time.NewTimer(s.settings.PlanDebounce)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil
+		case <-t.C:
+		}
+		s.mu.Lock()
+		dirty := s.dirty
+		s.dirty = map[int64]int64{}
+		s.mu.Unlock()
+		for id := range dirty {
+			if _, err := s.RecordETAs(ctx, id); err != nil && ctx.Err() == nil {
+				s.log.Error("recording the plan's dates", "incident", id, "err", err)
+			}
+		}
+	}
+}
+
+// Progress maps the systems' states to the planner's progress at now:
+// running and online are done (up); isolated and compromised are pending;
+// investigating is clearing, with the time since it entered that state;
+// cleared is cleared; restoring and verifying are restoring, with the time
+// since the restore began. Removed systems are left out.
+func Progress(states []SystemState, now time.Time) map[string]planner.Progress {
+	out := make(map[string]planner.Progress, len(states))
+	for _, st := range states {
+		if st.Removed {
+			continue
+		}
+		var p planner.Progress
+		switch st.State {
+		case StateRunning, StateOnline:
+			p.Phase = planner.PhaseDone
+		case StateIsolated, StateCompromised:
+			p.Phase = planner.PhasePending
+		case StateInvestigating:
+			p.Phase = planner.PhaseClearing
+			p.Elapsed = max(0, now.Sub(st.Since))
+		case StateCleared:
+			p.Phase = planner.PhaseCleared
+		case StateRestoring, StateVerifying:
+			p.Phase = planner.PhaseRestoring
+			since := st.RestoringSince
+			if since.IsZero() {
+				since = st.Since
+			}
+			p.Elapsed = max(0, now.Sub(since))
+		}
+		out[st.SystemID] = p
+	}
+	return out
+}

@@ -1,0 +1,366 @@
+package incident
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/phasegate/phasegate"
+)
+
+// MinPasswordLength is the shortest password accepted: length is what
+// makes a password hard to guess (NIST SP 800-63B).
+const MinPasswordLength = 12
+
+var userNameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._@-]{0,63}$`)
+
+func validateNewUser(name, password string, grants []Grant) error {
+	if !userNameRE.MatchString(name) {
+		return phasegate.Errorf(phasegate.EINVALID, "name: %q is not a valid user name; use 1 to 64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit", name)
+	}
+	if err := validatePassword(password); err != nil {
+		return err
+	}
+	return ValidateGrants(grants)
+}
+
+func validatePassword(p string) error {
+	if len([]rune(p)) < MinPasswordLength {
+		return phasegate.Errorf(phasegate.EINVALID, "password: use at least %d characters (a passphrase of a few words is fine)", MinPasswordLength)
+	}
+	if len(p) > 1024 {
+		return phasegate.Errorf(phasegate.EINVALID, "password: at most 1024 bytes")
+	}
+	return nil
+}
+
+// CreateUser creates an account. Needs users.manage.
+func (s *Service) CreateUser(ctx context.Context, a Actor, u NewUser) (*User, error) {
+	if err := a.Authorize(ActionUsersManage, nil); err != nil {
+		return nil, err
+	}
+	return s.addUser(ctx, a.Name, u)
+}
+
+func (s *Service) addUser(ctx context.Context, actor string, nu NewUser) (*User, error) {
+	nu.Name = strings.TrimSpace(nu.Name)
+	if err := validateNewUser(nu.Name, nu.Password, nu.Grants); err != nil {
+		return nil, err
+	}
+	hash, err := HashPassword(nu.Password, s.settings.Password, s.random)
+	if err != nil {
+		return nil, err
+	}
+	u := &User{Name: nu.Name, PasswordHash: hash, Grants: nu.Grants, CreatedBy: actor}
+	err = s.update(ctx, func(w *writer) error {
+		u.CreatedAt = w.Now()
+		if err := w.InsertUser(u); err != nil {
+			return err
+		}
+		_, err := w.event(actor, EventUserCreated, 0, "user:"+u.Name, map[string]any{"name": u.Name, "roles": grantStrings(u.Grants)})
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// Users lists the accounts. Needs users.manage.
+func (s *Service) Users(ctx context.Context, a Actor) ([]User, error) {
+	if err := a.Authorize(ActionUsersManage, nil); err != nil {
+		return nil, err
+	}
+	var out []User
+	err := s.view(ctx, func(tx Tx) (err error) {
+		out, err = tx.Users()
+		return err
+	})
+	return out, err
+}
+
+// User returns one account: one's own always, others with users.manage.
+func (s *Service) User(ctx context.Context, a Actor, id int64) (*User, error) {
+	if id != a.UserID {
+		if err := a.Authorize(ActionUsersManage, nil); err != nil {
+			return nil, err
+		}
+	}
+	var out *User
+	err := s.view(ctx, func(tx Tx) (err error) {
+		out, err = tx.User(id)
+		return err
+	})
+	return out, err
+}
+
+// enabledAdmins counts the users who could still manage accounts.
+func enabledAdmins(tx Tx) (int, error) {
+	us, err := tx.Users()
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, u := range us {
+		if !u.Disabled && slices.ContainsFunc(u.Grants, func(g Grant) bool { return g.Role == RoleAdmin }) {
+			n++
+		}
+	}
+	return n, nil
+}
+
+// SetGrants replaces a user's roles. Needs users.manage. It refuses to
+// leave no enabled admin.
+func (s *Service) SetGrants(ctx context.Context, a Actor, userID int64, grants []Grant) (*User, error) {
+	if err := a.Authorize(ActionUsersManage, nil); err != nil {
+		return nil, err
+	}
+	if err := ValidateGrants(grants); err != nil {
+		return nil, err
+	}
+	var out *User
+	err := s.update(ctx, func(w *writer) error {
+		u, err := w.User(userID)
+		if err != nil {
+			return err
+		}
+		before := grantStrings(u.Grants)
+		u.Grants = grants
+		if err := w.UpdateUser(u); err != nil {
+			return err
+		}
+		if n, err := enabledAdmins(w); err != nil {
+			return err
+		} else if n == 0 {
+			return phasegate.Errorf(phasegate.ECONFLICT, "this would leave no enabled admin; give another user the admin role first")
+		}
+		out = u
+		_, err = w.event(a.Name, EventUserRoles, 0, "user:"+u.Name, map[string]any{
+			"name": u.Name, "from": before, "to": grantStrings(grants)})
+		return err
+	})
+	return out, err
+}
+
+// SetPassword changes a password: one's own always, others with
+// users.manage.
+func (s *Service) SetPassword(ctx context.Context, a Actor, userID int64, password string) error {
+	if userID != a.UserID {
+		if err := a.Authorize(ActionUsersManage, nil); err != nil {
+			return err
+		}
+	} else if err := a.Authorize(ActionView, nil); err != nil {
+		return err
+	}
+	if err := validatePassword(password); err != nil {
+		return err
+	}
+	hash, err := HashPassword(password, s.settings.Password, s.random)
+	if err != nil {
+		return err
+	}
+	return s.update(ctx, func(w *writer) error {
+		u, err := w.User(userID)
+		if err != nil {
+			return err
+		}
+		u.PasswordHash = hash
+		if err := w.UpdateUser(u); err != nil {
+			return err
+		}
+		_, err = w.event(a.Name, EventUserPassword, 0, "user:"+u.Name, map[string]any{"name": u.Name, "own": userID == a.UserID})
+		return err
+	})
+}
+
+// SetDisabled disables or re-enables a user; a disabled user's sessions
+// and tokens stop working. Needs users.manage; nobody disables themself.
+func (s *Service) SetDisabled(ctx context.Context, a Actor, userID int64, disabled bool) (*User, error) {
+	if err := a.Authorize(ActionUsersManage, nil); err != nil {
+		return nil, err
+	}
+	if userID == a.UserID && disabled {
+		return nil, phasegate.Errorf(phasegate.ECONFLICT, "you cannot disable yourself; ask another admin")
+	}
+	var out *User
+	err := s.update(ctx, func(w *writer) error {
+		u, err := w.User(userID)
+		if err != nil {
+			return err
+		}
+		u.Disabled = disabled
+		if err := w.UpdateUser(u); err != nil {
+			return err
+		}
+		if n, err := enabledAdmins(w); err != nil {
+			return err
+		} else if n == 0 {
+			return phasegate.Errorf(phasegate.ECONFLICT, "this would leave no enabled admin")
+		}
+		out = u
+		_, err = w.event(a.Name, EventUserDisabled, 0, "user:"+u.Name, map[string]any{"name": u.Name, "disabled": disabled})
+		return err
+	})
+	return out, err
+}
+
+// CreateToken creates an API token acting with one role the user holds.
+// One's own needs tokens.own; another user's needs tokens.all.
+func (s *Service) CreateToken(ctx context.Context, a Actor, r TokenRequest) (*NewToken, error) {
+	if r.UserID == 0 {
+		r.UserID = a.UserID
+	}
+	action := ActionTokensOwn
+	if r.UserID != a.UserID {
+		action = ActionTokensAll
+	}
+	if err := a.Authorize(action, nil); err != nil {
+		return nil, err
+	}
+	if a.ViaToken && r.UserID == a.UserID && r.Role != "" && !a.Has(r.Role) {
+		return nil, phasegate.Errorf(phasegate.EFORBIDDEN, "a token acting as %s cannot create a token with another role", a.Grants[0].Role)
+	}
+	if a.ViaToken && r.Role == "" && len(a.Grants) == 1 && r.UserID == a.UserID {
+		r.Role = a.Grants[0].Role
+	}
+	var out *NewToken
+	err := s.update(ctx, func(w *writer) error {
+		u, err := w.User(r.UserID)
+		if err != nil {
+			return err
+		}
+		out, err = s.newToken(w, a.Name, u, r)
+		return err
+	})
+	return out, err
+}
+
+func (s *Service) newToken(w *writer, actor string, u *User, r TokenRequest) (*NewToken, error) {
+	if u.Disabled {
+		return nil, phasegate.Errorf(phasegate.ECONFLICT, "user %s is disabled", u.Name)
+	}
+	role := r.Role
+	if role == "" {
+		if len(u.Grants) != 1 {
+			return nil, phasegate.Errorf(phasegate.EINVALID, "role: %s holds several roles (%s); say which one the token acts as",
+				u.Name, strings.Join(grantStrings(u.Grants), ", "))
+		}
+		role = u.Grants[0].Role
+	}
+	if !slices.ContainsFunc(u.Grants, func(g Grant) bool { return g.Role == role }) {
+		return nil, phasegate.Errorf(phasegate.EINVALID, "role: %s does not hold the role %q; a token acts with one of the user's roles (%s)",
+			u.Name, role, strings.Join(grantStrings(u.Grants), ", "))
+	}
+	if !r.ExpiresAt.IsZero() && !r.ExpiresAt.After(w.Now()) {
+		return nil, phasegate.Errorf(phasegate.EINVALID, "expires_at: %s is in the past", FormatTime(r.ExpiresAt))
+	}
+	secret, err := newSecret(s.random)
+	if err != nil {
+		return nil, err
+	}
+	secret = TokenPrefix + secret
+	tok := &Token{UserID: u.ID, Label: strings.TrimSpace(r.Label), Role: role, Hash: HashSecret(secret),
+		CreatedAt: w.Now(), CreatedBy: actor, ExpiresAt: r.ExpiresAt.UTC().Truncate(time.Microsecond)}
+	if err := w.InsertToken(tok); err != nil {
+		return nil, err
+	}
+	if _, err := w.event(actor, EventTokenCreated, 0, "user:"+u.Name, map[string]any{
+		"token": tok.ID, "user": u.Name, "role": role, "label": tok.Label}); err != nil {
+		return nil, err
+	}
+	return &NewToken{Token: *tok, Secret: secret}, nil
+}
+
+// Tokens lists a user's tokens (userID 0: one's own). Another user's
+// need tokens.all.
+func (s *Service) Tokens(ctx context.Context, a Actor, userID int64) ([]Token, error) {
+	if userID == 0 {
+		userID = a.UserID
+	}
+	action := ActionTokensOwn
+	if userID != a.UserID {
+		action = ActionTokensAll
+	}
+	if err := a.Authorize(action, nil); err != nil {
+		return nil, err
+	}
+	var out []Token
+	err := s.view(ctx, func(tx Tx) (err error) {
+		out, err = tx.Tokens(userID)
+		return err
+	})
+	if out == nil {
+		out = []Token{}
+	}
+	return out, err
+}
+
+// RevokeToken revokes a token. One's own needs tokens.own, another
+// user's tokens.all.
+func (s *Service) RevokeToken(ctx context.Context, a Actor, id int64) (*Token, error) {
+	if err := a.Authorize(ActionView, nil); err != nil {
+		return nil, err
+	}
+	var out *Token
+	err := s.update(ctx, func(w *writer) error {
+		tok, err := w.Token(id)
+		if err != nil {
+			return err
+		}
+		action := ActionTokensOwn
+		if tok.UserID != a.UserID {
+			action = ActionTokensAll
+		}
+		if err := a.Authorize(action, nil); err != nil {
+			return err
+		}
+		if !tok.RevokedAt.IsZero() {
+			return phasegate.Errorf(phasegate.ECONFLICT, "token %d was already revoked at %s", tok.ID, FormatTime(tok.RevokedAt))
+		}
+		tok.RevokedAt = w.Now()
+		if err := w.UpdateToken(tok); err != nil {
+			return err
+		}
+		u, err := w.User(tok.UserID)
+		if err != nil {
+			return err
+		}
+		out = tok
+		_, err = w.event(a.Name, EventTokenRevoked, 0, "user:"+u.Name, map[string]any{"token": tok.ID, "user": u.Name, "role": tok.Role})
+		return err
+	})
+	return out, err
+}
+
+// BreakGlassActor is the actor recorded for the admin commands that work
+// on the database directly (phasegate user add, phasegate token create).
+const BreakGlassActor = "cli:break-glass"
+
+// BreakGlassAddUser creates a user with roles without any permission
+// check, for set-up and break-glass use by the command line on the
+// database. The event names BreakGlassActor.
+func (s *Service) BreakGlassAddUser(ctx context.Context, name, password string, grants []Grant) (*User, error) {
+	return s.addUser(ctx, BreakGlassActor, NewUser{Name: name, Password: password, Grants: grants})
+}
+
+// BreakGlassCreateToken creates a token for a user without any
+// permission check (command line on the database). Role empty picks the
+// user's only role.
+func (s *Service) BreakGlassCreateToken(ctx context.Context, userName string, role Role, label string) (*NewToken, error) {
+	var out *NewToken
+	err := s.update(ctx, func(w *writer) error {
+		u, err := w.UserByName(userName)
+		if err != nil {
+			return err
+		}
+		out, err = s.newToken(w, BreakGlassActor, u, TokenRequest{Role: role, Label: label})
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("token for %s: %w", userName, err)
+	}
+	return out, nil
+}

@@ -1,0 +1,885 @@
+package server
+
+import (
+	"bytes"
+	"crypto/rand"
+	"encoding/base64"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/phasegate/phasegate"
+	"github.com/phasegate/phasegate/estate"
+	"github.com/phasegate/phasegate/incident"
+)
+
+// apiRoutes is the one list of endpoints. The Access and Action of each
+// come from incident.Permissions; the service checks them again, exactly.
+func (s *Server) apiRoutes() []Route {
+	const (
+		v       = incident.ActionView
+		scoped  = true
+		general = false
+	)
+	return []Route{
+		{"GET", "/healthz", AccessPublic, "", general, s.handleHealth},
+		{"GET", "/metrics", AccessPublic, "", general, s.metrics.Handler().ServeHTTP},
+		{"POST", "/api/v1/session", AccessPublic, "", general, s.handleLogin},
+		{"DELETE", "/api/v1/session", AccessAnyone, "", general, s.handleLogout},
+		{"GET", "/api/v1/me", AccessAnyone, "", general, s.handleMe},
+		{"GET", "/api/v1/openapi.yaml", AccessAnyone, "", general, s.handleOpenAPI},
+
+		{"PUT", "/api/v1/estate", AccessAction, incident.ActionEstateUpload, general, s.handleUploadEstate},
+		{"GET", "/api/v1/estate/versions", AccessAction, v, general, s.handleEstateVersions},
+		{"GET", "/api/v1/estate/versions/{version}", AccessAction, v, general, s.handleEstateVersion},
+
+		{"POST", "/api/v1/incidents", AccessAction, incident.ActionIncidentDeclare, general, s.handleDeclare},
+		{"GET", "/api/v1/incidents", AccessAction, v, general, s.handleIncidents},
+		{"GET", "/api/v1/incidents/{id}", AccessAction, v, general, s.handleIncident},
+		{"PATCH", "/api/v1/incidents/{id}", AccessAction, incident.ActionIncidentUpdate, general, s.handleUpdateIncident},
+		{"POST", "/api/v1/incidents/{id}/close", AccessAction, incident.ActionIncidentUpdate, general, s.handleCloseIncident},
+		{"POST", "/api/v1/incidents/{id}/isolate", AccessAction, incident.ActionIsolateBulk, general, s.handleIsolate},
+		{"GET", "/api/v1/incidents/{id}/systems/{system}", AccessAction, v, general, s.handleSystem},
+		{"POST", "/api/v1/incidents/{id}/systems/{system}/transition", AccessEdge, "", scoped, s.handleTransition},
+		{"GET", "/api/v1/incidents/{id}/systems/{system}/checklist", AccessAction, v, general, s.handleChecklist},
+		{"POST", "/api/v1/incidents/{id}/systems/{system}/checklist", AccessAction, incident.ActionChecklistTick, scoped, s.handleTick},
+		{"GET", "/api/v1/incidents/{id}/approvals", AccessAction, v, general, s.handleApprovals},
+		{"GET", "/api/v1/incidents/{id}/plan", AccessAction, v, general, s.handlePlan},
+		{"GET", "/api/v1/incidents/{id}/plan/history", AccessAction, v, general, s.handlePlanHistory},
+		{"GET", "/api/v1/incidents/{id}/events", AccessAction, v, general, s.handleEvents},
+
+		{"GET", "/api/v1/approvals/{id}", AccessAction, v, general, s.handleApproval},
+		{"POST", "/api/v1/approvals/{id}/approve", AccessAction, incident.ActionApprovalDecide, scoped, s.handleApprove},
+		{"POST", "/api/v1/approvals/{id}/reject", AccessAction, incident.ActionApprovalDecide, scoped, s.handleReject},
+		{"POST", "/api/v1/approvals/{id}/cancel", AccessOwnOr, incident.ActionApprovalCancel, general, s.handleCancel},
+
+		{"GET", "/api/v1/events/stream", AccessAction, v, general, s.handleStream},
+
+		{"GET", "/api/v1/users", AccessAction, incident.ActionUsersManage, general, s.handleUsers},
+		{"POST", "/api/v1/users", AccessAction, incident.ActionUsersManage, general, s.handleCreateUser},
+		{"GET", "/api/v1/users/{id}", AccessOwnOr, incident.ActionUsersManage, general, s.handleUser},
+		{"PUT", "/api/v1/users/{id}/roles", AccessAction, incident.ActionUsersManage, general, s.handleSetRoles},
+		{"PUT", "/api/v1/users/{id}/password", AccessOwnOr, incident.ActionUsersManage, general, s.handleSetPassword},
+		{"PUT", "/api/v1/users/{id}/disabled", AccessAction, incident.ActionUsersManage, general, s.handleSetDisabled},
+
+		{"GET", "/api/v1/tokens", AccessOwnOr, incident.ActionTokensAll, general, s.handleTokens},
+		{"POST", "/api/v1/tokens", AccessOwnOr, incident.ActionTokensAll, general, s.handleCreateToken},
+		{"DELETE", "/api/v1/tokens/{id}", AccessOwnOr, incident.ActionTokensAll, general, s.handleRevokeToken},
+
+		{"GET", "/api/v1/audit/verify", AccessAction, incident.ActionAuditExport, general, s.handleAuditVerify},
+		{"GET", "/api/v1/audit/export", AccessAction, incident.ActionAuditExport, general, s.handleAuditExport},
+	}
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	if s.health != nil {
+		if err := s.health(r.Context()); err != nil {
+			s.log.Error("health check failed", "error", err)
+			writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "store": "not answering"})
+			return
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+func (s *Server) handleOpenAPI(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/yaml; charset=utf-8")
+	w.Write(OpenAPI())
+}
+
+// ---- estate
+
+// maxEstateBody bounds an estate upload (every file together).
+const maxEstateBody = 32 << 20
+
+func (s *Server) handleUploadEstate(w http.ResponseWriter, r *http.Request) {
+	files, err := readEstateUpload(w, r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ver, err := s.svc.UploadEstate(r.Context(), actorFrom(r.Context()), files...)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/estate/versions/"+strconv.Itoa(ver.Number))
+	writeJSON(w, http.StatusCreated, ver)
+}
+
+type estateVersionsResponse struct {
+	Versions []incident.EstateVersion `json:"versions"`
+}
+
+func (s *Server) handleEstateVersions(w http.ResponseWriter, r *http.Request) {
+	vs, err := s.svc.EstateVersions(r.Context(), actorFrom(r.Context()))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, estateVersionsResponse{Versions: nonNil(vs)})
+}
+
+type estateVersionResponse struct {
+	Version *incident.EstateVersion `json:"version"`
+	Estate  *estate.Estate          `json:"estate"`
+}
+
+func (s *Server) handleEstateVersion(w http.ResponseWriter, r *http.Request) {
+	n, err := pathInt(r, "version", "estate version")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ver, est, err := s.svc.Estate(r.Context(), actorFrom(r.Context()), int(n))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, estateVersionResponse{Version: ver, Estate: est})
+}
+
+// ---- incidents
+
+type declareResponse struct {
+	ID int64 `json:"id"`
+	*incident.IncidentView
+}
+
+func (s *Server) handleDeclare(w http.ResponseWriter, r *http.Request) {
+	var d incident.Declaration
+	if err := decodeJSON(w, r, &d, maxJSONBody); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	view, err := s.svc.DeclareIncident(r.Context(), actorFrom(r.Context()), d)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.Header().Set("Location", fmt.Sprintf("/api/v1/incidents/%d", view.ID))
+	writeJSON(w, http.StatusCreated, declareResponse{ID: view.ID, IncidentView: view})
+}
+
+type incidentsResponse struct {
+	Incidents []incident.Incident `json:"incidents"`
+}
+
+func (s *Server) handleIncidents(w http.ResponseWriter, r *http.Request) {
+	ins, err := s.svc.Incidents(r.Context(), actorFrom(r.Context()))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, incidentsResponse{Incidents: nonNil(ins)})
+}
+
+func (s *Server) handleIncident(w http.ResponseWriter, r *http.Request) {
+	id, err := pathInt(r, "id", "incident id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	view, err := s.svc.Incident(r.Context(), actorFrom(r.Context()), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, view)
+}
+
+// incidentPatch is the body of PATCH /api/v1/incidents/{id}: the fields
+// given are changed; estate_version moves the incident to that version.
+type incidentPatch struct {
+	Name              *string `json:"name"`
+	Kind              *string `json:"kind"`
+	TotalShutdown     *bool   `json:"total_shutdown"`
+	RequiredApprovals *int    `json:"required_approvals"`
+	EstateVersion     *int    `json:"estate_version"`
+}
+
+type incidentPatchResponse struct {
+	Incident   *incident.Incident   `json:"incident"`
+	EstateMove *incident.EstateMove `json:"estate_move,omitempty"`
+}
+
+func (s *Server) handleUpdateIncident(w http.ResponseWriter, r *http.Request) {
+	id, err := pathInt(r, "id", "incident id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var p incidentPatch
+	if err := decodeJSON(w, r, &p, maxJSONBody); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ctx, a := r.Context(), actorFrom(r.Context())
+	u := incident.IncidentUpdate{Name: p.Name, Kind: p.Kind, TotalShutdown: p.TotalShutdown, RequiredApprovals: p.RequiredApprovals}
+	changes := u.Name != nil || u.Kind != nil || u.TotalShutdown != nil || u.RequiredApprovals != nil
+	if !changes && p.EstateVersion == nil {
+		s.writeError(w, r, invalidRequest(http.StatusBadRequest,
+			"nothing to change; give at least one of %s", fieldList(&p)))
+		return
+	}
+	var res incidentPatchResponse
+	if changes {
+		if res.Incident, err = s.svc.UpdateIncident(ctx, a, id, u); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
+	if p.EstateVersion != nil {
+		if res.EstateMove, err = s.svc.MoveEstate(ctx, a, id, *p.EstateVersion); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		view, err := s.svc.Incident(ctx, a, id)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		res.Incident = &view.Incident
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// noteRequest is an optional reason or note.
+type noteRequest struct {
+	Reason string `json:"reason"`
+	Note   string `json:"note"`
+}
+
+func (n noteRequest) text() string {
+	if n.Note != "" {
+		return n.Note
+	}
+	return n.Reason
+}
+
+func (s *Server) handleCloseIncident(w http.ResponseWriter, r *http.Request) {
+	id, err := pathInt(r, "id", "incident id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req noteRequest
+	if err := decodeOptional(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	in, err := s.svc.CloseIncident(r.Context(), actorFrom(r.Context()), id, req.text())
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, in)
+}
+
+// IsolateRequest is the body of POST /api/v1/incidents/{id}/isolate.
+type IsolateRequest struct {
+	Selector *incident.Selector `json:"selector"`
+	Reason   string             `json:"reason"`
+}
+
+func (s *Server) handleIsolate(w http.ResponseWriter, r *http.Request) {
+	id, err := pathInt(r, "id", "incident id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req IsolateRequest
+	if err := decodeJSON(w, r, &req, maxJSONBody); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := req.check(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res, err := s.svc.Isolate(r.Context(), actorFrom(r.Context()), id, *req.Selector, req.Reason)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// check refuses what the decoder cannot: a missing selector, one that
+// selects nothing definite, or no reason.
+func (req *IsolateRequest) check() error {
+	if req.Selector == nil {
+		return invalidRequest(http.StatusBadRequest,
+			`give a selector: {"all": true}, or {"kind": …}, {"tag": …}, {"team": …}, {"systems": […]}`)
+	}
+	if err := req.Selector.Validate(); err != nil {
+		return invalidRequest(http.StatusBadRequest, "%s", phasegate.ErrorMessage(err))
+	}
+	if req.Reason == "" {
+		return invalidRequest(http.StatusBadRequest, "give a reason: every containment is recorded with why")
+	}
+	return nil
+}
+
+func (s *Server) handleSystem(w http.ResponseWriter, r *http.Request) {
+	id, err := pathInt(r, "id", "incident id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	d, err := s.svc.System(r.Context(), actorFrom(r.Context()), id, r.PathValue("system"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+// TransitionRequest is the body of a transition.
+type TransitionRequest struct {
+	To     incident.State `json:"to"`
+	Reason string         `json:"reason"`
+}
+
+func (req *TransitionRequest) check() error {
+	if req.To == "" {
+		return invalidRequest(http.StatusBadRequest, "give the state to move to in \"to\" (e.g. isolated, investigating, cleared, restoring, verifying, online, compromised)")
+	}
+	if req.Reason == "" {
+		return invalidRequest(http.StatusBadRequest, "give a reason: every move is recorded with why")
+	}
+	return nil
+}
+
+func (s *Server) handleTransition(w http.ResponseWriter, r *http.Request) {
+	id, err := pathInt(r, "id", "incident id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req TransitionRequest
+	if err := decodeJSON(w, r, &req, maxJSONBody); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := req.check(); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res, err := s.svc.Transition(r.Context(), actorFrom(r.Context()), id, r.PathValue("system"), req.To, req.Reason)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if !res.Done {
+		status = http.StatusAccepted
+		if res.Approval != nil {
+			w.Header().Set("Location", fmt.Sprintf("/api/v1/approvals/%d", res.Approval.ID))
+		}
+	}
+	writeJSON(w, status, res)
+}
+
+type checklistResponse struct {
+	Items []incident.ChecklistItem `json:"items"`
+	Done  int                      `json:"done"`
+	Total int                      `json:"total"`
+}
+
+func (s *Server) handleChecklist(w http.ResponseWriter, r *http.Request) {
+	id, err := pathInt(r, "id", "incident id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	items, err := s.svc.Checklist(r.Context(), actorFrom(r.Context()), id, r.PathValue("system"))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res := checklistResponse{Items: nonNil(items), Total: len(items)}
+	for _, it := range items {
+		if it.Done {
+			res.Done++
+		}
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+func checkTick(t *incident.Tick) error {
+	if t.Item == "" {
+		return invalidRequest(http.StatusBadRequest, "give the checklist item's key in \"item\" (GET the checklist for the keys)")
+	}
+	return nil
+}
+
+func (s *Server) handleTick(w http.ResponseWriter, r *http.Request) {
+	id, err := pathInt(r, "id", "incident id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var t incident.Tick
+	if err := decodeJSON(w, r, &t, maxJSONBody); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := checkTick(&t); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	item, err := s.svc.TickChecklist(r.Context(), actorFrom(r.Context()), id, r.PathValue("system"), t)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, item)
+}
+
+// ---- approvals
+
+type approvalsResponse struct {
+	Approvals []incident.Approval `json:"approvals"`
+}
+
+func (s *Server) handleApprovals(w http.ResponseWriter, r *http.Request) {
+	id, err := pathInt(r, "id", "incident id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	q := incident.ApprovalQuery{IncidentID: id, SystemID: r.URL.Query().Get("system"),
+		Status: incident.ApprovalStatus(r.URL.Query().Get("status"))}
+	switch q.Status {
+	case "", incident.ApprovalPending, incident.ApprovalApproved, incident.ApprovalRejected,
+		incident.ApprovalCancelled, incident.ApprovalExpired:
+	default:
+		s.writeError(w, r, invalidRequest(http.StatusBadRequest,
+			"status=%q: use pending, approved, rejected, cancelled or expired", q.Status))
+		return
+	}
+	as, err := s.svc.Approvals(r.Context(), actorFrom(r.Context()), q)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, approvalsResponse{Approvals: nonNil(as)})
+}
+
+func (s *Server) handleApproval(w http.ResponseWriter, r *http.Request) {
+	id, err := pathInt(r, "id", "approval id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	a, err := s.svc.Approval(r.Context(), actorFrom(r.Context()), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a)
+}
+
+func (s *Server) approvalNote(w http.ResponseWriter, r *http.Request) (int64, string, bool) {
+	id, err := pathInt(r, "id", "approval id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return 0, "", false
+	}
+	var req noteRequest
+	if err := decodeOptional(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return 0, "", false
+	}
+	return id, req.text(), true
+}
+
+func (s *Server) handleApprove(w http.ResponseWriter, r *http.Request) {
+	id, note, ok := s.approvalNote(w, r)
+	if !ok {
+		return
+	}
+	d, err := s.svc.Approve(r.Context(), actorFrom(r.Context()), id, note)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+func (s *Server) handleReject(w http.ResponseWriter, r *http.Request) {
+	id, note, ok := s.approvalNote(w, r)
+	if !ok {
+		return
+	}
+	a, err := s.svc.Reject(r.Context(), actorFrom(r.Context()), id, note)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a)
+}
+
+func (s *Server) handleCancel(w http.ResponseWriter, r *http.Request) {
+	id, note, ok := s.approvalNote(w, r)
+	if !ok {
+		return
+	}
+	a, err := s.svc.CancelApproval(r.Context(), actorFrom(r.Context()), id, note)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, a)
+}
+
+// ---- plan and events
+
+func (s *Server) handlePlan(w http.ResponseWriter, r *http.Request) {
+	id, err := pathInt(r, "id", "incident id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	start := time.Now()
+	p, err := s.svc.LivePlan(r.Context(), actorFrom(r.Context()), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.metrics.planComputed(time.Since(start))
+	writeJSON(w, http.StatusOK, p)
+}
+
+type planHistoryResponse struct {
+	Changes []incident.ETAChange `json:"changes"`
+}
+
+func (s *Server) handlePlanHistory(w http.ResponseWriter, r *http.Request) {
+	id, err := pathInt(r, "id", "incident id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	cs, err := s.svc.ETAHistory(r.Context(), actorFrom(r.Context()), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, planHistoryResponse{Changes: nonNil(cs)})
+}
+
+// eventsResponse is one page of the log. More: ask again with
+// after=last_seq for the rest.
+type eventsResponse struct {
+	Events  []incident.Event `json:"events"`
+	LastSeq int64            `json:"last_seq"`
+	More    bool             `json:"more"`
+}
+
+func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
+	id, err := pathInt(r, "id", "incident id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	after, err := queryInt(r, "after", 0)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	limit, err := queryInt(r, "limit", 500)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	limit = min(max(limit, 1), 1000)
+	evs, err := s.svc.Events(r.Context(), actorFrom(r.Context()),
+		incident.EventQuery{After: after, IncidentID: id, Limit: int(limit)})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res := eventsResponse{Events: nonNil(evs), LastSeq: after, More: len(evs) == int(limit)}
+	if len(evs) > 0 {
+		res.LastSeq = evs[len(evs)-1].Seq
+	}
+	writeJSON(w, http.StatusOK, res)
+}
+
+// ---- users and tokens
+
+type usersResponse struct {
+	Users []incident.User `json:"users"`
+}
+
+func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request) {
+	us, err := s.svc.Users(r.Context(), actorFrom(r.Context()))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, usersResponse{Users: nonNil(us)})
+}
+
+// createUserRequest creates an account; without a password one is
+// generated and returned once.
+type createUserRequest struct {
+	Name     string           `json:"name"`
+	Password string           `json:"password"`
+	Roles    []incident.Grant `json:"roles"`
+}
+
+type createUserResponse struct {
+	User *incident.User `json:"user"`
+	// Password is set only when the server generated it: shown once.
+	Password string `json:"password,omitempty"`
+}
+
+func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
+	var req createUserRequest
+	if err := decodeJSON(w, r, &req, maxJSONBody); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var res createUserResponse
+	if req.Password == "" {
+		pw, err := RandomPassword()
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		req.Password, res.Password = pw, pw
+	}
+	u, err := s.svc.CreateUser(r.Context(), actorFrom(r.Context()),
+		incident.NewUser{Name: req.Name, Password: req.Password, Grants: req.Roles})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	res.User = u
+	w.Header().Set("Location", fmt.Sprintf("/api/v1/users/%d", u.ID))
+	writeJSON(w, http.StatusCreated, res)
+}
+
+// RandomPassword returns a password of 20 random base64url characters
+// (120 bits), for accounts created without one.
+func RandomPassword() (string, error) {
+	b := make([]byte, 15)
+	if _, err := rand.Read(b); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(b), nil
+}
+
+func (s *Server) handleUser(w http.ResponseWriter, r *http.Request) {
+	id, err := pathInt(r, "id", "user id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	u, err := s.svc.User(r.Context(), actorFrom(r.Context()), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, u)
+}
+
+type rolesRequest struct {
+	Roles []incident.Grant `json:"roles"`
+}
+
+func (s *Server) handleSetRoles(w http.ResponseWriter, r *http.Request) {
+	id, err := pathInt(r, "id", "user id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req rolesRequest
+	if err := decodeJSON(w, r, &req, maxJSONBody); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	u, err := s.svc.SetGrants(r.Context(), actorFrom(r.Context()), id, req.Roles)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, u)
+}
+
+type passwordRequest struct {
+	Password string `json:"password"`
+}
+
+func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request) {
+	id, err := pathInt(r, "id", "user id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req passwordRequest
+	if err := decodeJSON(w, r, &req, 64<<10); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if err := s.svc.SetPassword(r.Context(), actorFrom(r.Context()), id, req.Password); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+type disabledRequest struct {
+	Disabled *bool `json:"disabled"`
+}
+
+func (s *Server) handleSetDisabled(w http.ResponseWriter, r *http.Request) {
+	id, err := pathInt(r, "id", "user id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req disabledRequest
+	if err := decodeJSON(w, r, &req, maxJSONBody); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if req.Disabled == nil {
+		s.writeError(w, r, invalidRequest(http.StatusBadRequest, `give "disabled": true or false`))
+		return
+	}
+	u, err := s.svc.SetDisabled(r.Context(), actorFrom(r.Context()), id, *req.Disabled)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, u)
+}
+
+type tokensResponse struct {
+	Tokens []incident.Token `json:"tokens"`
+}
+
+func (s *Server) handleTokens(w http.ResponseWriter, r *http.Request) {
+	uid, err := queryInt(r, "user_id", 0)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ts, err := s.svc.Tokens(r.Context(), actorFrom(r.Context()), uid)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, tokensResponse{Tokens: nonNil(ts)})
+}
+
+func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) {
+	var req incident.TokenRequest
+	if err := decodeOptional(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	t, err := s.svc.CreateToken(r.Context(), actorFrom(r.Context()), req)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, t)
+}
+
+func (s *Server) handleRevokeToken(w http.ResponseWriter, r *http.Request) {
+	id, err := pathInt(r, "id", "token id")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	t, err := s.svc.RevokeToken(r.Context(), actorFrom(r.Context()), id)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, t)
+}
+
+// ---- audit
+
+func (s *Server) handleAuditVerify(w http.ResponseWriter, r *http.Request) {
+	rep, err := s.svc.VerifyAudit(r.Context(), actorFrom(r.Context()))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+func (s *Server) handleAuditExport(w http.ResponseWriter, r *http.Request) {
+	lw := &lazyWriter{w: w, header: func() {
+		w.Header().Set("Content-Type", "application/jsonl; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="phasegate-events.jsonl"`)
+		w.Header().Set("Cache-Control", "no-store")
+	}}
+	_, err := s.svc.ExportAudit(r.Context(), actorFrom(r.Context()), lw)
+	if err != nil {
+		if !lw.started {
+			s.writeError(w, r, err)
+			return
+		}
+		// Too late for a status: cut the stream short so the client sees
+		// an incomplete body, and log why.
+		s.log.Error("audit export failed mid-stream", "error", err)
+		panic(http.ErrAbortHandler)
+	}
+	if !lw.started {
+		lw.header()
+		w.WriteHeader(http.StatusOK)
+	}
+}
+
+// lazyWriter sets the headers of a streamed answer at its first byte, so
+// an error before it can still be answered with a status.
+type lazyWriter struct {
+	w       http.ResponseWriter
+	header  func()
+	started bool
+}
+
+func (l *lazyWriter) Write(p []byte) (int, error) {
+	if !l.started {
+		l.started = true
+		l.header()
+		l.w.WriteHeader(http.StatusOK)
+	}
+	return l.w.Write(p)
+}
+
+// ---- helpers
+
+// decodeOptional decodes a JSON body that may be left out.
+func decodeOptional(w http.ResponseWriter, r *http.Request, dst any) error {
+	if r.ContentLength == 0 {
+		return nil
+	}
+	if err := checkJSONType(r); err != nil {
+		return err
+	}
+	data, err := readLimited(w, r, maxJSONBody)
+	if err != nil {
+		return err
+	}
+	if len(bytes.TrimSpace(data)) == 0 {
+		return nil
+	}
+	return decodeBytes(data, dst)
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}
