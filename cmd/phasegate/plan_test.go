@@ -58,11 +58,11 @@ systems:
 		t.Fatalf("exit %d, want %d; stderr:\n%s", r.code, exitFailure, r.stderr)
 	}
 	for _, want := range []string{
-		"a.yaml:5:", // capacity 0
+		"a.yaml:5:",  // capacity 0
 		"a.yaml:10:", // bad duration
-		"b.yaml:4:", // unknown kind
-		"b.yaml:8:", // unknown field
-		"→",         // the cycle a → b → a
+		"b.yaml:4:",  // unknown kind
+		"b.yaml:8:",  // unknown field
+		"→",          // the cycle a → b → a
 	} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, r.stderr)
