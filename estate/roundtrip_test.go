@@ -2,8 +2,8 @@ package estate
 
 import (
 	"encoding/json"
-	"flag"
 	"errors"
+	"flag"
 	"math"
 	"math/rand/v2"
 	"reflect"
