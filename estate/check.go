@@ -306,7 +306,11 @@ func (c *checker) ref(id string, m map[string]int, ids []string, what string, l 
 	}
 	fix := didYouMean(c.sug.nearest(id, ids))
 	if other := c.kindOf(id, what); other != "" {
-		fix = strings.TrimSpace(fmt.Sprintf("%q is the id of a %s, not of a %s; %s", id, other, what, fix))
+		note := fmt.Sprintf("%q is the id of a %s, not of a %s", id, other, what)
+		if fix != "" {
+			note += "; " + fix
+		}
+		fix = note
 	}
 	if fix == "" {
 		fix = "define a " + what + " with that id, or correct the name"
@@ -472,7 +476,7 @@ func (c *checker) checkSystems() {
 		sys, s := &c.e.Systems[firstClearance], c.system(firstClearance)
 		msg := "needs a forensic clearance, but the estate names no clearance_team to do it"
 		if clearanceWithout > 1 {
-			msg = fmt.Sprintf("this and %d more systems need a forensic clearance, but the estate names no clearance_team to do it", clearanceWithout-1)
+			msg = fmt.Sprintf("this and %s need a forensic clearance, but the estate names no clearance_team to do it", plural(clearanceWithout-1, "more system"))
 		}
 		c.add(s.fieldOr(sysClearance), ent("systems", sys.ID, firstClearance), "clearance", msg, "add \"clearance_team: <team id>\" at the top of the estate, naming the team of forensic investigators")
 	}
@@ -825,4 +829,12 @@ func orItem(a, b loc) loc {
 		return a
 	}
 	return b
+}
+
+// plural writes "1 system", "2 systems".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }

@@ -49,7 +49,7 @@ func TestValidate(t *testing.T) {
 		{"restore too long", func(e *Estate) { e.Systems[0].Restore = Point(MaxDuration + time.Minute) }, []string{"systems[ad].restore: 3650d1m is longer than 3650d"}},
 		{"estimate order", func(e *Estate) { e.Systems[0].Restore = Estimate{2 * time.Hour, time.Hour, 3 * time.Hour} }, []string{"systems[ad].restore: min 2h is more than likely 1h"}},
 		{"clearance", func(e *Estate) { c := Point(time.Hour); e.Systems[0].Clearance = &c }, []string{"systems[ad].clearance: needs a forensic clearance, but the estate names no clearance_team to do it"}},
-		{"cycle", func(e *Estate) { e.Systems[0].Requires = []string{"erp"} }, []string{"systems[ad].requires: dependency cycle: ad → erp → ad; 1 more systems are caught in the same knot: db"}},
+		{"cycle", func(e *Estate) { e.Systems[0].Requires = []string{"erp"} }, []string{"systems[ad].requires: dependency cycle: ad → erp → ad; 1 more system is caught in the same knot: db"}},
 		{"needs unsorted", func(e *Estate) { e.Systems[0].Needs = []Need{{"infra", 1}, {"dba", 1}} }, []string{"systems[ad].needs: is not sorted by team"}},
 		{"needs twice", func(e *Estate) { e.Systems[0].Needs = []Need{{"dba", 1}, {"dba", 1}} }, []string{"systems[ad].needs: team \"dba\" is named twice"}},
 		{"needs over capacity", func(e *Estate) { e.Systems[0].Needs = []Need{{"dba", 2}} }, []string{"systems[ad].needs.dba: needs 2 units of team dba, but dba has a capacity of 1: the restore could never be scheduled"}},
