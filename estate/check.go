@@ -31,10 +31,10 @@ func Validate(e *Estate) error {
 	if e == nil {
 		return Problems{{Message: "there is no estate", Fix: "pass the estate to validate"}}
 	}
-	c := newChecker(e, nil, newSuggester())
+	c := newChecker(e, nil, newSuggester(), &collector{})
 	c.check()
-	if len(c.probs) > 0 {
-		return c.probs
+	if len(c.out.list) > 0 {
+		return c.out.problems()
 	}
 	return nil
 }
@@ -88,20 +88,20 @@ func (e *Estate) SetDefaults() {
 type checker struct {
 	e     *Estate
 	s     *sources
-	probs Problems
-	sug   *suggester
-	zero  src
+	out  *collector
+	sug  *suggester
+	zero src
 
 	teams, systems, services, backlogs map[string]int
 	teamIDs, systemIDs, serviceIDs     []string
 }
 
-func newChecker(e *Estate, s *sources, sug *suggester) *checker {
-	return &checker{e: e, s: s, sug: sug}
+func newChecker(e *Estate, s *sources, sug *suggester, out *collector) *checker {
+	return &checker{e: e, s: s, sug: sug, out: out}
 }
 
 func (c *checker) add(l loc, p epath, field, msg, fix string) {
-	c.probs = append(c.probs, makeProblem(c.s, l, p.String(), field, msg, fix))
+	c.out.add(makeProblem(c.s, l, p.String(), field, msg, fix))
 }
 
 // epath names an entity for a message. Most entities have no problem,
@@ -299,6 +299,10 @@ func cleanID(s string) string {
 func (c *checker) ref(id string, m map[string]int, ids []string, what string, l loc, path epath, field string) bool {
 	if _, ok := m[id]; ok {
 		return true
+	}
+	if c.out.full() {
+		c.out.drop()
+		return false
 	}
 	if id == "" {
 		c.add(l, path, field, "names no "+what, "write the id of a "+what)

@@ -24,7 +24,7 @@ import (
 type decoder struct {
 	e     *Estate
 	s     *sources
-	probs Problems
+	out   *collector
 	sug   *suggester
 
 	file int32  // index into s.files plus one
@@ -43,7 +43,7 @@ type decoder struct {
 type abortFile struct{}
 
 func newDecoder() *decoder {
-	return &decoder{e: &Estate{}, s: &sources{}, sug: newSuggester()}
+	return &decoder{e: &Estate{}, s: &sources{}, sug: newSuggester(), out: &collector{}}
 }
 
 func (d *decoder) addFile(name string) int32 {
@@ -56,7 +56,7 @@ func (d *decoder) at(n *yaml.Node) loc {
 }
 
 func (d *decoder) problem(l loc, path, field, msg, fix string) {
-	d.probs = append(d.probs, makeProblem(d.s, l, path, field, msg, fix))
+	d.out.add(makeProblem(d.s, l, path, field, msg, fix))
 }
 
 func makeProblem(s *sources, l loc, path, field, msg, fix string) Problem {
@@ -301,7 +301,7 @@ func (d *decoder) topField(f int, v *yaml.Node) {
 		d.list(v, "teams", "team", d.team)
 	case topSystems:
 		d.reserve(f, v)
-		if n := len(d.probs); !d.list(v, "systems", "system", d.system) || len(d.probs) > n && len(d.e.Systems) == 0 {
+		if n := d.out.count; !d.list(v, "systems", "system", d.system) || d.out.count > n && len(d.e.Systems) == 0 {
 			s.mark(topSystems)
 		}
 	case topServices:
@@ -412,6 +412,10 @@ func (d *decoder) peekID(n *yaml.Node) string {
 }
 
 func (d *decoder) notMapping(n *yaml.Node, p, what, example string) {
+	if d.out.full() {
+		d.out.drop()
+		return
+	}
 	d.problem(d.at(n), p, "", "each "+what+" must be a mapping of its fields, not "+kindOf(n), "write it as "+example)
 }
 
@@ -728,6 +732,10 @@ func (d *decoder) fieldsOf(n *yaml.Node, p string, names []string, what string, 
 				f = j
 				break
 			}
+		}
+		if f < 0 && d.out.full() {
+			d.out.drop()
+			continue
 		}
 		if f < 0 {
 			fix := didYouMean(d.sug.nearest(k.Value, names))
