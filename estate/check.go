@@ -86,8 +86,8 @@ func (e *Estate) SetDefaults() {
 // points each problem at the file, line and column; without (Validate)
 // it names the field only.
 type checker struct {
-	e     *Estate
-	s     *sources
+	e    *Estate
+	s    *sources
 	out  *collector
 	sug  *suggester
 	zero src

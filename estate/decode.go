@@ -22,10 +22,10 @@ import (
 // types, unknown and repeated fields); the checks of meaning are in
 // check.go, shared with Validate.
 type decoder struct {
-	e     *Estate
-	s     *sources
-	out   *collector
-	sug   *suggester
+	e   *Estate
+	s   *sources
+	out *collector
+	sug *suggester
 
 	file int32  // index into s.files plus one
 	name string // the file's name
