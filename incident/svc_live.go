@@ -84,8 +84,9 @@ type Downtime struct {
 	Service string `json:"service"`
 	// Down is how long the service has been down between the incident's
 	// start and the snapshot, in all: stretches when it was back do not
-	// count.
-	Down time.Duration `json:"down"`
+	// count. DownHours is the same in hours, for JSON.
+	Down      time.Duration `json:"-"`
+	DownHours float64       `json:"down_hours"`
 	// Back: every system it requires is up (running or online).
 	Back bool `json:"back"`
 	// BackAt is when it last came back: the move that brought the last of
@@ -251,6 +252,7 @@ func ServiceDowntimes(est *estate.Estate, since time.Time, states []SystemState,
 		} else {
 			d.Back = true
 		}
+		d.DownHours = d.Down.Hours()
 		out[i] = d
 	}
 	return out

@@ -51,6 +51,7 @@ func TestServiceDowntimes(t *testing.T) {
 		{Service: "ghost", Down: 50 * time.Hour, DownSince: t0},
 	}
 	for i := range want {
+		want[i].DownHours = want[i].Down.Hours()
 		if got[i] != want[i] {
 			t.Errorf("%s: %+v, want %+v", want[i].Service, got[i], want[i])
 		}
