@@ -15,9 +15,9 @@ import (
 // backlogs, what-if). Zero fields take the defaults.
 type LiveConfig struct {
 	// DefaultRuns is how many runs a live forecast makes when the request
-	// names none (default 2,000: P80 within about an hour on the demo, in
-	// a fifth of a second); MaxRuns the most a request may ask for
-	// (default 20,000).
+	// names none (default 2,000: on the demo every P80 within about 4
+	// hours between sampling seeds, for a fifth of the CPU of 10,000);
+	// MaxRuns the most a request may ask for (default 20,000).
 	DefaultRuns, MaxRuns int
 	// MaxAge is how long a forecast is served as it is while nothing
 	// happens in its incident; after that it is computed again at the new
