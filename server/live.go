@@ -78,7 +78,7 @@ func (s *Server) parseLiveQuery(r *http.Request, known ...string) (liveQuery, er
 		}
 		lq.seed, lq.seedGiven = n, true
 	}
-	if v := q.Get("by"); v != "" && slices.Contains(known, "by") {
+	if v := q.Get("by"); v != "" {
 		t, err := parseBy(v)
 		if err != nil {
 			return lq, invalidRequest(http.StatusBadRequest, "by=%q: %v", v, err)
@@ -546,7 +546,9 @@ func (s *Server) handleLiveWhatIf(w http.ResponseWriter, r *http.Request) {
 		if err != nil {
 			return nil, 0, scenarioError(err)
 		}
-		return c, q.runs * (len(sn.Estate.Services) + 1), nil
+		// The comparison holds the baseline too, which may outlive its
+		// own entry: count both.
+		return c, 2 * q.runs * (len(sn.Estate.Services) + 1), nil
 	})
 	if err != nil {
 		s.liveError(w, r, err)

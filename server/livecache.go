@@ -4,7 +4,9 @@ import (
 	"container/list"
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -185,10 +187,19 @@ func isDone(e *liveEntry) bool {
 	}
 }
 
-// run computes one entry and keeps it if it succeeded.
+// run computes one entry and keeps it if it succeeded. It runs on its
+// own goroutine, where no handler's recovery reaches: a panic becomes the
+// entry's error (logged with its stack when the waiters report it).
 func (c *liveCache) run(ctx context.Context, e *liveEntry, kind string, compute liveCompute) {
 	start := time.Now()
-	val, cells, err := compute(ctx)
+	val, cells, err := func() (val any, cells int, err error) {
+		defer func() {
+			if v := recover(); v != nil {
+				err = fmt.Errorf("live %s computation panicked: %v\n%s", kind, v, debug.Stack())
+			}
+		}()
+		return compute(ctx)
+	}()
 	if err != nil && c.base.Err() != nil {
 		err = errShuttingDown
 	}

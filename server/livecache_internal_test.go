@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -221,5 +222,17 @@ func TestLiveCacheClose(t *testing.T) {
 	})
 	if !errors.Is(err, errShuttingDown) {
 		t.Errorf("a computation cut short by shutdown: %v, want errShuttingDown", err)
+	}
+}
+
+// TestLiveCachePanic: a computation that panics fails its callers with an
+// error (a 500 for the client) instead of taking the server down.
+func TestLiveCachePanic(t *testing.T) {
+	c := newLiveCache(LiveConfig{}, nil)
+	_, err := c.get(context.Background(), liveKey{incident: 1}, t0, "forecast", func(context.Context) (any, int, error) {
+		panic("a bug")
+	})
+	if err == nil || !strings.Contains(err.Error(), "a bug") || errorStatus(err) != 500 {
+		t.Errorf("a panicking computation: %v", err)
 	}
 }
