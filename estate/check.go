@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/phasegate/phasegate/internal/suggest"
 )
 
 // Policies a backlog may follow, the first being the default.
@@ -89,14 +91,14 @@ type checker struct {
 	e    *Estate
 	s    *sources
 	out  *collector
-	sug  *suggester
+	sug  *suggest.Suggester
 	zero src
 
 	teams, systems, services, backlogs map[string]int
 	teamIDs, systemIDs, serviceIDs     []string
 }
 
-func newChecker(e *Estate, s *sources, sug *suggester, out *collector) *checker {
+func newChecker(e *Estate, s *sources, sug *suggest.Suggester, out *collector) *checker {
 	return &checker{e: e, s: s, sug: sug, out: out}
 }
 
@@ -308,7 +310,7 @@ func (c *checker) ref(id string, m map[string]int, ids []string, what string, l 
 		c.add(l, path, field, "names no "+what, "write the id of a "+what)
 		return false
 	}
-	fix := didYouMean(c.sug.nearest(id, ids))
+	fix := didYouMean(c.sug.Nearest(id, ids))
 	if other := c.kindOf(id, what); other != "" {
 		note := fmt.Sprintf("%q is the id of a %s, not of a %s", id, other, what)
 		if fix != "" {
@@ -370,7 +372,7 @@ func (c *checker) checkTop() {
 			}
 			c.add(s.fieldOr(topCurrency), epath{}, "currency", strconv.Quote(shorten(cur, 40))+" is not an ISO 4217 currency code", fix)
 		case !knownCurrency(cur):
-			fix := didYouMean(c.sug.nearest(cur, currencyList()))
+			fix := didYouMean(c.sug.Nearest(cur, currencyList()))
 			if fix == "" {
 				fix = "write a current ISO 4217 code, e.g. GBP, EUR or USD"
 			}
@@ -430,7 +432,7 @@ func (c *checker) checkSystems() {
 			case sys.Kind == "":
 				c.add(s.fieldOr(sysKind), p, "kind", missingOrEmpty(s, sysKind), "say what kind of system it is: one of "+kindList())
 			case !validKind(sys.Kind):
-				fix := didYouMean(c.sug.nearest(string(sys.Kind), kindStrings()))
+				fix := didYouMean(c.sug.Nearest(string(sys.Kind), kindStrings()))
 				if fix == "" {
 					fix = "the kinds are " + kindList()
 				}
@@ -681,7 +683,7 @@ func (c *checker) checkBacklogs() {
 		rate(b.CapacityPerDay, blCapacity, true)
 		rate(b.SurgeCapacityPerDay, blSurge, false)
 		if !s.isBad(blPolicy) && (b.Policy != "" || s.present(blPolicy)) && !validPolicy(b.Policy) {
-			fix := didYouMean(c.sug.nearest(b.Policy, Policies))
+			fix := didYouMean(c.sug.Nearest(b.Policy, Policies))
 			if fix == "" {
 				fix = "the policies are " + strings.Join(Policies, ", ")
 			}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/phasegate/phasegate/internal/suggest"
 )
 
 // decoder walks the YAML nodes of estate files into one Estate, noting
@@ -19,7 +21,7 @@ type decoder struct {
 	e   *Estate
 	s   *sources
 	out *collector
-	sug *suggester
+	sug *suggest.Suggester
 
 	file int32  // index into s.files plus one
 	name string // the file's name

@@ -60,7 +60,7 @@ func (d *decoder) parseItemsCSV(f File) *itemsCSV {
 		}
 		switch {
 		case f < 0:
-			fix := didYouMean(d.sug.nearest(name, itemFields[:]))
+			fix := didYouMean(d.sug.Nearest(name, itemFields[:]))
 			if fix == "" {
 				fix = "the columns of an items file are " + strings.Join(itemFields[:], ", ")
 			}

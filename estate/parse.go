@@ -87,7 +87,7 @@ func (d *decoder) attachItems(csvs []File) {
 		got, ok := byPath[want]
 		if !ok {
 			fix := "pass the file along with the estate files"
-			if near := d.sug.nearest(want, paths); near != "" {
+			if near := d.sug.Nearest(want, paths); near != "" {
 				fix = "a file " + near + " was given; " + didYouMean(near)
 			}
 			d.problem(s.f[blItems], entityPath("backlogs", d.e.Backlogs[i].ID, i), "items", "the items file "+want+" was not given", fix)

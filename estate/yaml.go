@@ -164,7 +164,7 @@ func (d *decoder) fieldsOf(n *yaml.Node, p string, names []string, what string, 
 			continue
 		}
 		if f < 0 {
-			fix := didYouMean(d.sug.nearest(k.Value, names))
+			fix := didYouMean(d.sug.Nearest(k.Value, names))
 			if fix == "" {
 				fix = "the fields of " + what + " are " + strings.Join(names, ", ")
 			}

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/phasegate/phasegate/estate"
+	"github.com/phasegate/phasegate/internal/suggest"
 	"github.com/phasegate/phasegate/planner"
 )
 
@@ -558,40 +559,9 @@ func cloneEstate(e *estate.Estate) *estate.Estate {
 	return &c
 }
 
-// nearest returns the id nearest to id by edit distance when it is near
-// enough to be a plausible typo, else "".
-func nearest(id string, ids []string) string {
-	best, bestD := "", len(id)/3+2
-	for _, c := range ids {
-		if d := editDistance(id, c); d < bestD {
-			best, bestD = c, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	if len(a) > 128 || len(b) > 128 {
-		return max(len(a), len(b))
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
+// nearest returns the id nearest to id when it is near enough to be a
+// plausible typo, else "".
+func nearest(id string, ids []string) string { return suggest.Nearest(id, ids) }
 
 // shorten cuts a long text for a message, on a rune boundary.
 func shorten(s string) string {

@@ -4,6 +4,8 @@ import (
 	"flag"
 	"io"
 	"strings"
+
+	"github.com/phasegate/phasegate/internal/suggest"
 )
 
 // newFlagSet returns a flag set that reports errors to the caller instead
@@ -40,35 +42,8 @@ func parseArgs(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// closest returns the candidate nearest to s by edit distance, or "" when
-// none is near enough to be a plausible typo.
+// closest returns the candidate nearest to s, or "" when none is near
+// enough to be a plausible typo.
 func closest(s string, candidates []string) string {
-	best, bestDist := "", len(s)/2+2
-	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	prev := make([]int, len(rb)+1)
-	cur := make([]int, len(rb)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		cur[0] = i
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(rb)]
+	return suggest.Nearest(s, candidates)
 }
