@@ -23,7 +23,7 @@ func (u *ui) funcs() template.FuncMap {
 		"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"rel":       fmtRel,
 		"money":     fmtMoney,
-		"num":       fmtNum,
+		"num":       numText,
 		"fnum":      fmtFloat,
 		"hours":     fmtHours,
 		"pct":       pct,
@@ -143,6 +143,20 @@ func sig3(v float64) string {
 		dec = 1
 	}
 	return strconv.FormatFloat(v, 'f', dec, 64)
+}
+
+// numText writes any whole number (int, int64, a float rounded) with
+// thousands separators.
+func numText(v any) string {
+	switch n := v.(type) {
+	case int:
+		return fmtNum(n)
+	case int64:
+		return fmtNum(int(n))
+	case float64:
+		return fmtNum(int(math.Round(n)))
+	}
+	return fmt.Sprint(v)
 }
 
 // fmtNum writes a whole number with thousands separators.
