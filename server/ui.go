@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"io"
 	"io/fs"
 	"log/slog"
 	"mime"
@@ -94,31 +95,50 @@ func newUI(s *Server, clock func() time.Time) (*ui, error) {
 var uiShared = []string{"templates/layout.html", "templates/parts.html"}
 
 func (u *ui) parseTemplates() error {
-	base, err := template.New("layout").Funcs(u.funcs()).ParseFS(uiFiles, uiShared...)
+	pages, err := parsePages(uiFiles, u.funcs())
 	if err != nil {
-		return fmt.Errorf("server: UI templates: %w", err)
+		return err
 	}
-	names, err := fs.Glob(uiFiles, "templates/*.html")
+	u.pages = pages
+	return nil
+}
+
+// parsePages parses every page of fsys (templates/*.html) with the
+// layout and the parts. A page that does not parse, or defines no "main"
+// block, is an error naming its file.
+func parsePages(fsys fs.FS, funcs template.FuncMap) (map[string]*template.Template, error) {
+	base, err := template.New("layout").Funcs(funcs).ParseFS(fsys, uiShared...)
 	if err != nil {
-		return fmt.Errorf("server: UI templates: %w", err)
+		return nil, fmt.Errorf("server: UI templates: %w", err)
 	}
+	names, err := fs.Glob(fsys, "templates/*.html")
+	if err != nil {
+		return nil, fmt.Errorf("server: UI templates: %w", err)
+	}
+	pages := map[string]*template.Template{}
 	for _, name := range names {
 		if slices.Contains(uiShared, name) {
 			continue
 		}
 		t, err := base.Clone()
 		if err == nil {
-			t, err = t.ParseFS(uiFiles, name)
+			t, err = t.ParseFS(fsys, name)
 		}
 		if err != nil {
-			return fmt.Errorf("server: UI template %s: %w", name, err)
+			return nil, fmt.Errorf("server: UI template %s: %w", name, err)
 		}
 		if t.Lookup("main") == nil {
-			return fmt.Errorf("server: UI template %s defines no \"main\" block; every page must", name)
+			return nil, fmt.Errorf("server: UI template %s defines no \"main\" block; every page must", name)
 		}
-		u.pages[strings.TrimSuffix(path.Base(name), ".html")] = t
+		// html/template escapes a page at its first execution; do it now
+		// with an empty page (page data sits inside {{with .Data}}), so
+		// that an escaping error stops the server at start-up.
+		if err := t.ExecuteTemplate(io.Discard, "layout", &uiPage{}); err != nil {
+			return nil, fmt.Errorf("server: UI template %s: %w", name, err)
+		}
+		pages[strings.TrimSuffix(path.Base(name), ".html")] = t
 	}
-	return nil
+	return pages, nil
 }
 
 func (u *ui) loadStatic() error {

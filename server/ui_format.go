@@ -110,8 +110,8 @@ func fmtMoney(currency string, v float64) string {
 		v = 0
 	}
 	sym, ok := currencySymbols[currency]
-	if !ok {
-		sym = strings.TrimSpace(currency + " ")
+	if !ok && currency != "" {
+		sym = currency + " "
 	}
 	neg := v < 0
 	v = math.Abs(v)
