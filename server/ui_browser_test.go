@@ -269,7 +269,9 @@ func TestUIInBrowser(t *testing.T) {
 	if !t.Run("keyboard-only login", func(t *testing.T) {
 		ic.t = t
 		ic.open("/login")
-		focused := func() string { return run(ic, chromedp.Evaluate[string](`document.activeElement.id || document.activeElement.className`)) }
+		focused := func() string {
+			return run(ic, chromedp.Evaluate[string](`document.activeElement.id || document.activeElement.className`))
+		}
 		if f := focused(); f != "name" {
 			t.Fatalf("the login page starts with focus on %q, want the user name", f)
 		}
