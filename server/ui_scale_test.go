@@ -52,7 +52,7 @@ func TestUIThousandsOfSystems(t *testing.T) {
 	sys := timed(base + "/systems?page=3")
 	sys.has(t, "Systems 201–300 of 2,000 (page 3 of 20)", "sys000200")
 	timed(base+"/systems?kind=endpoint&state=isolated").has(t, "isolated")
-	timed(base + "/systems/sys001999").has(t, "Clearance checklist")
+	timed(base+"/systems/sys001999").has(t, "Clearance checklist")
 	timed(base + "/events")
 	if n := strings.Count(sys.body, "<tr>"); n > 101 {
 		t.Errorf("the systems page lists %d rows, want at most 100 at once", n)
