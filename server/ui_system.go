@@ -64,9 +64,9 @@ type systemData struct {
 	Services   []option
 	// Pending is the system's open approval request, if any.
 	Pending *uiApproval
-	Plan       *planner.SystemPlan
-	History    []uiEvent
-	More       bool
+	Plan    *planner.SystemPlan
+	History []uiEvent
+	More    bool
 	// Focus is the id of the element the error is about.
 	Focus string
 }
