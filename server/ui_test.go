@@ -530,3 +530,26 @@ func TestUILoginThrottled(t *testing.T) {
 		t.Error("no Retry-After on a throttled login")
 	}
 }
+
+// TestUIClosedIncident: a closed incident stays readable and offers no
+// action to anyone.
+func TestUIClosedIncident(t *testing.T) {
+	ts, id := newUIServer(t)
+	ts.mustStatus(ts.transition("ic", id, "vault", incident.StateRestoring), 202)
+	ts.mustStatus(ts.do("ic", "POST", fmt.Sprintf("/api/v1/incidents/%d/close", id), map[string]string{"reason": "recovered"}), 200)
+	c := uiLogin(t, ts, "ic")
+	base := fmt.Sprintf("/incidents/%d", id)
+	for _, p := range []string{base, base + "/systems/vault", base + "/systems/db", base + "/approvals"} {
+		r := c.get(p).must(t, 200)
+		r.has(t, "closed")
+		if a := actions(r.body); len(a) > 0 {
+			t.Errorf("%s offers actions on a closed incident: %v", p, a)
+		}
+	}
+	c.get(base).lacks(t, `href="`+base+`/isolate"`)
+	c.get(base+"/isolate").must(t, http.StatusConflict).has(t, "the incident is closed")
+	c.get("/").must(t, http.StatusSeeOther)
+	if r := c.get("/"); r.location != "/incidents" {
+		t.Errorf("with no open incident / goes to %q, want the list", r.location)
+	}
+}
