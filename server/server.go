@@ -46,6 +46,8 @@ type Config struct {
 	// Heartbeat is how often an idle event stream gets a comment line, so
 	// proxies keep it open and clients notice a dead server. Default 15s.
 	Heartbeat time.Duration
+	// Live tunes the live forecasts (live.go); zero fields take defaults.
+	Live LiveConfig
 }
 
 // Server is the HTTP adapter. It is an http.Handler.
@@ -57,6 +59,7 @@ type Server struct {
 	health    func(context.Context) error
 	secure    bool
 	heartbeat time.Duration
+	live      *liveCache
 
 	mux     *http.ServeMux
 	routes  []Route
@@ -85,7 +88,8 @@ func New(c Config) (*Server, error) {
 	if s.heartbeat <= 0 {
 		s.heartbeat = 15 * time.Second
 	}
-	for _, rt := range s.apiRoutes() {
+	s.live = newLiveCache(c.Live, s.metrics.Registry())
+	for _, rt := range append(s.apiRoutes(), s.liveRoutes()...) {
 		s.register(rt)
 	}
 	if err := s.mountUI(); err != nil {
@@ -112,9 +116,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // Broker returns the server's event broker.
 func (s *Server) Broker() *Broker { return s.broker }
 
-// Close ends every event stream, so that http.Server.Shutdown does not
-// wait for them. Register it with http.Server.RegisterOnShutdown.
-func (s *Server) Close() { s.broker.Close() }
+// Close ends every event stream and live forecast computation, so that
+// http.Server.Shutdown does not wait for them. Register it with
+// http.Server.RegisterOnShutdown.
+func (s *Server) Close() {
+	s.broker.Close()
+	s.live.close()
+}
 
 // Access says who may call a route.
 type Access int
