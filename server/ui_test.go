@@ -136,6 +136,8 @@ func (r *uiAnswer) lacks(t testing.TB, unwanted ...string) *uiAnswer {
 var (
 	tags   = regexp.MustCompile(`(?s)<script.*?</script>|<style.*?</style>|<svg.*?</svg>|<[^>]+>`)
 	spaces = regexp.MustCompile(`\s+`)
+	idAttr    = regexp.MustCompile(` id="([^"]+)"`)
+	controlID = regexp.MustCompile(`<(?:input|select|textarea)(?: [a-z-]+="[^"]*")*? id="([^"]+)"`)
 	// postForm finds the forms that change something.
 	postForm = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
 )
@@ -305,6 +307,20 @@ func TestUIRoles(t *testing.T) {
 				r := c.get(p).must(t, 200)
 				r.has(t, `<main id="main"`, user)
 				posts = append(posts, actions(r.body)...)
+				// Unique ids: labels, anchors and live refresh rely on them.
+				seen := map[string]bool{}
+				for _, m := range idAttr.FindAllStringSubmatch(r.body, -1) {
+					if seen[m[1]] {
+						t.Errorf("%s: id %q appears twice", p, m[1])
+					}
+					seen[m[1]] = true
+				}
+				// Every form control has a label (or an aria-label).
+				for _, m := range controlID.FindAllStringSubmatch(r.body, -1) {
+					if !strings.Contains(r.body, `for="`+m[1]+`"`) {
+						t.Errorf("%s: control %q has no <label for>", p, m[1])
+					}
+				}
 			}
 			ov := c.get(base)
 			if got := strings.Contains(ov.body, `href="`+base+`/isolate"`); got != w.containment {
