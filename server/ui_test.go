@@ -134,8 +134,8 @@ func (r *uiAnswer) lacks(t testing.TB, unwanted ...string) *uiAnswer {
 }
 
 var (
-	tags   = regexp.MustCompile(`(?s)<script.*?</script>|<style.*?</style>|<svg.*?</svg>|<[^>]+>`)
-	spaces = regexp.MustCompile(`\s+`)
+	tags      = regexp.MustCompile(`(?s)<script.*?</script>|<style.*?</style>|<svg.*?</svg>|<[^>]+>`)
+	spaces    = regexp.MustCompile(`\s+`)
 	idAttr    = regexp.MustCompile(` id="([^"]+)"`)
 	controlID = regexp.MustCompile(`<(?:input|select|textarea)(?: [a-z-]+="[^"]*")*? id="([^"]+)"`)
 	// postForm finds the forms that change something.
