@@ -10,10 +10,9 @@ import (
 	"github.com/phasegate/phasegate/psplib"
 )
 
-// The PSPLIB set lives outside the module, in the project's shared/
-// folder beside the clone (or beside the worktrees); PHASEGATE_PSPLIB
-// overrides. Tests that need it skip when it is missing, except in CI.
-var psplibDirs = []string{"../../shared/bench/psplib", "../../../shared/bench/psplib"}
+// The PSPLIB J30 set is kept in the repository (testdata/psplib, with its
+// provenance in its README); PHASEGATE_PSPLIB points elsewhere.
+var psplibDirs = []string{"../testdata/psplib"}
 
 func psplibPath(t testing.TB) string {
 	t.Helper()

@@ -11,7 +11,7 @@ import (
 	"time"
 )
 
-var j30Dirs = []string{"../../shared/bench/psplib", "../../../shared/bench/psplib"}
+var j30Dirs = []string{"../testdata/psplib"}
 
 func j30Dir(t testing.TB) string {
 	t.Helper()
@@ -24,7 +24,7 @@ func j30Dir(t testing.TB) string {
 		}
 	}
 	if os.Getenv("CI") != "" {
-		t.Fatal("PSPLIB J30 not found beside the clone")
+		t.Fatal("PSPLIB J30 not found in testdata/psplib (it is part of the repository; is the checkout complete?)")
 	}
 	t.Skip("PSPLIB J30 not found (set PHASEGATE_PSPLIB)")
 	return ""

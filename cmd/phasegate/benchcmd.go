@@ -24,7 +24,8 @@ Measures what docs/benchmarks.md reports, on this machine:
   scale  whole plans of generated estates (10,000 and 100,000 systems)
 
   --psplib     the PSPLIB folder holding j30/ and j30opt.sm (default: the
-               PHASEGATE_PSPLIB variable, else ../shared/bench/psplib)
+               PHASEGATE_PSPLIB variable, else testdata/psplib in a clone
+               of the repository)
   --suite      which suites, comma-separated (default: all three)
   --schedules  the J30 budgets, comma-separated (default 1000,5000)
   --systems    the estate sizes of the scale suite (default 10000,100000)
@@ -65,7 +66,7 @@ func runBench(ctx context.Context, args []string, e env) error {
 		cfg.PSPLIBDir = e.getenv("PHASEGATE_PSPLIB")
 	}
 	if cfg.PSPLIBDir == "" {
-		cfg.PSPLIBDir = filepath.Join("..", "shared", "bench", "psplib")
+		cfg.PSPLIBDir = filepath.Join("testdata", "psplib")
 	}
 	if needJ30 {
 		if _, err := os.Stat(filepath.Join(cfg.PSPLIBDir, "j30opt.sm")); err != nil {

@@ -212,7 +212,7 @@ func TestPlanSVGIsWellFormed(t *testing.T) {
 // makespan must be the proven optimum (43 periods = 43 hours for j301_1).
 func TestImportPSPLIBThenPlan(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "j301_1.yaml")
-	r := runCLI(t, env{}, "import", "psplib", "testdata/j301_1.sm", "--out", out)
+	r := runCLI(t, env{}, "import", "psplib", "../../testdata/psplib/j30/j301_1.sm", "--out", out)
 	if r.code != exitOK {
 		t.Fatalf("import: exit %d: %s", r.code, r.stderr)
 	}

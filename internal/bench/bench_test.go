@@ -17,13 +17,13 @@ func psplibDir(tb testing.TB) string {
 	if d := os.Getenv("PHASEGATE_PSPLIB"); d != "" {
 		return d
 	}
-	for _, d := range []string{"../../shared/bench/psplib", "../../../shared/bench/psplib", "../../../../shared/bench/psplib"} {
+	for _, d := range []string{"../../testdata/psplib"} {
 		if _, err := os.Stat(filepath.Join(d, "j30opt.sm")); err == nil {
 			return d
 		}
 	}
 	if os.Getenv("CI") != "" {
-		tb.Fatal("PSPLIB J30 not found beside the clone")
+		tb.Fatal("PSPLIB J30 not found in testdata/psplib (it is part of the repository; is the checkout complete?)")
 	}
 	tb.Skip("PSPLIB J30 not found (set PHASEGATE_PSPLIB)")
 	return ""
