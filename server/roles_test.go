@@ -360,7 +360,7 @@ func (f *roleFixture) calls(t *testing.T, ctx context.Context, rt server.Route, 
 	case "GET /api/v1/audit/verify", "GET /api/v1/audit/export":
 		return []call{{path: rt.Pattern, action: a}}
 	}
-	return nil
+	return f.statusCalls(t, ctx, rt)
 }
 
 func ownID(p principal) int64 {

@@ -61,6 +61,7 @@ type Server struct {
 	mux     *http.ServeMux
 	routes  []Route
 	handler http.Handler
+	status  *statusPages // the public status pages (status_pages.go)
 }
 
 // New returns a Server with every route registered.
@@ -85,7 +86,12 @@ func New(c Config) (*Server, error) {
 	if s.heartbeat <= 0 {
 		s.heartbeat = 15 * time.Second
 	}
-	for _, rt := range s.apiRoutes() {
+	status, err := newStatusPages(s.svc, s.log, s.metrics)
+	if err != nil {
+		return nil, err
+	}
+	s.status = status
+	for _, rt := range append(s.apiRoutes(), s.statusRoutes()...) {
 		s.register(rt)
 	}
 	cop := http.NewCrossOriginProtection()
@@ -100,6 +106,9 @@ func New(c Config) (*Server, error) {
 			r.Method, r.URL.Path, r.Header.Get("Origin")))
 	}))
 	s.handler = s.observe(cop.Handler(http.HandlerFunc(s.dispatch)))
+	// Marks the status pages stale when what they show changes, until
+	// Close.
+	go s.status.watch(s.broker)
 	return s, nil
 }
 

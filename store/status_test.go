@@ -76,7 +76,7 @@ func TestStatusUpdateStoreRoundTrip(t *testing.T) {
 				ETA: at.Add(48 * time.Hour), Note: "plant 1 first"}},
 			Corrects: 7, SupersededBy: 9, Author: "comms", AuthorID: 8,
 			Contributors: []incident.Contributor{{ID: 8, Name: "comms"}, {ID: 0, Name: "demo"}},
-			CreatedAt: at, UpdatedAt: at.Add(time.Minute), ApprovedBy: "ic", ApprovedByID: 2, ApprovedAt: at.Add(2 * time.Minute),
+			CreatedAt:    at, UpdatedAt: at.Add(time.Minute), ApprovedBy: "ic", ApprovedByID: 2, ApprovedAt: at.Add(2 * time.Minute),
 			ApprovalNote: "ok", PublishedBy: "x", PublishedAt: at.Add(3 * time.Minute), ClosedBy: "y",
 			ClosedAt: at.Add(4 * time.Minute), ClosedNote: "z", Seq: 42}
 		h.must(h.db.Update(h.ctx, func(tx incident.Tx) error { return tx.InsertStatusUpdate(u) }), "insert")
