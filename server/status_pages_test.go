@@ -70,7 +70,7 @@ type statusFixture struct {
 
 const hostileTitle = `Payments <script>alert("x")</script> & "quotes" resume`
 
-func newStatusFixture(t *testing.T) *statusFixture {
+func newStatusFixture(t testing.TB) *statusFixture {
 	ts := newTestServer(t, backend{"sqlite", openSQLite}, serverOptions{estate: "demo"})
 	ctx := context.Background()
 	f := &statusFixture{ts: ts}
