@@ -94,6 +94,9 @@ func New(c Config) (*Server, error) {
 	for _, rt := range append(s.apiRoutes(), s.statusRoutes()...) {
 		s.register(rt)
 	}
+	if err := s.mountUI(); err != nil {
+		return nil, err
+	}
 	cop := http.NewCrossOriginProtection()
 	for _, o := range c.TrustedOrigins {
 		if err := cop.AddTrustedOrigin(o); err != nil {

@@ -1,0 +1,128 @@
+package server
+
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/phasegate/phasegate"
+	"github.com/phasegate/phasegate/incident"
+)
+
+type approvalsData struct {
+	ID       int64
+	Status   string
+	Statuses []option
+	Pending  []uiApproval
+	Closed   []uiApproval
+	Rule     string
+	Required int
+}
+
+func (u *ui) handleApprovalsPage(w http.ResponseWriter, r *http.Request, a incident.Actor) {
+	in, err := u.loadIncident(r, a)
+	if err != nil {
+		u.fail(w, r, u.page(a, nil, "", ""), err)
+		return
+	}
+	p := u.page(a, in, "approvals", "Approvals")
+	if isRefresh(r) {
+		p.Flash = &uiFlash{}
+	}
+	status := incident.ApprovalStatus(r.URL.Query().Get("status"))
+	d := approvalsData{ID: in.ID(), Status: string(status), Required: max(1, in.view.RequiredApprovals),
+		Rule: rolesText(incident.ActionApprovalDecide)}
+	for _, s := range []incident.ApprovalStatus{incident.ApprovalPending, incident.ApprovalApproved, incident.ApprovalRejected,
+		incident.ApprovalCancelled, incident.ApprovalExpired} {
+		d.Statuses = append(d.Statuses, option{string(s), string(s)})
+	}
+	if status != "" && !slices.ContainsFunc(d.Statuses, func(o option) bool { return o.Value == string(status) }) {
+		u.fail(w, r, p, invalidRequest(http.StatusBadRequest,
+			"status=%q: use pending, approved, rejected, cancelled or expired", status))
+		return
+	}
+	aps, err := u.s.svc.Approvals(r.Context(), a, incident.ApprovalQuery{IncidentID: in.ID(), Status: status})
+	if err != nil {
+		u.fail(w, r, p, err)
+		return
+	}
+	back := withQuery(fmt.Sprintf("/incidents/%d/approvals", in.ID()), "status", string(status))
+	// Newest first.
+	for _, ap := range slices.Backward(aps) {
+		v := u.approvalView(a, in, ap, back)
+		if ap.Status == incident.ApprovalPending {
+			d.Pending = append(d.Pending, v)
+		} else {
+			d.Closed = append(d.Closed, v)
+		}
+	}
+	p.Data = d
+	u.render(w, r, http.StatusOK, "approvals", p)
+}
+
+// handleDecisionForm approves, rejects or withdraws a request, then
+// returns to the page the form was on with what happened.
+func (u *ui) handleDecisionForm(w http.ResponseWriter, r *http.Request, a incident.Actor) {
+	id, err := pathInt(r, "id", "incident id")
+	if err != nil {
+		u.fail(w, r, nil, err)
+		return
+	}
+	if err := parseForm(w, r); err != nil {
+		u.fail(w, r, nil, err)
+		return
+	}
+	back := localPath(r.PostFormValue("back"), fmt.Sprintf("/incidents/%d/approvals", id))
+	apID, err := pathInt(r, "approval", "approval id")
+	if err != nil {
+		u.fail(w, r, nil, err)
+		return
+	}
+	ctx := r.Context()
+	ap, err := u.s.svc.Approval(ctx, a, apID)
+	if err == nil && ap.IncidentID != id {
+		err = phasegate.Errorf(phasegate.ENOTFOUND, "approval %d belongs to incident %d, not %d", apID, ap.IncidentID, id)
+	}
+	if err != nil {
+		u.fail(w, r, nil, err)
+		return
+	}
+	note := strings.TrimSpace(r.PostFormValue("note"))
+	var f uiFlash
+	switch r.PathValue("decision") {
+	case "approve":
+		var d *incident.Decided
+		if d, err = u.s.svc.Approve(ctx, a, apID, note); err == nil {
+			if d.Done {
+				f = uiFlash{Kind: "ok", Text: fmt.Sprintf("Approved request %d: %s moved to %s.", apID, ap.SystemID, ap.To)}
+			} else {
+				f = uiFlash{Kind: "wait", Text: fmt.Sprintf("Approved request %d (%d of %d approvals): it waits for another person.",
+					apID, d.Approval.Approvals(), d.Approval.Required)}
+			}
+		}
+	case "reject":
+		if _, err = u.s.svc.Reject(ctx, a, apID, note); err == nil {
+			f = uiFlash{Kind: "ok", Text: fmt.Sprintf("Rejected request %d: %s stays %s.", apID, ap.SystemID, ap.From)}
+		}
+	case "cancel":
+		if _, err = u.s.svc.CancelApproval(ctx, a, apID, note); err == nil {
+			f = uiFlash{Kind: "ok", Text: fmt.Sprintf("Withdrew request %d.", apID)}
+		}
+	default:
+		err = phasegate.Errorf(phasegate.ENOTFOUND, "no decision %q: use approve, reject or cancel", r.PathValue("decision"))
+	}
+	if err != nil {
+		e := uiErrorOf(err)
+		if e.Status == http.StatusInternalServerError {
+			u.fail(w, r, nil, err)
+			return
+		}
+		if info := requestInfoFrom(ctx); info != nil {
+			info.errCode = e.Code
+		}
+		f = uiFlash{Kind: "error", Text: e.Message, Items: e.Reasons}
+	}
+	u.setFlash(w, f)
+	redirect(w, r, back)
+}

@@ -1,0 +1,229 @@
+package server
+
+import (
+	"fmt"
+	"html/template"
+	"math"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/phasegate/phasegate/incident"
+)
+
+// funcs are the template functions: formatting of dates, durations, money
+// and counts in the words a tired reader takes in at a glance. Dates are
+// in UTC and say so: a recovery team spans time zones and must read the
+// same clock.
+func (u *ui) funcs() template.FuncMap {
+	return template.FuncMap{
+		"when":      fmtWhen,
+		"day":       fmtDay,
+		"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+		"rel":       fmtRel,
+		"money":     fmtMoney,
+		"num":       numText,
+		"fnum":      fmtFloat,
+		"hours":     fmtHours,
+		"pct":       pct,
+		"sysURL":    sysURL,
+		"stateIcon": stateIcon,
+		"add":       func(a, b int) int { return a + b },
+		"join":      strings.Join,
+		"query":     url.QueryEscape,
+		"plural":    plural,
+	}
+}
+
+func fmtWhen(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("Mon 2 Jan 15:04 UTC")
+}
+
+func fmtDay(t time.Time) string {
+	if t.IsZero() {
+		return "—"
+	}
+	return t.UTC().Format("Mon 2 Jan")
+}
+
+// fmtRel says how far t is from now: "in 3 d 4 h", "25 min ago".
+func fmtRel(now, t time.Time) string {
+	if t.IsZero() {
+		return ""
+	}
+	d := t.Sub(now)
+	future := d > 0
+	if !future {
+		d = -d
+	}
+	var s string
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		s = fmt.Sprintf("%d min", int(d/time.Minute))
+	case d < 48*time.Hour:
+		h := int(d / time.Hour)
+		m := int((d % time.Hour) / time.Minute)
+		if m == 0 || h >= 10 {
+			s = fmt.Sprintf("%d h", h)
+		} else {
+			s = fmt.Sprintf("%d h %d min", h, m)
+		}
+	default:
+		days := int(d / (24 * time.Hour))
+		h := int((d % (24 * time.Hour)) / time.Hour)
+		if h == 0 || days >= 10 {
+			s = fmt.Sprintf("%d d", days)
+		} else {
+			s = fmt.Sprintf("%d d %d h", days, h)
+		}
+	}
+	if future {
+		return "in " + s
+	}
+	return s + " ago"
+}
+
+// fmtHours says a length of time given in hours: "36 h", "4.5 d".
+func fmtHours(h float64) string {
+	switch {
+	case h <= 0 || math.IsNaN(h):
+		return "0 h"
+	case h < 48:
+		return strconv.FormatFloat(math.Round(h*10)/10, 'f', -1, 64) + " h"
+	default:
+		return strconv.FormatFloat(math.Round(h/24*10)/10, 'f', -1, 64) + " d"
+	}
+}
+
+var currencySymbols = map[string]string{"GBP": "£", "EUR": "€", "USD": "$", "JPY": "¥", "INR": "₹"}
+
+// fmtMoney writes an amount with three significant figures and a scale:
+// £1.48bn, £496m, €12.5k.
+func fmtMoney(currency string, v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		v = 0
+	}
+	sym, ok := currencySymbols[currency]
+	if !ok && currency != "" {
+		sym = currency + " "
+	}
+	neg := v < 0
+	v = math.Abs(v)
+	var s string
+	switch {
+	case v >= 1e9:
+		s = sig3(v/1e9) + "bn"
+	case v >= 1e6:
+		s = sig3(v/1e6) + "m"
+	case v >= 1e4:
+		s = sig3(v/1e3) + "k"
+	default:
+		s = fmtNum(int(math.Round(v)))
+	}
+	if neg {
+		return "−" + sym + s
+	}
+	return sym + s
+}
+
+// sig3 writes v (≥ 1) with three significant figures, without trailing
+// zeros.
+func sig3(v float64) string {
+	dec := 2
+	switch {
+	case v >= 100:
+		dec = 0
+	case v >= 10:
+		dec = 1
+	}
+	return strconv.FormatFloat(v, 'f', dec, 64)
+}
+
+// numText writes any whole number (int, int64, a float rounded) with
+// thousands separators.
+func numText(v any) string {
+	switch n := v.(type) {
+	case int:
+		return fmtNum(n)
+	case int64:
+		return fmtNum(int(n))
+	case float64:
+		return fmtNum(int(math.Round(n)))
+	}
+	return fmt.Sprint(v)
+}
+
+// fmtNum writes a whole number with thousands separators.
+func fmtNum(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	s = strings.TrimPrefix(s, "-")
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "−" + b.String()
+	}
+	return b.String()
+}
+
+// fmtFloat writes v with one decimal (none when whole).
+func fmtFloat(v float64) string {
+	if math.IsNaN(v) || math.IsInf(v, 0) {
+		return "0"
+	}
+	return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64)
+}
+
+// pct is part of whole as a whole percentage (0 when whole is 0).
+func pct(part, whole int) int {
+	if whole <= 0 {
+		return 0
+	}
+	return int(math.Round(float64(part) * 100 / float64(whole)))
+}
+
+func sysURL(incidentID int64, systemID string) string {
+	return fmt.Sprintf("/incidents/%d/systems/%s", incidentID, url.PathEscape(systemID))
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// stateIcon is a shape for each state, so a state never depends on colour
+// alone (the word is always written beside it).
+func stateIcon(s incident.State) string {
+	switch s {
+	case incident.StateRunning:
+		return "○"
+	case incident.StateIsolated:
+		return "■"
+	case incident.StateInvestigating:
+		return "◔"
+	case incident.StateCleared:
+		return "◑"
+	case incident.StateRestoring:
+		return "◕"
+	case incident.StateVerifying:
+		return "◉"
+	case incident.StateOnline:
+		return "●"
+	case incident.StateCompromised:
+		return "✖"
+	}
+	return "?"
+}

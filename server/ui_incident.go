@@ -1,0 +1,403 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/phasegate/phasegate/estate"
+	"github.com/phasegate/phasegate/forecast"
+	"github.com/phasegate/phasegate/incident"
+	"github.com/phasegate/phasegate/planner"
+)
+
+func incidentPath(id int64) string { return fmt.Sprintf("/incidents/%d", id) }
+
+// uiIncident is an incident as the pages need it: every system's state,
+// the estate it runs on, and lookups.
+type uiIncident struct {
+	view *incident.IncidentView
+	est  *estate.Estate
+	ix   *estate.Index
+	byID map[string]*incident.SystemView
+}
+
+func (in *uiIncident) ID() int64 { return in.view.ID }
+
+// system returns the estate's system and its state, or nil.
+func (in *uiIncident) system(id string) (*estate.System, *incident.SystemView) {
+	return in.ix.Systems[id], in.byID[id]
+}
+
+// loadIncident reads the incident named in the path with the state of
+// every system and the estate version it runs on.
+func (u *ui) loadIncident(r *http.Request, a incident.Actor) (*uiIncident, error) {
+	id, err := pathInt(r, "id", "incident id")
+	if err != nil {
+		return nil, err
+	}
+	view, err := u.s.svc.Incident(r.Context(), a, id)
+	if err != nil {
+		return nil, err
+	}
+	_, est, err := u.s.svc.Estate(r.Context(), a, view.EstateVersion)
+	if err != nil {
+		return nil, err
+	}
+	in := &uiIncident{view: view, est: est, ix: est.Index(), byID: make(map[string]*incident.SystemView, len(view.Systems))}
+	for i := range view.Systems {
+		in.byID[view.Systems[i].SystemID] = &view.Systems[i]
+	}
+	return in, nil
+}
+
+// page starts the page of an incident: the navigation, the pending count
+// and the live event stream.
+func (u *ui) page(a incident.Actor, in *uiIncident, nav, title string) *uiPage {
+	p := &uiPage{Title: title, Actor: a, Nav: nav}
+	if in != nil {
+		p.Incident = &in.view.Incident
+		p.Pending = in.view.PendingApprovals
+		p.Live = fmt.Sprintf("/api/v1/events/stream?incident=%d", in.ID())
+	}
+	return p
+}
+
+// isRefresh: the page's own script fetching a fresh copy (it must not
+// take a flash message meant for a page the user opens).
+func isRefresh(r *http.Request) bool { return r.Header.Get("X-Phasegate-Refresh") != "" }
+
+// ---- the plan and its impact
+
+// uiPlan is the live plan with its impact ledger.
+type uiPlan struct {
+	plan   *planner.Plan
+	ledger *forecast.Ledger
+	bySys  map[string]*planner.SystemPlan
+}
+
+// livePlan computes the incident's plan from now and what the outage has
+// cost so far and will cost in all.
+func (u *ui) livePlan(r *http.Request, a incident.Actor, in *uiIncident) (*uiPlan, error) {
+	p, err := u.s.svc.LivePlan(r.Context(), a, in.ID())
+	if err != nil {
+		return nil, err
+	}
+	lp := &uiPlan{plan: p, bySys: make(map[string]*planner.SystemPlan, len(p.Systems))}
+	for i := range p.Systems {
+		lp.bySys[p.Systems[i].ID] = &p.Systems[i]
+	}
+	since := in.view.StartedAt
+	if since.After(p.Start) {
+		since = p.Start
+	}
+	l, err := forecast.PlanImpact(in.est, p, forecast.ImpactOptions{Since: since, Back: servicesBack(in, since, p.Start)})
+	if err != nil {
+		// The ledger is a view of the plan; without it the page still
+		// shows the plan. Say why in the log.
+		u.s.log.Warn("impact ledger of the live plan", "incident", in.ID(), "error", err)
+	} else {
+		lp.ledger = l
+	}
+	return lp, nil
+}
+
+// servicesBack estimates when each service whose systems are all up came
+// back: when the last of them went online (clamped to the incident).
+func servicesBack(in *uiIncident, since, now time.Time) map[string]time.Time {
+	back := map[string]time.Time{}
+	for _, sv := range in.est.Services {
+		last, up := since, true
+		for _, id := range sv.Requires {
+			st := in.byID[id]
+			if st == nil || st.Removed {
+				continue
+			}
+			switch st.State {
+			case incident.StateOnline:
+				if st.Since.After(last) {
+					last = st.Since
+				}
+			case incident.StateRunning:
+			default:
+				up = false
+			}
+		}
+		if up {
+			if last.After(now) {
+				last = now
+			}
+			back[sv.ID] = last
+		}
+	}
+	return back
+}
+
+// ---- events in words
+
+// uiEvent is one event of the log, said in a sentence: actor, what was
+// done (with the system as a link), and the reason or note.
+type uiEvent struct {
+	Seq    int64
+	At     time.Time
+	Actor  string
+	Type   string
+	Before string
+	// System is linked between Before and After when set.
+	System    string
+	SystemURL string
+	After     string
+	Detail    string
+	Hash      string
+}
+
+// describeEvent turns an event into words. Unknown types fall back to the
+// type and subject, so a newer event still reads sensibly.
+func describeEvent(e incident.Event) uiEvent {
+	var p map[string]any
+	json.Unmarshal(e.Payload, &p)
+	s := func(k string) string {
+		switch v := p[k].(type) {
+		case string:
+			return v
+		case float64:
+			return fmt.Sprint(v)
+		case bool:
+			return fmt.Sprint(v)
+		}
+		return ""
+	}
+	ev := uiEvent{Seq: e.Seq, At: e.At, Actor: e.Actor, Type: e.Type, Hash: e.Hash}
+	if sys := s("system"); sys != "" && e.IncidentID != 0 {
+		ev.System, ev.SystemURL = sys, sysURL(e.IncidentID, sys)
+	}
+	switch e.Type {
+	case incident.EventSystemTransitioned:
+		ev.Before = "moved"
+		ev.After = fmt.Sprintf("from %s to %s", s("from"), s("to"))
+		if p["bulk"] == true {
+			ev.After += " (bulk containment)"
+		}
+		if ap := s("approval"); ap != "" {
+			ev.After += " after approval " + ap
+		}
+		ev.Detail = s("reason")
+	case incident.EventBulkIsolation:
+		n := 0
+		if l, ok := p["isolated"].([]any); ok {
+			n = len(l)
+		}
+		sk := 0
+		if l, ok := p["skipped"].([]any); ok {
+			sk = len(l)
+		}
+		ev.Before = fmt.Sprintf("isolated %d %s (%s); %d left alone", n, plural(n, "system", "systems"), selectorText(p["selector"]), sk)
+		ev.Detail = s("reason")
+	case incident.EventChecklistTicked, incident.EventChecklistUnticked:
+		verb := "ticked"
+		if e.Type == incident.EventChecklistUnticked {
+			verb = "unticked"
+		}
+		ev.Before = fmt.Sprintf("%s “%s” on", verb, s("text"))
+		var parts []string
+		if n := s("note"); n != "" {
+			parts = append(parts, n)
+		}
+		if ref := s("evidence"); ref != "" {
+			parts = append(parts, "evidence "+ref)
+		}
+		ev.Detail = strings.Join(parts, "; ")
+	case incident.EventApprovalRequested:
+		ev.Before = "asked for a second person to approve moving"
+		ev.After = fmt.Sprintf("to %s (request %s)", s("to"), s("approval"))
+		ev.Detail = s("reason")
+	case incident.EventApprovalApproved:
+		ev.Before = "approved moving"
+		ev.After = fmt.Sprintf("to %s (request %s, %s of %s approvals)", s("to"), s("approval"), s("approvals"), s("required"))
+		ev.Detail = s("note")
+	case incident.EventApprovalRejected:
+		ev.Before = "rejected moving"
+		ev.After = fmt.Sprintf("to %s (request %s)", s("to"), s("approval"))
+		ev.Detail = s("note")
+	case incident.EventApprovalCancelled:
+		ev.Before = "withdrew the request to move"
+		ev.After = fmt.Sprintf("to %s (request %s)", s("to"), s("approval"))
+		ev.Detail = s("note")
+	case incident.EventApprovalExpired:
+		ev.Before = "expired the request to move"
+		ev.After = fmt.Sprintf("to %s (request %s): nobody decided in time", s("to"), s("approval"))
+	case incident.EventIncidentDeclared:
+		ev.Before = fmt.Sprintf("declared the incident “%s”", s("name"))
+	case incident.EventIncidentUpdated:
+		ev.Before = "changed the incident's settings"
+		ev.Detail = payloadText(e.Payload)
+	case incident.EventIncidentEstate:
+		ev.Before = fmt.Sprintf("moved the incident to estate version %s", s("to"))
+	case incident.EventIncidentClosed:
+		ev.Before = "closed the incident"
+		ev.Detail = s("reason")
+	case incident.EventEstateUploaded:
+		ev.Before = "uploaded " + strings.ReplaceAll(e.Subject, ":", " version ")
+	case incident.EventLoginSucceeded:
+		ev.Before = "logged in"
+	case incident.EventLoginFailed:
+		ev.Before = "failed to log in"
+		ev.Detail = s("reason")
+	case incident.EventLogout:
+		ev.Before = "logged out"
+	default:
+		ev.Before = e.Type
+		if e.Subject != "" {
+			ev.Before += " " + e.Subject
+		}
+		ev.Detail = payloadText(e.Payload)
+	}
+	return ev
+}
+
+// selectorText says what a bulk isolation selected.
+func selectorText(v any) string {
+	m, _ := v.(map[string]any)
+	if m["all"] == true {
+		return "all systems"
+	}
+	var parts []string
+	for _, k := range []string{"kind", "tag", "team"} {
+		if s, ok := m[k].(string); ok && s != "" {
+			parts = append(parts, k+" "+s)
+		}
+	}
+	if l, ok := m["systems"].([]any); ok && len(l) > 0 {
+		parts = append(parts, fmt.Sprintf("%d named", len(l)))
+	}
+	if len(parts) == 0 {
+		return "a selection"
+	}
+	return strings.Join(parts, ", ")
+}
+
+// payloadText is a compact key: value rendering of a payload, for events
+// without a sentence of their own.
+func payloadText(raw json.RawMessage) string {
+	var m map[string]any
+	if json.Unmarshal(raw, &m) != nil || len(m) == 0 {
+		return ""
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for i, k := range keys {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		v, _ := json.Marshal(m[k])
+		fmt.Fprintf(&b, "%s: %s", k, strings.Trim(string(v), `"`))
+	}
+	return b.String()
+}
+
+// eventMentions reports whether an event is about a system.
+func eventMentions(e incident.Event, systemID string) bool {
+	if e.Subject == "system:"+systemID {
+		return true
+	}
+	if !strings.HasPrefix(e.Subject, "approval:") && e.Type != incident.EventBulkIsolation {
+		return false
+	}
+	var p struct {
+		System   string   `json:"system"`
+		Isolated []string `json:"isolated"`
+	}
+	json.Unmarshal(e.Payload, &p)
+	return p.System == systemID || slices.Contains(p.Isolated, systemID)
+}
+
+// ---- approvals with the viewer's choices
+
+// uiApproval is an approval request with what the viewer may do about it
+// and, when they may not, why.
+type uiApproval struct {
+	incident.Approval
+	SystemName string
+	SystemURL  string
+	// Action is the URL the decision forms post to (…/approve, …/reject,
+	// …/cancel); Back is the page to return to.
+	Action    string
+	Back      string
+	Approvals int
+	CanDecide bool
+	CanCancel bool
+	WhyNot    string
+}
+
+func (u *ui) approvalView(a incident.Actor, in *uiIncident, ap incident.Approval, back string) uiApproval {
+	v := uiApproval{Approval: ap, SystemName: ap.SystemID, SystemURL: sysURL(ap.IncidentID, ap.SystemID),
+		Action: fmt.Sprintf("/incidents/%d/approvals/%d", ap.IncidentID, ap.ID), Back: back, Approvals: ap.Approvals()}
+	var sys *estate.System
+	if in != nil {
+		if s := in.ix.Systems[ap.SystemID]; s != nil {
+			sys = s
+			v.SystemName = s.Name
+		}
+	}
+	if ap.Status != incident.ApprovalPending {
+		return v
+	}
+	open := in == nil || in.view.Open()
+	decided := slices.ContainsFunc(ap.Decisions, func(d incident.Decision) bool { return d.UserID == a.UserID })
+	switch {
+	case !open:
+		v.WhyNot = "The incident is closed."
+	case a.UserID != 0 && a.UserID == ap.RequestedByID:
+		v.WhyNot = "You asked for this move: under the two-person rule someone else must approve it."
+	case decided:
+		v.WhyNot = "You have already decided on this request; it waits for another person."
+	case !a.Can(incident.ActionApprovalDecide, sys):
+		v.WhyNot = "Approving needs the role " + rolesText(incident.ActionApprovalDecide) + "."
+	default:
+		v.CanDecide = true
+	}
+	v.CanCancel = open && (a.UserID != 0 && a.UserID == ap.RequestedByID || a.Can(incident.ActionApprovalCancel, sys))
+	return v
+}
+
+// rolesText names the roles that may do an action, scoped ones marked.
+func rolesText(action incident.Action) string {
+	p := incident.FindPermission(action)
+	var out []string
+	for _, r := range incident.RolesFor(action) {
+		if p.Access[r] == incident.Scoped {
+			out = append(out, string(r)+" (of the system or its team)")
+		} else {
+			out = append(out, string(r))
+		}
+	}
+	switch len(out) {
+	case 0:
+		return "(none)"
+	case 1:
+		return out[0]
+	}
+	return strings.Join(out[:len(out)-1], ", ") + " or " + out[len(out)-1]
+}
+
+// withQuery returns path?query, leaving out empty values.
+func withQuery(path string, kv ...string) string {
+	q := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		if kv[i+1] != "" {
+			q.Set(kv[i], kv[i+1])
+		}
+	}
+	if len(q) == 0 {
+		return path
+	}
+	return path + "?" + q.Encode()
+}

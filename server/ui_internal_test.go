@@ -1,0 +1,167 @@
+package server
+
+import (
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"testing/fstest"
+	"time"
+)
+
+// uiTestFS is the embedded layout and parts with one page added.
+func uiTestFS(t *testing.T, page string) fstest.MapFS {
+	t.Helper()
+	m := fstest.MapFS{}
+	for _, name := range uiShared {
+		data, err := fs.ReadFile(uiFiles, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m[name] = &fstest.MapFile{Data: data}
+	}
+	m["templates/page.html"] = &fstest.MapFile{Data: []byte(page)}
+	return m
+}
+
+func TestUITemplatesParseAtStartUp(t *testing.T) {
+	u := &ui{}
+	pages, err := parsePages(uiFiles, u.funcs())
+	if err != nil {
+		t.Fatalf("the embedded templates do not parse: %v", err)
+	}
+	for _, want := range []string{"login", "error", "incidents", "overview", "plan", "systems", "system", "isolate", "approvals", "events"} {
+		if pages[want] == nil {
+			t.Errorf("no page %q parsed", want)
+		}
+	}
+	// A broken page stops the server at start-up, naming the file.
+	for _, c := range []struct{ name, page, want string }{
+		{"syntax", `{{define "main"}}{{if}}{{end}}`, "templates/page.html"},
+		{"unknown function", `{{define "main"}}{{nosuchfunc .}}{{end}}`, "nosuchfunc"},
+		{"no main block", `{{define "other"}}x{{end}}`, `defines no "main" block`},
+		// Escaping is checked at start-up too, not at the first visit.
+		{"escaping", `{{define "main"}}<a href="{{.Title}}{{end}}`, "templates/page.html"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := parsePages(uiTestFS(t, c.page), u.funcs())
+			if err == nil || !strings.Contains(err.Error(), c.want) {
+				t.Fatalf("parsePages: %v, want an error containing %q", err, c.want)
+			}
+		})
+	}
+	if _, err := parsePages(uiTestFS(t, `{{define "main"}}<p>fine</p>{{end}}`), u.funcs()); err != nil {
+		t.Fatalf("a good page is refused: %v", err)
+	}
+}
+
+// externalRef finds references to anything outside the server: absolute
+// URLs, protocol-relative ones, @import and CSS url() of another origin.
+var externalRef = regexp.MustCompile(`(?i)(https?:)?//[a-z0-9.-]+\.[a-z]{2,}|@import|url\(\s*['"]?(https?:|//)`)
+
+// xmlNamespaces are identifiers, never fetched.
+var xmlNamespaces = []string{"http://www.w3.org/2000/svg", "http://www.w3.org/1999/xlink"}
+
+func TestUINoExternalURLs(t *testing.T) {
+	for _, bad := range []string{`<script src="https://cdn.example.com/x.js">`, `<link href="//fonts.example.org/css">`,
+		`@import "x.css";`, `background: url(https://img.example.net/a.png)`, `<a href="http://intranet.corp.example">`} {
+		if !externalRef.MatchString(bad) {
+			t.Fatalf("the scan misses %s", bad)
+		}
+	}
+	var checked int
+	for _, dir := range []string{"templates", "static"} {
+		files, err := os.ReadDir(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			name := filepath.Join(dir, f.Name())
+			data, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checked++
+			text := string(data)
+			for _, ns := range xmlNamespaces {
+				text = strings.ReplaceAll(text, ns, "")
+			}
+			for _, m := range externalRef.FindAllStringIndex(text, -1) {
+				line := strings.Count(text[:m[0]], "\n") + 1
+				t.Errorf("%s:%d: refers outside the server (%q): the UI must work with no internet; embed it instead", name, line, text[m[0]:m[1]])
+			}
+		}
+	}
+	if checked < 10 {
+		t.Fatalf("only %d files checked; are the templates and assets where the test looks?", checked)
+	}
+	// The embedded copy is what is served: every file on disk is in it.
+	embedded := 0
+	fs.WalkDir(uiFiles, ".", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			embedded++
+		}
+		return nil
+	})
+	if embedded != checked {
+		t.Errorf("%d files embedded, %d on disk: the scan must see what is served", embedded, checked)
+	}
+}
+
+func TestLocalPath(t *testing.T) {
+	for in, want := range map[string]string{
+		"/incidents/1":               "/incidents/1",
+		"/incidents/1?x=1#y":         "/incidents/1?x=1#y",
+		"":                           "/",
+		"//evil.example/x":           "/",
+		`/\evil.example`:             "/",
+		"https://evil.example/":      "/",
+		"incidents/1":                "/",
+		"/ok\r\nSet-Cookie: a=b":     "/",
+		"javascript:alert(1)":        "/",
+		"/incidents/1/systems/a%20b": "/incidents/1/systems/a%20b",
+	} {
+		if got := localPath(in, "/"); got != want {
+			t.Errorf("localPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestUIFormats(t *testing.T) {
+	for _, c := range []struct {
+		cur  string
+		v    float64
+		want string
+	}{
+		{"GBP", 1_484_666_666, "£1.48bn"}, {"GBP", 496_000_000, "£496m"}, {"GBP", 11_500_000, "£11.5m"},
+		{"EUR", 12_500, "€12.5k"}, {"USD", 999, "$999"}, {"CHF", 2_000_000, "CHF 2.00m"}, {"GBP", -5000, "−£5,000"},
+		{"GBP", math.NaN(), "£0"},
+	} {
+		if got := fmtMoney(c.cur, c.v); got != c.want {
+			t.Errorf("fmtMoney(%s, %v) = %q, want %q", c.cur, c.v, got, c.want)
+		}
+	}
+	now := time.Date(2026, 1, 10, 12, 0, 0, 0, time.UTC)
+	for d, want := range map[time.Duration]string{
+		30 * time.Second: "just now", 5 * time.Minute: "in 5 min", -5 * time.Minute: "5 min ago",
+		90 * time.Minute: "in 1 h 30 min", 26 * time.Hour: "in 26 h", 50 * time.Hour: "in 2 d 2 h", -12 * 24 * time.Hour: "12 d ago",
+	} {
+		if got := fmtRel(now, now.Add(d)); got != want {
+			t.Errorf("fmtRel(%v) = %q, want %q", d, got, want)
+		}
+	}
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 1234567: "1,234,567", -4200: "−4,200"} {
+		if got := fmtNum(n); got != want {
+			t.Errorf("fmtNum(%d) = %q, want %q", n, got, want)
+		}
+	}
+	if got := fmtHours(36); got != "36 h" {
+		t.Errorf("fmtHours(36) = %q", got)
+	}
+	if got := fmtHours(768); got != "32 d" {
+		t.Errorf("fmtHours(768) = %q", got)
+	}
+}

@@ -1,0 +1,81 @@
+package server
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/phasegate/phasegate/incident"
+)
+
+// routes lists the UI's pages and form targets. Pages are GET; every
+// change is a POST from a plain form that redirects (303) to the page to
+// show next, so the browser's back and reload buttons never repeat it.
+// The cross-origin protection in front of the mux refuses form posts
+// from other sites, and the session cookie is SameSite=Lax.
+func (u *ui) routes() []uiRoute {
+	a := u.authed
+	return []uiRoute{
+		{"GET /static/{name}", u.handleStatic},
+		{"GET /login", u.handleLoginPage},
+		{"POST /login", u.handleLogin},
+		{"POST /logout", u.handleLogout},
+
+		{"GET /{$}", a(u.handleHome)},
+		{"GET /incidents", a(u.handleIncidents)},
+		{"GET /incidents/{id}", a(u.handleOverview)},
+		{"GET /incidents/{id}/plan", a(u.handlePlanPage)},
+		{"GET /incidents/{id}/plan/{picture}", a(u.handlePlanPicture)},
+		{"GET /incidents/{id}/systems", a(u.handleSystems)},
+		{"GET /incidents/{id}/systems/{system}", a(u.handleSystemPage)},
+		{"POST /incidents/{id}/systems/{system}/transition", a(u.handleTransitionForm)},
+		{"POST /incidents/{id}/systems/{system}/checklist", a(u.handleTickForm)},
+		{"GET /incidents/{id}/isolate", a(u.handleIsolatePage)},
+		{"POST /incidents/{id}/isolate", a(u.handleIsolateForm)},
+		{"GET /incidents/{id}/approvals", a(u.handleApprovalsPage)},
+		{"POST /incidents/{id}/approvals/{approval}/{decision}", a(u.handleDecisionForm)},
+		{"GET /incidents/{id}/events", a(u.handleEventsPage)},
+	}
+}
+
+// uiLiveEvents are the event types after which an incident's pages are
+// out of date: the pages listen for them on the event stream.
+var uiLiveEvents = []string{
+	incident.EventIncidentUpdated, incident.EventIncidentEstate, incident.EventIncidentClosed,
+	incident.EventSystemTransitioned, incident.EventBulkIsolation,
+	incident.EventChecklistTicked, incident.EventChecklistUnticked,
+	incident.EventApprovalRequested, incident.EventApprovalApproved, incident.EventApprovalRejected,
+	incident.EventApprovalCancelled, incident.EventApprovalExpired,
+}
+
+// LiveEvents is the list the page's script subscribes to.
+func (p *uiPage) LiveEvents() string { return strings.Join(uiLiveEvents, " ") }
+
+// handleHome goes to the newest open incident, or the list when there is
+// none open (or several: the newest open one is the likeliest).
+func (u *ui) handleHome(w http.ResponseWriter, r *http.Request, a incident.Actor) {
+	ins, err := u.s.svc.Incidents(r.Context(), a)
+	if err != nil {
+		u.fail(w, r, nil, err)
+		return
+	}
+	for _, in := range ins {
+		if in.Open() {
+			redirect(w, r, incidentPath(in.ID))
+			return
+		}
+	}
+	redirect(w, r, "/incidents")
+}
+
+type incidentsData struct {
+	Incidents []incident.Incident
+}
+
+func (u *ui) handleIncidents(w http.ResponseWriter, r *http.Request, a incident.Actor) {
+	ins, err := u.s.svc.Incidents(r.Context(), a)
+	if err != nil {
+		u.fail(w, r, nil, err)
+		return
+	}
+	u.render(w, r, http.StatusOK, "incidents", &uiPage{Title: "Incidents", Actor: a, Data: incidentsData{Incidents: ins}})
+}

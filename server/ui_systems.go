@@ -1,0 +1,123 @@
+package server
+
+import (
+	"cmp"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/phasegate/phasegate/incident"
+)
+
+// systemsPerPage is how many rows the systems list shows at once.
+const systemsPerPage = 100
+
+type systemRow struct {
+	ID, Name      string
+	State         incident.State
+	Kind, Team    string
+	Criticality   int
+	TwoPerson     bool
+	Done, Total   int
+	Pending       int64
+	Back          time.Time
+	BackKnown     bool
+	Why           string
+	CriticalPath  bool
+	StateSince    time.Time
+	Removed       bool
+	ChecklistDone bool
+}
+
+type pager struct {
+	Prev, Next           string
+	PrevLabel, NextLabel string
+	Where                string
+}
+
+type systemsData struct {
+	ID                int64
+	State, Team, Kind string
+	Search            string
+	States            []option
+	Teams, Kinds      []option
+	Rows              []systemRow
+	Matched, Total    int
+	Pager             pager
+	Filtered          bool
+}
+
+func (u *ui) handleSystems(w http.ResponseWriter, r *http.Request, a incident.Actor) {
+	in, err := u.loadIncident(r, a)
+	if err != nil {
+		u.fail(w, r, u.page(a, nil, "", ""), err)
+		return
+	}
+	p := u.page(a, in, "systems", "Systems")
+	if isRefresh(r) {
+		p.Flash = &uiFlash{}
+	}
+	q := r.URL.Query()
+	d := systemsData{ID: in.ID(), State: q.Get("state"), Team: q.Get("team"), Kind: q.Get("kind"),
+		Search: strings.TrimSpace(q.Get("q")), Total: len(in.view.Systems)}
+	d.Filtered = d.State != "" || d.Team != "" || d.Kind != "" || d.Search != ""
+	d.Teams, d.Kinds, _ = planOptions(in.est)
+	for _, st := range incident.States {
+		d.States = append(d.States, option{string(st), fmt.Sprintf("%s (%d)", st, in.view.Counts[st])})
+	}
+	// The live plan says when each system is due back and why then; the
+	// list works without it.
+	var lp *uiPlan
+	if lp, err = u.livePlan(r, a, in); err != nil {
+		lp = nil
+	}
+	search := strings.ToLower(d.Search)
+	var rows []systemRow
+	// Estate order: the order the people who wrote the estate chose.
+	for _, sys := range in.est.Systems {
+		sv := in.byID[sys.ID]
+		if sv == nil {
+			continue
+		}
+		if d.State != "" && string(sv.State) != d.State || d.Team != "" && sys.Team != d.Team ||
+			d.Kind != "" && string(sys.Kind) != d.Kind ||
+			search != "" && !strings.Contains(strings.ToLower(sys.ID), search) && !strings.Contains(strings.ToLower(sys.Name), search) {
+			continue
+		}
+		row := systemRow{ID: sys.ID, Name: cmp.Or(sys.Name, sys.ID), State: sv.State, Kind: string(sys.Kind), Team: sys.Team,
+			Criticality: sys.Criticality, TwoPerson: sys.NeedsTwoPersons(), Done: sv.ChecklistDone, Total: sv.ChecklistTotal,
+			Pending: sv.PendingApproval, StateSince: sv.Since, Removed: sv.Removed}
+		if lp != nil {
+			if sp := lp.bySys[sys.ID]; sp != nil && sp.Wait.Reason != "done" {
+				row.Back, row.BackKnown, row.Why, row.CriticalPath = sp.RestoreEnd, true, sp.WaitingOn, sp.Critical
+			}
+		}
+		rows = append(rows, row)
+	}
+	d.Matched = len(rows)
+	page := 1
+	if n, err := strconv.Atoi(q.Get("page")); err == nil && n > 1 {
+		page = n
+	}
+	pages := max(1, (len(rows)+systemsPerPage-1)/systemsPerPage)
+	page = min(page, pages)
+	lo, hi := (page-1)*systemsPerPage, min(page*systemsPerPage, len(rows))
+	d.Rows = rows[lo:hi]
+	base := fmt.Sprintf("/incidents/%d/systems", in.ID())
+	link := func(n int) string {
+		return withQuery(base, "state", d.State, "team", d.Team, "kind", d.Kind, "q", d.Search, "page", strconv.Itoa(n))
+	}
+	if pages > 1 {
+		d.Pager.Where = fmt.Sprintf("Systems %d–%d of %d (page %d of %d)", lo+1, hi, len(rows), page, pages)
+		if page > 1 {
+			d.Pager.Prev, d.Pager.PrevLabel = link(page-1), "Previous"
+		}
+		if page < pages {
+			d.Pager.Next, d.Pager.NextLabel = link(page+1), fmt.Sprintf("Next %d", min(systemsPerPage, len(rows)-hi))
+		}
+	}
+	p.Data = d
+	u.render(w, r, http.StatusOK, "systems", p)
+}
