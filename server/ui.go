@@ -73,7 +73,7 @@ func (s *Server) mountUI() error {
 	if err != nil {
 		return err
 	}
-	for _, rt := range u.routes() {
+	for _, rt := range append(u.routes(), u.statusUIRoutes()...) {
 		s.mux.Handle(rt.pattern, rt.handler)
 	}
 	return nil
@@ -259,6 +259,7 @@ func (p *uiPage) NavEntries() []navEntry {
 	}
 	entries = append(entries,
 		navEntry{Key: "approvals", Label: "Approvals", Href: base + "/approvals", Count: p.Pending},
+		navEntry{Key: "updates", Label: "Status updates", Href: base + "/updates"},
 		navEntry{Key: "events", Label: "Event log", Href: base + "/events"})
 	for i := range entries {
 		entries[i].Current = entries[i].Key == p.Nav
