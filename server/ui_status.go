@@ -36,7 +36,7 @@ func (u *ui) statusUIRoutes() []uiRoute {
 	}
 }
 
-func updatesPath(in int64) string         { return fmt.Sprintf("/incidents/%d/updates", in) }
+func updatesPath(in int64) string        { return fmt.Sprintf("/incidents/%d/updates", in) }
 func updatePath(in, update int64) string { return fmt.Sprintf("/incidents/%d/updates/%d", in, update) }
 
 // uiUpdate is one update as the pages show it, with what the viewer may

@@ -35,7 +35,7 @@ func TestUIStatusDraftApprovePublish(t *testing.T) {
 	list := comms.get(base).must(t, 200)
 	list.has(t, `href="`+base+`" aria-current="page"`, "Write a status update", "Nothing has been published yet")
 	// The form offers every service with the live plan's line.
-	form := comms.get(base + "/new").must(t, 200)
+	form := comms.get(base+"/new").must(t, 200)
 	form.has(t, `name="audience" value="suppliers"`, `id="inc-supplier-payments"`, "Live plan: expected back",
 		"Nothing published yet", `<label for="title">Title</label>`)
 
@@ -75,7 +75,7 @@ func TestUIStatusDraftApprovePublish(t *testing.T) {
 	// Published: a correction is offered, no edit.
 	after := comms.get(upd).must(t, 200)
 	after.has(t, `id="correct"`).lacks(t, `id="edit"`)
-	corr := comms.get(base + "/new?corrects=" + strings.TrimPrefix(upd, base+"/")).must(t, 200)
+	corr := comms.get(base+"/new?corrects="+strings.TrimPrefix(upd, base+"/")).must(t, 200)
 	corr.has(t, "Correct update", `value="Correction: Supplier payments resume"`, `name="corrects"`)
 }
 
@@ -86,7 +86,7 @@ func TestUIStatusEditNeedsApprovalAgain(t *testing.T) {
 	upd := comms.post(base, draftValues("Payments resume", "suppliers")).must(t, http.StatusSeeOther).location
 	ic.follow(upd+"/approve", url.Values{"revision": {"1"}}).has(t, "Approved update")
 	comms.get(upd).has(t, `id="publish"`, "it will need approving again")
-	comms.get(upd + "/edit").must(t, 200).has(t, `name="revision" value="1"`, `value="Payments resume"`)
+	comms.get(upd+"/edit").must(t, 200).has(t, `name="revision" value="1"`, `value="Payments resume"`)
 	v := draftValues("Payments resume on Thursday", "suppliers")
 	v.Set("revision", "1")
 	comms.follow(upd, v).has(t, "Its approval no longer holds", "draft", "revision 2")
