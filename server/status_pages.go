@@ -89,8 +89,6 @@ type statusSnapshot struct {
 	pages   map[string]*cachedPage // audience → HTML page
 	feeds   map[string]*cachedPage // audience → Atom feed
 	missing *cachedPage
-	// public is what the pages were rendered from.
-	public *incident.PublicStatus
 }
 
 func newStatusPages(svc *incident.Service, log *slog.Logger, m *Metrics) (*statusPages, error) {
@@ -248,7 +246,7 @@ func (p *statusPages) rebuildLocked(ctx context.Context) error {
 		next.compress()
 		return next
 	}
-	snap := &statusSnapshot{pages: map[string]*cachedPage{}, feeds: map[string]*cachedPage{}, public: pub}
+	snap := &statusSnapshot{pages: map[string]*cachedPage{}, feeds: map[string]*cachedPage{}}
 	var oldPages, oldFeeds map[string]*cachedPage
 	if old != nil {
 		oldPages, oldFeeds = old.pages, old.feeds
@@ -502,7 +500,6 @@ func acceptsGzip(values []string) bool {
 	return false
 }
 
-// RefreshStatusPages rebuilds the public status pages now, e.g. after a
-// status update was published through the service directly, so the
-// caller sees its change at once.
-func (s *Server) RefreshStatusPages(ctx context.Context) error { return s.status.rebuild(ctx) }
+// quietRoute reports whether a route's requests are logged at debug
+// level only: the public status pages, which crowds poll.
+func quietRoute(pattern string) bool { return strings.HasPrefix(pattern, "GET /status/") }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -255,9 +257,15 @@ func statusPagesAreAccessibleAndSelfContained(t *testing.T, f *statusFixture) {
 				t.Errorf("%s links to %s", p, m[1])
 			}
 		}
+		// The policy allows exactly the page's own style element.
 		csp := pg.header.Get("Content-Security-Policy")
-		if !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, "style-src 'sha256-") {
-			t.Errorf("%s: Content-Security-Policy %q", p, csp)
+		style := regexp.MustCompile(`(?s)<style>(.*?)</style>`).FindStringSubmatch(body)
+		if style == nil {
+			t.Fatalf("%s has no style element", p)
+		}
+		sum := sha256.Sum256([]byte(style[1]))
+		if want := "style-src 'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"; !strings.Contains(csp, "default-src 'none'") || !strings.Contains(csp, want) {
+			t.Errorf("%s: Content-Security-Policy %q does not allow the page's style (%s)", p, csp, want)
 		}
 	}
 	// The services table has headers a screen reader can announce, and
