@@ -51,6 +51,7 @@ type ui struct {
 	version string
 	// clock is the time pages are drawn at ("now" lines, "5 min ago").
 	clock func() time.Time
+	plans planCache
 }
 
 type uiAsset struct {

@@ -105,7 +105,7 @@ func (u *ui) handleEventsPage(w http.ResponseWriter, r *http.Request, a incident
 			"q", d.Search, "scope", scope, "page", strconv.Itoa(n))
 	}
 	if pages > 1 {
-		d.Pager.Where = fmt.Sprintf("Events %d–%d of %d, newest first (page %d of %d)", lo+1, hi, len(matched), page, pages)
+		d.Pager.Where = fmt.Sprintf("Events %s–%s of %s, newest first (page %d of %d)", fmtNum(lo+1), fmtNum(hi), fmtNum(len(matched)), page, pages)
 		if page > 1 {
 			d.Pager.Prev, d.Pager.PrevLabel = link(page-1), "Newer"
 		}

@@ -83,7 +83,9 @@ type uiPlan struct {
 // livePlan computes the incident's plan from now and what the outage has
 // cost so far and will cost in all.
 func (u *ui) livePlan(r *http.Request, a incident.Actor, in *uiIncident) (*uiPlan, error) {
-	p, err := u.s.svc.LivePlan(r.Context(), a, in.ID())
+	p, err := u.plans.get(in.ID(), planKey(in), u.clock(), func() (*planner.Plan, error) {
+		return u.s.svc.LivePlan(r.Context(), a, in.ID())
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -1,15 +1,19 @@
 package server
 
 import (
+	"errors"
 	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"testing/fstest"
 	"time"
+
+	"github.com/phasegate/phasegate/planner"
 )
 
 // uiTestFS is the embedded layout and parts with one page added.
@@ -163,5 +167,54 @@ func TestUIFormats(t *testing.T) {
 	}
 	if got := fmtHours(768); got != "32 d" {
 		t.Errorf("fmtHours(768) = %q", got)
+	}
+}
+
+func TestPlanCacheSharesOnePlan(t *testing.T) {
+	var c planCache
+	var mu sync.Mutex
+	calls := 0
+	compute := func() (*planner.Plan, error) {
+		mu.Lock()
+		calls++
+		mu.Unlock()
+		time.Sleep(20 * time.Millisecond) // long enough for the others to wait
+		return &planner.Plan{MakespanHours: 1}, nil
+	}
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if p, err := c.get(1, "k1", t0, compute); err != nil || p == nil {
+				t.Errorf("get: %v %v", p, err)
+			}
+		})
+	}
+	wg.Wait()
+	if calls != 1 {
+		t.Fatalf("8 concurrent pages computed %d plans, want 1", calls)
+	}
+	c.get(1, "k1", t0.Add(planTTL-time.Second), compute)
+	if calls != 1 {
+		t.Fatalf("a plan younger than planTTL was recomputed")
+	}
+	c.get(1, "k2", t0.Add(time.Second), compute) // a system moved
+	c.get(2, "k2", t0.Add(time.Second), compute) // another incident
+	if calls != 3 {
+		t.Fatalf("%d computations, want 3: a new state and another incident each need their own", calls)
+	}
+	c.get(1, "k2", t0.Add(time.Second+planTTL), compute) // too old
+	if calls != 4 {
+		t.Fatalf("a plan older than planTTL was served")
+	}
+	// A failure is not kept.
+	fails := 0
+	failing := func() (*planner.Plan, error) { fails++; return nil, errors.New("store down") }
+	if _, err := c.get(3, "k", t0, failing); err == nil {
+		t.Fatal("the error was lost")
+	}
+	c.get(3, "k", t0, compute)
+	if fails != 1 || calls != 5 {
+		t.Fatalf("after a failure: %d failures, %d computations; want the next page to compute afresh", fails, calls)
 	}
 }

@@ -25,6 +25,11 @@ type planQuery struct {
 	Narrow                      bool   // phone-width pictures
 }
 
+// maxInlineWaves is the most systems the plan page draws as waves: beyond
+// it the picture (compact, but one node per system) weighs megabytes, so
+// the page says to filter, and links to the picture alone.
+const maxInlineWaves = 600
+
 // Timeline rows drawn by default, and at most: beyond a few hundred rows
 // a Gantt chart is no longer read, only scrolled.
 const (
@@ -88,6 +93,9 @@ type planData struct {
 	Critical    []option
 	Shown       int
 	Total       int
+	// WavesSkipped: too many systems selected to draw the waves inline.
+	WavesSkipped bool
+	MaxWaves     int
 }
 
 func (u *ui) handlePlanPage(w http.ResponseWriter, r *http.Request, a incident.Actor) {
@@ -121,14 +129,15 @@ func (u *ui) handlePlanPage(w http.ResponseWriter, r *http.Request, a incident.A
 		d.FilterError = uiErrorOf(err)
 		status = d.FilterError.Status
 	} else {
-		d.Shown = len(idx)
+		d.Shown, d.MaxWaves = len(idx), maxInlineWaves
 		now := u.clock()
 		tl, err := u.drawPlan(lp.plan, in, pq, "timeline", now, "tl")
-		if err == nil {
+		if err == nil && len(idx) <= maxInlineWaves {
 			var wv []byte
 			wv, err = u.drawPlan(lp.plan, in, pq, "waves", now, "wv")
 			d.Waves = template.HTML(wv)
 		}
+		d.WavesSkipped = len(idx) > maxInlineWaves
 		if err != nil {
 			u.fail(w, r, p, err)
 			return

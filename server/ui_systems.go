@@ -110,7 +110,7 @@ func (u *ui) handleSystems(w http.ResponseWriter, r *http.Request, a incident.Ac
 		return withQuery(base, "state", d.State, "team", d.Team, "kind", d.Kind, "q", d.Search, "page", strconv.Itoa(n))
 	}
 	if pages > 1 {
-		d.Pager.Where = fmt.Sprintf("Systems %d–%d of %d (page %d of %d)", lo+1, hi, len(rows), page, pages)
+		d.Pager.Where = fmt.Sprintf("Systems %s–%s of %s (page %d of %d)", fmtNum(lo+1), fmtNum(hi), fmtNum(len(rows)), page, pages)
 		if page > 1 {
 			d.Pager.Prev, d.Pager.PrevLabel = link(page-1), "Previous"
 		}
