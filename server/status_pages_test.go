@@ -23,18 +23,18 @@ import (
 // would, and would hide Content-Encoding).
 var plainClient = &http.Client{Transport: &http.Transport{DisableCompression: true}}
 
-type page struct {
+type publicPage struct {
 	status int
 	header http.Header
 	body   []byte
 }
 
-func (ts *testServer) get(path string, header ...string) page {
+func (ts *testServer) get(path string, header ...string) publicPage {
 	ts.t.Helper()
 	return ts.fetch("GET", path, header...)
 }
 
-func (ts *testServer) fetch(method, path string, header ...string) page {
+func (ts *testServer) fetch(method, path string, header ...string) publicPage {
 	ts.t.Helper()
 	req, err := http.NewRequest(method, ts.url+path, nil)
 	if err != nil {
@@ -52,7 +52,7 @@ func (ts *testServer) fetch(method, path string, header ...string) page {
 	if err != nil {
 		ts.t.Fatal(err)
 	}
-	return page{res.StatusCode, res.Header, body}
+	return publicPage{res.StatusCode, res.Header, body}
 }
 
 func (ts *testServer) actor(name string) incident.Actor {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -115,6 +116,7 @@ func (u *ui) handleUpdatesPage(w http.ResponseWriter, r *http.Request, a inciden
 		return
 	}
 	p := u.page(a, in, "updates", "Status updates")
+	p.Live = ""
 	ups, err := u.s.svc.StatusUpdates(r.Context(), a, in.ID())
 	if err != nil {
 		u.fail(w, r, p, err)
@@ -215,7 +217,7 @@ func (u *ui) newDraftForm(r *http.Request, a incident.Actor, in *uiIncident) (*d
 		}
 		fs := formService{ID: svc.ID, Name: x.live.Name, Audiences: strings.Join(svc.Audiences, ", "),
 			State: string(x.live.State), Live: strings.TrimPrefix(x.live.Sentence(), x.live.Name+": "),
-			Published: strings.Join(x.published, "; "), Changed: x.changed}
+			Published: strings.Join(x.published, "; "), Changed: x.changed && len(x.published) > 0}
 		if !x.live.ETA.IsZero() {
 			fs.ETA = x.live.ETA.Format(time.DateOnly)
 		}
@@ -408,11 +410,12 @@ func (u *ui) handleUpdatePage(w http.ResponseWriter, r *http.Request, a incident
 		subject := fmt.Sprintf("status:%d", up.ID)
 		for _, e := range slices.Backward(evs) {
 			if e.Subject == subject {
-				d.History = append(d.History, describeEvent(e))
+				d.History = append(d.History, statusEvent(e))
 			}
 		}
 	}
 	p.Title = fmt.Sprintf("Status update %d", up.ID)
+	p.Live = "" // status events do not refresh the UI's pages
 	p.Data = d
 	u.render(w, r, http.StatusOK, "status_update", p)
 }
@@ -540,4 +543,43 @@ func (u *ui) handleUpdateAction(w http.ResponseWriter, r *http.Request, a incide
 	}
 	u.setFlash(w, f)
 	redirect(w, r, updatePath(in.ID(), up.ID))
+}
+
+// statusEvent says a status update's event in words.
+func statusEvent(e incident.Event) uiEvent {
+	var p struct {
+		Revision     int      `json:"revision"`
+		Note         string   `json:"note"`
+		Audiences    []string `json:"audiences"`
+		Cleared      string   `json:"approval_cleared"`
+		SupersededBy int64    `json:"superseded_by"`
+		WasPublic    bool     `json:"was_public"`
+	}
+	json.Unmarshal(e.Payload, &p)
+	v := uiEvent{Seq: e.Seq, At: e.At, Actor: e.Actor, Type: e.Type, Detail: p.Note}
+	switch e.Type {
+	case incident.EventStatusDrafted:
+		v.Before = fmt.Sprintf("drafted revision %d", p.Revision)
+	case incident.EventStatusEdited:
+		v.Before = fmt.Sprintf("wrote revision %d", p.Revision)
+		if p.Cleared != "" {
+			v.Before += ", so " + p.Cleared + "'s approval no longer holds"
+		}
+	case incident.EventStatusApproved:
+		v.Before = fmt.Sprintf("approved revision %d", p.Revision)
+	case incident.EventStatusRejected:
+		v.Before = fmt.Sprintf("sent revision %d back", p.Revision)
+	case incident.EventStatusPublished:
+		v.Before = fmt.Sprintf("published revision %d to %s", p.Revision, strings.Join(p.Audiences, ", "))
+	case incident.EventStatusSuperseded:
+		v.Before = fmt.Sprintf("published its correction, update %d", p.SupersededBy)
+	case incident.EventStatusWithdrawn:
+		v.Before = "withdrew it"
+		if p.WasPublic {
+			v.Before += " from the public pages"
+		}
+	default:
+		v.Before = e.Type
+	}
+	return v
 }

@@ -67,7 +67,8 @@ func TestUIStatusDraftApprovePublish(t *testing.T) {
 	review := ic.get(upd).must(t, 200)
 	review.has(t, `id="approve"`, `id="approve-publish"`, `id="reject"`)
 	done := ic.follow(upd+"/approve-publish", url.Values{"revision": {"1"}, "note": {"checked with legal"}})
-	done.has(t, "Approved and published update", "Approved by", "checked with legal", "Published")
+	done.has(t, "Approved and published update", "Approved by", "checked with legal", "Published",
+		"drafted revision 1", "approved revision 1", "published revision 1 to suppliers")
 	pub := string(ts.get("/status/suppliers").body)
 	if !strings.Contains(pub, "Supplier payments resume") || !strings.Contains(pub, "Fri 14 Mar") {
 		t.Fatal("the published update is not on the public page at once")
