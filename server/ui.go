@@ -243,27 +243,40 @@ type navEntry struct {
 	Count int
 }
 
-// Nav lists the navigation entries the actor may use for the page's
-// incident: containment only for those who may isolate in bulk.
+// uiNav is the incident's navigation bar, in order. Action, when set, is
+// what a user needs for the entry to be shown (and Open: only while the
+// incident is open). A page added later gets its entry here.
+var uiNav = []struct {
+	Key, Label, Path string
+	Action           incident.Action
+	Open             bool
+}{
+	{"overview", "Overview", "", "", false},
+	{"plan", "Plan", "/plan", "", false},
+	{"systems", "Systems", "/systems", "", false},
+	{"containment", "Containment", "/isolate", incident.ActionIsolateBulk, true},
+	{"approvals", "Approvals", "/approvals", "", false},
+	{"updates", "Status updates", "/updates", "", false},
+	{"events", "Event log", "/events", "", false},
+}
+
+// NavEntries lists the navigation entries the actor may use for the
+// page's incident.
 func (p *uiPage) NavEntries() []navEntry {
 	if p.Incident == nil {
 		return nil
 	}
 	base := fmt.Sprintf("/incidents/%d", p.Incident.ID)
-	entries := []navEntry{
-		{Key: "overview", Label: "Overview", Href: base},
-		{Key: "plan", Label: "Plan", Href: base + "/plan"},
-		{Key: "systems", Label: "Systems", Href: base + "/systems"},
-	}
-	if p.Actor.Can(incident.ActionIsolateBulk, nil) && p.Incident.Open() {
-		entries = append(entries, navEntry{Key: "containment", Label: "Containment", Href: base + "/isolate"})
-	}
-	entries = append(entries,
-		navEntry{Key: "approvals", Label: "Approvals", Href: base + "/approvals", Count: p.Pending},
-		navEntry{Key: "updates", Label: "Status updates", Href: base + "/updates"},
-		navEntry{Key: "events", Label: "Event log", Href: base + "/events"})
-	for i := range entries {
-		entries[i].Current = entries[i].Key == p.Nav
+	var entries []navEntry
+	for _, n := range uiNav {
+		if n.Action != "" && !p.Actor.Can(n.Action, nil) || n.Open && !p.Incident.Open() {
+			continue
+		}
+		e := navEntry{Key: n.Key, Label: n.Label, Href: base + n.Path, Current: n.Key == p.Nav}
+		if n.Key == "approvals" {
+			e.Count = p.Pending
+		}
+		entries = append(entries, e)
 	}
 	return entries
 }
@@ -303,7 +316,9 @@ func (u *ui) render(w http.ResponseWriter, r *http.Request, status int, name str
 	if p.Now.IsZero() {
 		p.Now = u.clock()
 	}
-	if p.Flash == nil {
+	// The page's own refresh must not take a message meant for the page
+	// the user opens next.
+	if p.Flash == nil && !isRefresh(r) {
 		p.Flash = u.takeFlash(w, r)
 	}
 	var buf bytes.Buffer
@@ -342,7 +357,7 @@ func (u *ui) fail(w http.ResponseWriter, r *http.Request, p *uiPage, err error) 
 	if p.Actor.Name == "" {
 		p.Actor = actorFrom(r.Context())
 	}
-	p.Title, p.Error, p.Data = e.Heading(), e, nil
+	p.Title, p.Error, p.Data, p.Live = e.Heading(), e, nil, ""
 	u.render(w, r, e.Status, "error", p)
 }
 

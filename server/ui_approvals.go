@@ -27,9 +27,6 @@ func (u *ui) handleApprovalsPage(w http.ResponseWriter, r *http.Request, a incid
 		return
 	}
 	p := u.page(a, in, "approvals", "Approvals")
-	if isRefresh(r) {
-		p.Flash = &uiFlash{}
-	}
 	status := incident.ApprovalStatus(r.URL.Query().Get("status"))
 	d := approvalsData{ID: in.ID(), Status: string(status), Required: max(1, in.view.RequiredApprovals),
 		Rule: rolesText(incident.ActionApprovalDecide)}

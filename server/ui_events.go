@@ -37,9 +37,6 @@ func (u *ui) handleEventsPage(w http.ResponseWriter, r *http.Request, a incident
 		return
 	}
 	p := u.page(a, in, "events", "Event log")
-	if isRefresh(r) {
-		p.Flash = &uiFlash{}
-	}
 	q := r.URL.Query()
 	d := eventsData{ID: in.ID(), Type: q.Get("type"), Actor: strings.TrimSpace(q.Get("actor")),
 		System: strings.TrimSpace(q.Get("system")), Search: strings.TrimSpace(q.Get("q")),

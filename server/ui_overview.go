@@ -74,9 +74,6 @@ func (u *ui) handleOverview(w http.ResponseWriter, r *http.Request, a incident.A
 	}
 	now := u.clock()
 	p := u.page(a, in, "overview", "Overview")
-	if isRefresh(r) {
-		p.Flash = &uiFlash{}
-	}
 	d := overviewData{ID: in.ID(), Open: in.view.Open(), Started: in.view.StartedAt, Total: len(in.view.Systems),
 		Days: now.Sub(in.view.StartedAt).Hours() / 24, Currency: in.est.Currency, ServicesTotal: len(in.est.Services),
 		CanIsolate: a.Can(incident.ActionIsolateBulk, nil) && in.view.Open()}

@@ -105,9 +105,6 @@ func (u *ui) handlePlanPage(w http.ResponseWriter, r *http.Request, a incident.A
 		return
 	}
 	p := u.page(a, in, "plan", "Restart plan")
-	if isRefresh(r) {
-		p.Flash = &uiFlash{}
-	}
 	pq := readPlanQuery(r)
 	d := planData{ID: in.ID(), Query: pq, Filtered: !pq.filter().IsZero(), Currency: in.est.Currency}
 	d.Teams, d.Kinds, d.Services = planOptions(in.est)

@@ -24,6 +24,9 @@ type move struct {
 	Why       string
 	TwoPerson bool
 	Danger    bool
+	// Forward: a step along the recovery (isolated → … → online), drawn
+	// as the main action; steps back are drawn plainly.
+	Forward bool
 	// Refused lists what the guards would say now; the button stays, so
 	// the refusal and its reasons can be seen.
 	Refused []string
@@ -59,9 +62,11 @@ type systemData struct {
 	Requires   []linkRow
 	Dependents []linkRow
 	Services   []option
-	Plan       *planner.SystemPlan
-	History    []uiEvent
-	More       bool
+	// Pending is the system's open approval request, if any.
+	Pending *uiApproval
+	Plan    *planner.SystemPlan
+	History []uiEvent
+	More    bool
 	// Focus is the id of the element the error is about.
 	Focus string
 }
@@ -80,9 +85,6 @@ func (u *ui) showSystem(w http.ResponseWriter, r *http.Request, a incident.Actor
 	}
 	sysID := r.PathValue("system")
 	p := u.page(a, in, "systems", sysID)
-	if isRefresh(r) {
-		p.Flash = &uiFlash{}
-	}
 	det, err := u.s.svc.System(r.Context(), a, in.ID(), sysID)
 	if err != nil {
 		u.fail(w, r, p, err)
@@ -101,6 +103,9 @@ func (u *ui) showSystem(w http.ResponseWriter, r *http.Request, a incident.Actor
 	u.systemMoves(&d, a, in, sys, det)
 	for _, ap := range slices.Backward(det.Approvals) {
 		d.Approvals = append(d.Approvals, u.approvalView(a, in, ap, sysURL(in.ID(), sysID)))
+		if ap.Status == incident.ApprovalPending && d.Pending == nil {
+			d.Pending = &d.Approvals[len(d.Approvals)-1]
+		}
 	}
 	i := in.ix.SystemAt[sysID]
 	link := func(j int) linkRow {
@@ -170,7 +175,8 @@ func (u *ui) systemMoves(d *systemData, a incident.Actor, in *uiIncident, sys *e
 			d.Denied = append(d.Denied, deniedMove{To: to, Roles: rolesText(e.Action)})
 			continue
 		}
-		m := move{To: to, Why: e.Why, TwoPerson: incident.NeedsApproval(sys, det.State, to), Danger: to == incident.StateCompromised}
+		m := move{To: to, Why: e.Why, TwoPerson: incident.NeedsApproval(sys, det.State, to), Danger: to == incident.StateCompromised,
+			Forward: to != incident.StateCompromised && slices.Index(incident.States, to) > slices.Index(incident.States, det.State)}
 		g := incident.GuardInput{System: sys, From: det.State, To: to, Checklist: det.Checklist}
 		if to == incident.StateRestoring {
 			if states == nil {

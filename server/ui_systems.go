@@ -56,9 +56,6 @@ func (u *ui) handleSystems(w http.ResponseWriter, r *http.Request, a incident.Ac
 		return
 	}
 	p := u.page(a, in, "systems", "Systems")
-	if isRefresh(r) {
-		p.Flash = &uiFlash{}
-	}
 	q := r.URL.Query()
 	d := systemsData{ID: in.ID(), State: q.Get("state"), Team: q.Get("team"), Kind: q.Get("kind"),
 		Search: strings.TrimSpace(q.Get("q")), Total: len(in.view.Systems)}

@@ -381,7 +381,13 @@ func TestUIChecklistTick(t *testing.T) {
 	if r.status != http.StatusSeeOther || !strings.HasSuffix(r.location, "#check-forensic-image") {
 		t.Fatalf("tick: %d → %q", r.status, r.location)
 	}
+	// The page's own live refresh does not take the message meant for
+	// the page the browser loads.
+	req, _ := http.NewRequest("GET", ts.url+r.location, nil)
+	req.Header.Set("X-Phasegate-Refresh", "1")
+	c.do(req).must(t, 200).lacks(t, "Ticked “", `class="flash`)
 	c.get(r.location).must(t, 200).has(t, "Ticked “", "Ticked by owner", "imaged both disks", "CASE-42", "1 of 7 done")
+	c.get(r.location).must(t, 200).lacks(t, "Ticked “") // shown once
 	// Untick, with why.
 	c.follow(sys+"/checklist", url.Values{"item": {"forensic-image"}, "done": {"false"}, "note": {"wrong disk"}}).
 		has(t, "Unticked by owner", "wrong disk", "0 of 7 done")
