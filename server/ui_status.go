@@ -37,6 +37,15 @@ func (u *ui) statusUIRoutes() []uiRoute {
 	}
 }
 
+// statusPage starts a comms page. It is not live: the UI's live parts
+// follow system moves, and a refresh must not replace a form being
+// typed into.
+func (u *ui) statusPage(a incident.Actor, in *uiIncident, title string) *uiPage {
+	p := u.page(a, in, "updates", title)
+	p.Live = ""
+	return p
+}
+
 func updatesPath(in int64) string        { return fmt.Sprintf("/incidents/%d/updates", in) }
 func updatePath(in, update int64) string { return fmt.Sprintf("/incidents/%d/updates/%d", in, update) }
 
@@ -115,8 +124,7 @@ func (u *ui) handleUpdatesPage(w http.ResponseWriter, r *http.Request, a inciden
 		u.fail(w, r, u.page(a, nil, "", ""), err)
 		return
 	}
-	p := u.page(a, in, "updates", "Status updates")
-	p.Live = ""
+	p := u.statusPage(a, in, "Status updates")
 	ups, err := u.s.svc.StatusUpdates(r.Context(), a, in.ID())
 	if err != nil {
 		u.fail(w, r, p, err)
@@ -287,7 +295,7 @@ func (u *ui) handleNewUpdatePage(w http.ResponseWriter, r *http.Request, a incid
 		u.fail(w, r, u.page(a, nil, "", ""), err)
 		return
 	}
-	p := u.page(a, in, "updates", "Write a status update")
+	p := u.statusPage(a, in, "Write a status update")
 	if err := a.Authorize(incident.ActionStatusDraft, nil); err != nil {
 		u.fail(w, r, p, err)
 		return
@@ -322,7 +330,7 @@ func (u *ui) handleDraftForm(w http.ResponseWriter, r *http.Request, a incident.
 		u.fail(w, r, u.page(a, nil, "", ""), err)
 		return
 	}
-	p := u.page(a, in, "updates", "Write a status update")
+	p := u.statusPage(a, in, "Write a status update")
 	if err := parseForm(w, r); err != nil {
 		u.fail(w, r, p, err)
 		return
@@ -394,7 +402,7 @@ func (u *ui) handleUpdatePage(w http.ResponseWriter, r *http.Request, a incident
 		u.fail(w, r, u.page(a, nil, "", ""), err)
 		return
 	}
-	p := u.page(a, in, "updates", "Status update")
+	p := u.statusPage(a, in, "Status update")
 	up, err := u.loadUpdate(r, a, in)
 	if err != nil {
 		u.fail(w, r, p, err)
@@ -415,7 +423,6 @@ func (u *ui) handleUpdatePage(w http.ResponseWriter, r *http.Request, a incident
 		}
 	}
 	p.Title = fmt.Sprintf("Status update %d", up.ID)
-	p.Live = "" // status events do not refresh the UI's pages
 	p.Data = d
 	u.render(w, r, http.StatusOK, "status_update", p)
 }
@@ -426,7 +433,7 @@ func (u *ui) handleEditUpdatePage(w http.ResponseWriter, r *http.Request, a inci
 		u.fail(w, r, u.page(a, nil, "", ""), err)
 		return
 	}
-	p := u.page(a, in, "updates", "Edit a status update")
+	p := u.statusPage(a, in, "Edit a status update")
 	up, err := u.loadUpdate(r, a, in)
 	if err == nil {
 		err = a.Authorize(incident.ActionStatusDraft, nil)
@@ -456,7 +463,7 @@ func (u *ui) handleEditForm(w http.ResponseWriter, r *http.Request, a incident.A
 		u.fail(w, r, u.page(a, nil, "", ""), err)
 		return
 	}
-	p := u.page(a, in, "updates", "Edit a status update")
+	p := u.statusPage(a, in, "Edit a status update")
 	if err := parseForm(w, r); err != nil {
 		u.fail(w, r, p, err)
 		return
@@ -496,7 +503,7 @@ func (u *ui) handleUpdateAction(w http.ResponseWriter, r *http.Request, a incide
 	}
 	up, err := u.loadUpdate(r, a, in)
 	if err != nil {
-		u.fail(w, r, u.page(a, in, "updates", "Status update"), err)
+		u.fail(w, r, u.statusPage(a, in, "Status update"), err)
 		return
 	}
 	ctx := r.Context()
