@@ -305,6 +305,13 @@ func TestStatusPagesCaching(t *testing.T) {
 	if !regexp.MustCompile(`^"[0-9a-f]{24}"$`).MatchString(etag) || h.Get("Content-Encoding") != "" {
 		t.Fatalf("ETag %q, Content-Encoding %q", etag, h.Get("Content-Encoding"))
 	}
+	// Crowds polling are not logged one line each (the metrics count
+	// them); the API still is.
+	ts.mustStatus(ts.do("viewer", "GET", "/api/v1/me", nil), 200)
+	if logs := ts.logs.String(); strings.Contains(logs, `route="GET /status/{audience}"`) || !strings.Contains(logs, `route="GET /api/v1/me"`) {
+		t.Errorf("status page hits are logged at info, or API requests are not:\n%s", logs)
+	}
+
 	// Served from memory: many requests, no rendering.
 	n := builds()
 	for range 50 {
