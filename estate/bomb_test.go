@@ -68,3 +68,22 @@ func TestJSONEscapedSlash(t *testing.T) {
 		t.Errorf("organization = %q, want %q", e.Organization, want)
 	}
 }
+
+// Past MaxProblems the list stops, led by a note with the true count.
+func TestProblemCap(t *testing.T) {
+	var b strings.Builder
+	b.WriteString(head + "systems:\n")
+	for i := range 6000 {
+		b.WriteString("  - {id: s" + itoa(i) + ", kind: other, team: nobody, restore: 1}\n") // two problems each
+	}
+	ps := parseProblems(t, File{Name: "f.yaml", Data: []byte(b.String())})
+	if len(ps) != MaxProblems+1 {
+		t.Fatalf("%d problems, want %d", len(ps), MaxProblems+1)
+	}
+	if got, want := ps[0].String(), "only the first 10000 problems are listed; there are more (fix these and run again)"; got != want {
+		t.Errorf("first problem = %q, want %q", got, want)
+	}
+	if ps[1].Line != 8 || ps[len(ps)-1].Line == 0 {
+		t.Errorf("listed problems: %v … %v", ps[1], ps[len(ps)-1])
+	}
+}

@@ -31,10 +31,10 @@ func Validate(e *Estate) error {
 	if e == nil {
 		return Problems{{Message: "there is no estate", Fix: "pass the estate to validate"}}
 	}
-	c := newChecker(e, nil, newSuggester())
+	c := newChecker(e, nil, newSuggester(), &collector{})
 	c.check()
-	if len(c.probs) > 0 {
-		return c.probs
+	if len(c.out.list) > 0 {
+		return c.out.problems()
 	}
 	return nil
 }
@@ -86,22 +86,22 @@ func (e *Estate) SetDefaults() {
 // points each problem at the file, line and column; without (Validate)
 // it names the field only.
 type checker struct {
-	e     *Estate
-	s     *sources
-	probs Problems
-	sug   *suggester
-	zero  src
+	e    *Estate
+	s    *sources
+	out  *collector
+	sug  *suggester
+	zero src
 
 	teams, systems, services, backlogs map[string]int
 	teamIDs, systemIDs, serviceIDs     []string
 }
 
-func newChecker(e *Estate, s *sources, sug *suggester) *checker {
-	return &checker{e: e, s: s, sug: sug}
+func newChecker(e *Estate, s *sources, sug *suggester, out *collector) *checker {
+	return &checker{e: e, s: s, sug: sug, out: out}
 }
 
 func (c *checker) add(l loc, p epath, field, msg, fix string) {
-	c.probs = append(c.probs, makeProblem(c.s, l, p.String(), field, msg, fix))
+	c.out.add(makeProblem(c.s, l, p.String(), field, msg, fix))
 }
 
 // epath names an entity for a message. Most entities have no problem,
@@ -300,13 +300,21 @@ func (c *checker) ref(id string, m map[string]int, ids []string, what string, l 
 	if _, ok := m[id]; ok {
 		return true
 	}
+	if c.out.full() {
+		c.out.drop()
+		return false
+	}
 	if id == "" {
 		c.add(l, path, field, "names no "+what, "write the id of a "+what)
 		return false
 	}
 	fix := didYouMean(c.sug.nearest(id, ids))
 	if other := c.kindOf(id, what); other != "" {
-		fix = strings.TrimSpace(fmt.Sprintf("%q is the id of a %s, not of a %s; %s", id, other, what, fix))
+		note := fmt.Sprintf("%q is the id of a %s, not of a %s", id, other, what)
+		if fix != "" {
+			note += "; " + fix
+		}
+		fix = note
 	}
 	if fix == "" {
 		fix = "define a " + what + " with that id, or correct the name"
@@ -472,7 +480,7 @@ func (c *checker) checkSystems() {
 		sys, s := &c.e.Systems[firstClearance], c.system(firstClearance)
 		msg := "needs a forensic clearance, but the estate names no clearance_team to do it"
 		if clearanceWithout > 1 {
-			msg = fmt.Sprintf("this and %d more systems need a forensic clearance, but the estate names no clearance_team to do it", clearanceWithout-1)
+			msg = fmt.Sprintf("this and %s need a forensic clearance, but the estate names no clearance_team to do it", plural(clearanceWithout-1, "more system"))
 		}
 		c.add(s.fieldOr(sysClearance), ent("systems", sys.ID, firstClearance), "clearance", msg, "add \"clearance_team: <team id>\" at the top of the estate, naming the team of forensic investigators")
 	}
@@ -825,4 +833,12 @@ func orItem(a, b loc) loc {
 		return a
 	}
 	return b
+}
+
+// plural writes "1 system", "2 systems".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
 }

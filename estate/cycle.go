@@ -189,7 +189,11 @@ func (c *checker) checkCycles() {
 		}
 		msg := "dependency cycle: " + arrowPath(names)
 		if extra := len(comp) - (len(cycle) - 1); extra > 0 {
-			msg += "; " + strconv.Itoa(extra) + " more systems are caught in the same knot: " + sample(comp, cycle, sys, 5)
+			verb := " are"
+			if extra == 1 {
+				verb = " is"
+			}
+			msg += "; " + plural(extra, "more system") + verb + " caught in the same knot: " + sample(comp, cycle, sys, 5)
 		}
 		src := c.system(int(s))
 		l := src.listAt(int(g.via[edge]))

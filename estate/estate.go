@@ -2,9 +2,14 @@
 // business services of an organisation under recovery, how long each system
 // takes to clear and restore, and what its downtime costs.
 //
-// It parses and validates estate files. It does no I/O of its own: callers
-// hand it the bytes of each file (see File), so it can be fuzzed, tested and
-// reused by the command line and the server alike.
+// It parses and validates estate files (Parse, ItemRefs), checks estates
+// built in code with the same rules (Validate), writes estates in the same
+// format (json.Marshal, EncodeYAML) and indexes them for the planner and
+// the server (Index). docs/estate-format.md is the format's reference.
+//
+// It does no I/O of its own: callers hand it the bytes of each file (see
+// File), so it can be fuzzed, tested and reused by the command line and
+// the server alike.
 package estate
 
 import (
@@ -154,7 +159,8 @@ type Backlog struct {
 	Policy string `json:"policy,omitempty"`
 	// ItemsFile is the CSV file the items came from, as written in the
 	// estate (relative to the estate file). Items holds them once loaded.
-	ItemsFile string        `json:"items_file,omitempty"`
+	// The encodings write the items inline and leave ItemsFile out.
+	ItemsFile string        `json:"-"`
 	Items     []BacklogItem `json:"items,omitempty"`
 	Pos       Pos           `json:"-"`
 }

@@ -249,7 +249,7 @@ func TestItemsCSV(t *testing.T) {
 		{"bad critical", "id,critical\nI-1,maybe\n", []string{"2:5 critical => \"maybe\" is not true or false (write true, false, yes, no, 1 or 0)"}, 1},
 		{"missing id", "id,supplier\n,acme\n", []string{"2:1 backlogs[inv].items[#1].id => is missing (give every item an id, such as its invoice number)"}, 1},
 		{"duplicate id", "id\nI-1\nI-2\nI-1\n", []string{"4:1 backlogs[inv].items[#3].id => \"I-1\" is already the id of the item at invoices.csv:2:1 (give every item of a backlog an id of its own)"}, 3},
-		{"short row", "id,supplier\nI-1\n", []string{"2:1 => this row has 1 cells but the header has 2 (give every row one cell per column; quote cells that contain commas)"}, 0},
+		{"short row", "id,supplier\nI-1\n", []string{"2:1 => this row has 1 cell but the header has 2 columns (give every row one cell per column; quote cells that contain commas)"}, 0},
 		{"bare quote", "id,supplier\nI-1,ac\"me\n", []string{"2:7 => not valid CSV: bare \" in non-quoted-field (quote cells that contain commas, quotes or line breaks, and double any quote inside them)"}, 0},
 		{"control character in supplier", "id,supplier\nI-1,a\x01b\n", []string{"2:5 backlogs[inv].items[#1].supplier"}, 1},
 	} {

@@ -103,7 +103,7 @@ func (d *decoder) parseItemsCSV(f File) *itemsCSV {
 		line, _ := r.FieldPos(0)
 		is := itemSrc{at: loc{file, int32(line), 1}}
 		if len(rec) != len(header) {
-			bad(is.at, "", "this row has "+strconv.Itoa(len(rec))+" cells but the header has "+strconv.Itoa(len(header)), "give every row one cell per column; quote cells that contain commas")
+			bad(is.at, "", "this row has "+plural(len(rec), "cell")+" but the header has "+plural(len(header), "column"), "give every row one cell per column; quote cells that contain commas")
 			continue
 		}
 		var it BacklogItem

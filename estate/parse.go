@@ -41,15 +41,14 @@ func parse(files []File) (*Estate, *sources, Problems) {
 		d.estateFile(f)
 	}
 	if estateFiles == 0 {
-		d.probs = append(d.probs, Problem{Message: "no estate file was given", Fix: "name at least one estate file (YAML or JSON)"})
-		return nil, nil, d.probs
+		d.out.add(Problem{Message: "no estate file was given", Fix: "name at least one estate file (YAML or JSON)"})
+		return nil, nil, d.out.problems()
 	}
 	d.attachItems(csvs)
-	c := newChecker(d.e, d.s, d.sug)
+	c := newChecker(d.e, d.s, d.sug, d.out)
 	c.check()
-	probs := append(d.probs, c.probs...)
-	if len(probs) > 0 {
-		return nil, d.s, sortProblems(probs)
+	if len(d.out.list) > 0 {
+		return nil, d.s, d.out.problems()
 	}
 	d.e.SetDefaults()
 	return d.e, d.s, nil
@@ -102,14 +101,12 @@ func (d *decoder) attachItems(csvs []File) {
 	}
 	for _, p := range paths {
 		if got := byPath[p]; got != nil && !got.used {
-			d.probs = append(d.probs, Problem{File: p, Message: "no backlog names this items file", Fix: "name it in a backlog (\"items: " + path.Base(p) + "\", relative to the estate file), or leave it out"})
+			d.out.add(Problem{File: p, Message: "no backlog names this items file", Fix: "name it in a backlog (\"items: " + path.Base(p) + "\", relative to the estate file), or leave it out"})
 		}
 	}
 }
 
-// sortProblems orders problems by file name, line and column, and drops
-// repeats of one mistake at one place (a value shared through a YAML
-// alias is reported once, not once per use).
+// sortProblems orders problems by file name, line and column.
 func sortProblems(ps Problems) Problems {
 	sort.SliceStable(ps, func(i, j int) bool {
 		a, b := ps[i], ps[j]
@@ -121,17 +118,7 @@ func sortProblems(ps Problems) Problems {
 		}
 		return a.Column < b.Column
 	})
-	out := ps[:0]
-	for i, p := range ps {
-		if i > 0 && p.Line > 0 {
-			q := out[len(out)-1]
-			if q.File == p.File && q.Line == p.Line && q.Column == p.Column && q.Message == p.Message && q.Fix == p.Fix {
-				continue
-			}
-		}
-		out = append(out, p)
-	}
-	return out
+	return ps
 }
 
 // ItemRefs returns the paths of the item files that the estate files

@@ -3,6 +3,7 @@ package estate
 import (
 	"encoding/json"
 	"errors"
+	"flag"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -242,11 +243,13 @@ func comparable(e *Estate) *Estate {
 	return &c
 }
 
+var roundTrips = flag.Int("roundtrips", 150, "random estates TestRoundTrip checks (thousands for a deeper look)")
+
 // Random valid estates survive JSON and YAML unchanged.
 func TestRoundTrip(t *testing.T) {
-	n := 400
+	n := *roundTrips
 	if testing.Short() {
-		n = 50
+		n = min(n, 30)
 	}
 	for seed := range uint64(n) {
 		e := gen{rand.New(rand.NewPCG(seed, 42))}.estate()

@@ -16,14 +16,16 @@ type suggester struct {
 	prev2  []int
 }
 
-func newSuggester() *suggester { return &suggester{budget: 50_000_000} }
+func newSuggester() *suggester { return &suggester{budget: 10_000_000} }
 
 // nearest returns the candidate closest to s, or "" when none is close
 // enough to be a likely typo.
 func (g *suggester) nearest(s string, candidates []string) string {
-	if s == "" || len(s) > 128 {
+	if s == "" || len(s) > 128 || g.budget <= 0 {
 		return ""
 	}
+	// Looking at a candidate costs one unit even when it is skipped.
+	g.budget -= len(candidates)
 	limit := len(s) / 3
 	if limit < 1 {
 		limit = 1

@@ -43,17 +43,19 @@ type BacklogOptions struct {
 // and when it is cleared, at the deterministic plan and at P80, and, when
 // it lists its items, the order they are worked in under each policy.
 type BacklogOutlook struct {
-	ID                  string  `json:"id"`
-	Name                string  `json:"name"`
-	Service             string  `json:"service"`
-	ServiceName         string  `json:"service_name"`
-	Unit                string  `json:"unit"`
-	AccruesPerDay       float64 `json:"accrues_per_day"`
-	CapacityPerDay      float64 `json:"capacity_per_day"`
+	ID             string  `json:"id"`
+	Name           string  `json:"name"`
+	Service        string  `json:"service"`
+	ServiceName    string  `json:"service_name"`
+	Unit           string  `json:"unit"`
+	AccruesPerDay  float64 `json:"accrues_per_day"`
+	CapacityPerDay float64 `json:"capacity_per_day"`
+	// SurgeCapacityPerDay is what surge staffing adds to CapacityPerDay
+	// once the service is back: the surge clears at their sum.
 	SurgeCapacityPerDay float64 `json:"surge_capacity_per_day,omitempty"`
 	Policy              string  `json:"policy"`
-	// ListedItems is how many items the estate lists: what is
-	// outstanding at the clock's start.
+	// ListedItems is how many items the estate lists: outstanding work
+	// known one by one, on top of the accrual and worked first.
 	ListedItems   int             `json:"listed_items"`
 	ListedAmount  float64         `json:"listed_amount,omitempty"`
 	Deterministic BacklogCase     `json:"deterministic"`
@@ -83,8 +85,8 @@ type Clearing struct {
 	Cleared         *time.Time `json:"cleared,omitempty"`
 	ClearedHours    *float64   `json:"cleared_hours,omitempty"`
 	// BurnDown is what remains over time, for charts: exact breakpoints,
-	// linear in between, from the incident's start (or the clock's, for
-	// listed items) to the clearing (or 60 days past the return).
+	// linear in between, from the incident's start (with the listed items
+	// already there) to the clearing (or 60 days past the return).
 	BurnDown []BurnPoint `json:"burn_down"`
 }
 
@@ -216,7 +218,7 @@ func backlogs(e *estate.Estate, start time.Time, det, p80 []float64, opts Backlo
 				order := workOrder(b.Items, p)
 				po := PolicyOutlook{Policy: p, Normal: policyClearing(b, order, b.CapacityPerDay, o.Deterministic, o.P80, opts.Items)}
 				if b.SurgeCapacityPerDay > 0 {
-					sc := policyClearing(b, order, b.SurgeCapacityPerDay, o.Deterministic, o.P80, opts.Items)
+					sc := policyClearing(b, order, b.CapacityPerDay+b.SurgeCapacityPerDay, o.Deterministic, o.P80, opts.Items)
 					po.Surge = &sc
 				}
 				o.Policies = append(o.Policies, po)
@@ -228,17 +230,14 @@ func backlogs(e *estate.Estate, start time.Time, det, p80 []float64, opts Backlo
 }
 
 // backlogCase is the backlog when its service is back retHours after the
-// clock's start. Listed items are what is outstanding at the clock's
-// start; without them the whole backlog accrues from the incident's
-// start.
+// clock's start: the listed items, plus what accrues from the incident's
+// start until the return. The accrual is the work not listed one by one,
+// so the two add up.
 func backlogCase(b *estate.Backlog, start, since time.Time, retHours float64) BacklogCase {
 	at := func(h float64) time.Time { return start.Add(time.Duration(math.Round(h * float64(time.Hour)))) }
 	c := BacklogCase{Return: at(retHours), ReturnHours: retHours}
 	from := -start.Sub(since).Hours()
-	base := 0.0
-	if len(b.Items) > 0 {
-		from, base = 0, float64(len(b.Items))
-	}
+	base := float64(len(b.Items))
 	c.SizeAtReturn = base + b.AccruesPerDay*(retHours-from)/24
 	first := []BurnPoint{{Hours: from, Time: at(from), Remaining: base}, {Hours: retHours, Time: at(retHours), Remaining: c.SizeAtReturn}}
 	if retHours == from {
@@ -263,7 +262,8 @@ func backlogCase(b *estate.Backlog, start, since time.Time, retHours float64) Ba
 	}
 	c.Normal = clearing(b.CapacityPerDay)
 	if b.SurgeCapacityPerDay > 0 {
-		s := clearing(b.SurgeCapacityPerDay)
+		// Surge staff add to the normal capacity.
+		s := clearing(b.CapacityPerDay + b.SurgeCapacityPerDay)
 		c.Surge = &s
 	}
 	return c

@@ -23,7 +23,7 @@ func day(s string) time.Time {
 func TestBacklogSizeAndClearing(t *testing.T) {
 	e := twoServices() // build is back 3 days after the start
 	e.Backlogs = []estate.Backlog{
-		{ID: "orders", Service: "build", Unit: "orders", AccruesPerDay: 100, CapacityPerDay: 150, SurgeCapacityPerDay: 300},
+		{ID: "orders", Service: "build", Unit: "orders", AccruesPerDay: 100, CapacityPerDay: 150, SurgeCapacityPerDay: 150},
 		{ID: "stuck", Service: "mail", Unit: "tickets", AccruesPerDay: 100, CapacityPerDay: 100},
 	}
 	r, err := Run(context.Background(), e, Options{Runs: 30, Seed: 1})
@@ -42,8 +42,9 @@ func TestBacklogSizeAndClearing(t *testing.T) {
 	if !c.Normal.Clears || c.Normal.NetPerDay != 50 || c.Normal.DaysAfterReturn != 10 {
 		t.Errorf("orders at normal capacity: %+v, want net 50, cleared 10 days after return", c.Normal)
 	}
-	if c.Surge == nil || c.Surge.DaysAfterReturn != 2.5 || !c.Surge.Cleared.Equal(e.Start.Add(72*time.Hour+60*time.Hour)) {
-		t.Errorf("orders at surge capacity: %+v, want cleared 2.5 days after return", c.Surge)
+	// Surge staff add 150 a day to the normal 150: net 200 a day.
+	if c.Surge == nil || c.Surge.CapacityPerDay != 300 || c.Surge.DaysAfterReturn != 2.5 || !c.Surge.Cleared.Equal(e.Start.Add(72*time.Hour+60*time.Hour)) {
+		t.Errorf("orders at surge capacity: %+v, want 300 a day, cleared 2.5 days after return", c.Surge)
 	}
 	want := []BurnPoint{
 		{Hours: -48, Time: e.Start.Add(-48 * time.Hour), Remaining: 0},
@@ -62,6 +63,32 @@ func TestBacklogSizeAndClearing(t *testing.T) {
 	}
 	if last := s.BurnDown[len(s.BurnDown)-1]; last.Remaining != bs[1].Deterministic.SizeAtReturn {
 		t.Errorf("stuck burn-down ends at %v, want flat at the size on return", last)
+	}
+}
+
+// TestListedItemsAddToTheAccrual: the listed items are work known one by
+// one, the accrual the rest, from the incident's start; the two add up
+// however late the clock starts.
+func TestListedItemsAddToTheAccrual(t *testing.T) {
+	e := twoServices() // mail is back a day after the start
+	e.Backlogs = []estate.Backlog{{ID: "inv", Service: "mail", Unit: "invoices", AccruesPerDay: 10, CapacityPerDay: 20, Items: invoices()}}
+	r, err := Run(context.Background(), e, Options{Runs: 10, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sinceDays := range []float64{0, 2, 7.5} {
+		since := e.Start.Add(-time.Duration(sinceDays * 24 * float64(time.Hour)))
+		bs, err := Backlogs(e, r, BacklogOptions{Since: since})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := bs[0].Deterministic
+		if want := 6 + 10*(sinceDays+1); math.Abs(c.SizeAtReturn-want) > 1e-9 {
+			t.Errorf("incident %v days before the clock: size at return %v, want 6 listed + %v accrued", sinceDays, c.SizeAtReturn, want-6)
+		}
+		if first := c.Normal.BurnDown[0]; first.Hours != -sinceDays*24 || first.Remaining != 6 {
+			t.Errorf("incident %v days before the clock: burn-down starts at %+v, want the listed 6 at the incident's start", sinceDays, first)
+		}
 	}
 }
 
@@ -98,7 +125,7 @@ func TestWorkOrder(t *testing.T) {
 
 func TestSuppliersPaid(t *testing.T) {
 	e := twoServices()
-	e.Backlogs = []estate.Backlog{{ID: "inv", Service: "mail", Unit: "invoices", AccruesPerDay: 1, CapacityPerDay: 2, SurgeCapacityPerDay: 6, Policy: PolicyOldestFirst, Items: invoices()}}
+	e.Backlogs = []estate.Backlog{{ID: "inv", Service: "mail", Unit: "invoices", AccruesPerDay: 1, CapacityPerDay: 2, SurgeCapacityPerDay: 4, Policy: PolicyOldestFirst, Items: invoices()}}
 	r, err := Run(context.Background(), e, Options{Runs: 30, Seed: 1})
 	if err != nil {
 		t.Fatal(err)
@@ -120,7 +147,8 @@ func TestSuppliersPaid(t *testing.T) {
 	if cf.Normal.CriticalSuppliers != 1 || cf.Normal.CriticalPaidDays != 1 || cf.Normal.Suppliers != 3 || cf.Normal.SuppliersPaidDays != 3 {
 		t.Errorf("critical-first at normal capacity: %+v", cf.Normal)
 	}
-	if cf.Surge == nil || cf.Surge.CriticalPaidDays != 2.0/6 || cf.Surge.SuppliersPaidDays != 1 {
+	// Surge: 2 a day normal plus 4 more.
+	if cf.Surge == nil || cf.Surge.CapacityPerDay != 6 || cf.Surge.CriticalPaidDays != 2.0/6 || cf.Surge.SuppliersPaidDays != 1 {
 		t.Errorf("critical-first at surge capacity: %+v", cf.Surge)
 	}
 	if !cf.Normal.CriticalPaid.Equal(o.Deterministic.Return.Add(24*time.Hour)) || cf.Normal.CriticalPaidP80.IsZero() {

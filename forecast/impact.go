@@ -19,6 +19,13 @@ type ImpactOptions struct {
 	// already came back. A service that is back but not listed counts as
 	// down until the clock's start ("now").
 	Back map[string]time.Time
+	// Down holds, for a recovery under way, how long each service has
+	// been down between Since and the clock's start, from the record (the
+	// server adds up the stretches from the incident's events). For the
+	// services it lists it replaces "down from Since" and Back: a service
+	// that is back counts only that; one still down, that plus the time
+	// until its ETA. It cannot exceed the time since Since.
+	Down map[string]time.Duration
 }
 
 // Amount is a quantity of some unit, e.g. 31,000 vehicles.
@@ -221,6 +228,14 @@ func newLedger(e *estate.Estate, p *planner.Plan, opts ImpactOptions) (*Ledger, 
 			return nil, nil, fmt.Errorf("forecast: service %q is listed as back at %s, outside the incident (%s to %s)", id, t.Format(time.RFC3339), since.Format(time.RFC3339), now.Format(time.RFC3339))
 		}
 	}
+	for id, d := range opts.Down {
+		if !slices.ContainsFunc(e.Services, func(s estate.Service) bool { return s.ID == id }) {
+			return nil, nil, fmt.Errorf("forecast: service %q has a downtime but is not in the estate", id)
+		}
+		if d < 0 || d > now.Sub(since) {
+			return nil, nil, fmt.Errorf("forecast: service %q is listed as down for %s, outside 0 to the %s since the incident's start", id, d, now.Sub(since))
+		}
+	}
 	ns := len(e.Services)
 	b := &ledgerBasis{e: e, before: make([]float64, ns), back: make([]bool, ns), unit: make([]int, ns)}
 	l := &Ledger{Currency: e.Currency, Since: since, Now: now, Services: make([]ServiceImpact, ns)}
@@ -252,6 +267,9 @@ func newLedger(e *estate.Estate, p *planner.Plan, opts ImpactOptions) (*Ledger, 
 		b.before[s] = sinceDays
 		if t, ok := opts.Back[sv.ID]; ok && back {
 			b.before[s] = t.Sub(since).Hours() / 24
+		}
+		if d, ok := opts.Down[sv.ID]; ok {
+			b.before[s] = d.Hours() / 24
 		}
 		si := ServiceImpact{ID: sv.ID, Name: sv.Name, RevenuePerDay: sv.RevenuePerDay, CostPerDay: sv.CostPerDay, PeopleIdle: sv.PeopleIdle, Back: back}
 		if sv.OutputPerDay != nil {

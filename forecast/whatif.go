@@ -65,36 +65,57 @@ func WhatIf(ctx context.Context, e *estate.Estate, sc Scenario, opts Options, im
 	if e == nil {
 		return nil, fmt.Errorf("forecast: no estate given")
 	}
-	changed, prog, notes, err := sc.Apply(e, opts.Progress)
-	if err != nil {
+	// Check the scenario before spending a forecast on the baseline.
+	if _, _, _, err := sc.Apply(e, opts.Progress); err != nil {
 		return nil, err
 	}
 	runs := opts.Runs
 	if runs == 0 {
 		runs = DefaultRuns
 	}
-	report := opts.OnProgress
-	run := func(est *estate.Estate, offset int, o Options) (*Result, *Ledger, error) {
-		if report != nil {
-			o.OnProgress = func(done, _ int) { report(offset+done, 2*runs) }
-		}
-		r, err := Run(ctx, est, o)
-		if err != nil {
-			return nil, nil, err
-		}
-		l, err := Impact(est, r, impact)
-		if err != nil {
-			return nil, nil, err
-		}
-		return r, l, nil
+	bo := opts
+	if report := opts.OnProgress; report != nil {
+		bo.OnProgress = func(done, _ int) { report(done, 2*runs) }
 	}
-	base, baseL, err := run(e, 0, opts)
+	base, err := Run(ctx, e, bo)
+	if err != nil {
+		return nil, err
+	}
+	return compare(ctx, e, base, sc, opts, impact, runs)
+}
+
+// Compare is WhatIf with the baseline already forecast: base must be the
+// result of Run on e with opts (a server keeps it in a cache). Only the
+// scenario is forecast; opts.OnProgress sees its runs.
+func Compare(ctx context.Context, e *estate.Estate, base *Result, sc Scenario, opts Options, impact ImpactOptions) (*Comparison, error) {
+	if e == nil || base == nil {
+		return nil, fmt.Errorf("forecast: Compare needs the estate and its baseline forecast")
+	}
+	return compare(ctx, e, base, sc, opts, impact, 0)
+}
+
+// compare forecasts the scenario and sets it beside the baseline; offset
+// is how many runs OnProgress has already been told of.
+func compare(ctx context.Context, e *estate.Estate, base *Result, sc Scenario, opts Options, impact ImpactOptions, offset int) (*Comparison, error) {
+	changed, prog, notes, err := sc.Apply(e, opts.Progress)
+	if err != nil {
+		return nil, err
+	}
+	baseL, err := Impact(e, base, impact)
 	if err != nil {
 		return nil, err
 	}
 	so := opts
 	so.Progress = prog
-	scen, scenL, err := run(changed, runs, so)
+	if report := opts.OnProgress; report != nil {
+		total := offset + base.Runs
+		so.OnProgress = func(done, _ int) { report(offset+done, total) }
+	}
+	scen, err := Run(ctx, changed, so)
+	if err != nil {
+		return nil, fmt.Errorf("the scenario: %w", err)
+	}
+	scenL, err := Impact(changed, scen, impact)
 	if err != nil {
 		return nil, fmt.Errorf("the scenario: %w", err)
 	}

@@ -233,7 +233,28 @@ type Actor struct {
 	TokenID  int64
 	// Address is the client's address, for the log.
 	Address string
+	// System: phasegate acting on its own behalf (SystemActor), not a
+	// person.
+	System bool
 }
+
+// SystemActorPrefix begins the actor name of every event phasegate
+// records on its own behalf (start-up loads, expiries). No user name can
+// contain ':', so such an event can never be mistaken for a person's.
+const SystemActorPrefix = "system:"
+
+// SystemActor is phasegate itself acting at start-up, e.g. loading the
+// estate given with serve --estate, or the demo: what it does is
+// recorded as "system:NAME", not as a person. It holds one role for the
+// permission checks, has no user id, and cannot approve a two-person
+// request (that takes people).
+func SystemActor(name string, role Role) Actor {
+	return Actor{Name: SystemActorPrefix + name, Grants: []Grant{{Role: role}}, System: true}
+}
+
+// IsSystemActor reports whether an event's actor name is phasegate's
+// own (see SystemActor).
+func IsSystemActor(name string) bool { return strings.HasPrefix(name, SystemActorPrefix) }
 
 // Has reports whether the actor holds role r (scoped or not).
 func (a Actor) Has(r Role) bool {
@@ -263,6 +284,26 @@ func (a Actor) Can(action Action, sys *estate.System) bool {
 		}
 	}
 	return false
+}
+
+// MaySee reports whether the actor may read an event. Events about
+// accounts — logins, failed logins and lock-outs, users, roles and
+// tokens — reach only those who manage users or audit the log, since they
+// tell an attacker which names exist and who holds which power; the
+// record of audit exports reaches only auditors. Everything else reaches
+// anyone who may view.
+func (a Actor) MaySee(e Event) bool {
+	switch {
+	case accountEvent(e.Type):
+		return a.Can(ActionUsersManage, nil) || a.Can(ActionAuditExport, nil)
+	case strings.HasPrefix(e.Type, "audit."):
+		return a.Can(ActionAuditExport, nil)
+	}
+	return a.Can(ActionView, nil)
+}
+
+func accountEvent(typ string) bool {
+	return strings.HasPrefix(typ, "auth.") || strings.HasPrefix(typ, "user.") || strings.HasPrefix(typ, "token.")
 }
 
 // Authorize returns nil when the actor may do action on sys, else an

@@ -180,7 +180,7 @@ func contentHash(d StatusDraft) string {
 }
 
 // contributed reports whether the actor wrote a revision of u. A user is
-// matched by id; actors without one (start-up loads) by name.
+// matched by id; phasegate's own actors (SystemActor, no id) by name.
 func (u *StatusUpdate) contributed(a Actor) bool {
 	for _, c := range u.Contributors {
 		if a.UserID != 0 && c.ID == a.UserID || a.UserID == 0 && c.ID == 0 && c.Name == a.Name {

@@ -56,7 +56,7 @@ func expireIfDue(w *writer, ap *Approval) (bool, error) {
 	if err := w.UpdateApproval(ap); err != nil {
 		return false, err
 	}
-	_, err := w.event("phasegate", EventApprovalExpired, ap.IncidentID, fmt.Sprintf("approval:%d", ap.ID),
+	_, err := w.event(SystemActorPrefix+"approval-expiry", EventApprovalExpired, ap.IncidentID, fmt.Sprintf("approval:%d", ap.ID),
 		map[string]any{"approval": ap.ID, "system": ap.SystemID, "to": ap.To})
 	return true, err
 }
@@ -90,14 +90,27 @@ func (s *Service) Approval(ctx context.Context, a Actor, id int64) (*Approval, e
 	return out, err
 }
 
-// openRequest loads a request that is still pending, with its incident
-// and system. A request found expired is marked so and committed, and the
-// caller gets ECONFLICT.
-func (s *Service) openRequest(ctx context.Context, id int64, fn func(w *writer, ap *Approval, l *loaded, sys *estate.System) error) error {
+// openRequest loads a request with its incident and system and asks
+// allowed whether the actor may act on it — before anything about the
+// request's state, so that someone who may not act is refused (403)
+// whatever that state, and learns nothing more. Then it refuses a request
+// no longer pending or in a closed incident (409): a request found
+// expired is marked so and committed. fn runs on a pending request.
+// sys is nil in allowed when the system left the estate (a scoped grant
+// does not cover it); such requests are never pending.
+func (s *Service) openRequest(ctx context.Context, id int64, allowed func(ap *Approval, sys *estate.System) error, fn func(w *writer, ap *Approval, l *loaded, sys *estate.System) error) error {
 	var refused error
 	err := s.update(ctx, func(w *writer) error {
 		ap, err := w.Approval(id)
 		if err != nil {
+			return err
+		}
+		l, err := s.load(w, ap.IncidentID)
+		if err != nil {
+			return err
+		}
+		sys := findSystem(l.est, ap.SystemID)
+		if err := allowed(ap, sys); err != nil {
 			return err
 		}
 		expired, err := expireIfDue(w, ap)
@@ -111,15 +124,11 @@ func (s *Service) openRequest(ctx context.Context, id int64, fn func(w *writer, 
 		if ap.Status != ApprovalPending {
 			return phasegate.Errorf(phasegate.ECONFLICT, "approval request %d is %s, no longer pending", ap.ID, ap.Status)
 		}
-		l, err := s.load(w, ap.IncidentID)
-		if err != nil {
-			return err
-		}
 		if err := requireOpen(l.in); err != nil {
 			return err
 		}
-		sys, err := l.system(ap.SystemID)
-		if err != nil {
+		if sys == nil {
+			_, err := l.system(ap.SystemID)
 			return err
 		}
 		return fn(w, ap, l, sys)
@@ -128,6 +137,25 @@ func (s *Service) openRequest(ctx context.Context, id int64, fn func(w *writer, 
 		return err
 	}
 	return refused
+}
+
+// mayDecide is the permission to approve or reject a request: approval.decide
+// on its system, a person (not phasegate itself), and not the requester.
+func mayDecide(a Actor, ap *Approval, sys *estate.System, verb string) error {
+	if err := a.Authorize(ActionApprovalDecide, sys); err != nil {
+		return err
+	}
+	if a.System {
+		return phasegate.Errorf(phasegate.EFORBIDDEN, "%s is phasegate itself and cannot %s request %d: the two-person rule needs people", a.Name, verb, ap.ID)
+	}
+	if a.UserID == ap.RequestedByID {
+		if verb == "reject" {
+			return phasegate.Errorf(phasegate.EFORBIDDEN, "%s asked for request %d; cancel it instead of rejecting it", a.Name, ap.ID)
+		}
+		return phasegate.Errorf(phasegate.EFORBIDDEN,
+			"%s asked for request %d and cannot approve it: the two-person rule needs a second person", a.Name, ap.ID)
+	}
+	return nil
 }
 
 // Approve records the actor's approval. The requester cannot approve,
@@ -139,14 +167,8 @@ func (s *Service) Approve(ctx context.Context, a Actor, id int64, note string) (
 		return nil, err
 	}
 	var out *Decided
-	err := s.openRequest(ctx, id, func(w *writer, ap *Approval, l *loaded, sys *estate.System) error {
-		if err := a.Authorize(ActionApprovalDecide, sys); err != nil {
-			return err
-		}
-		if a.UserID == ap.RequestedByID {
-			return phasegate.Errorf(phasegate.EFORBIDDEN,
-				"%s asked for request %d and cannot approve it: the two-person rule needs a second person", a.Name, ap.ID)
-		}
+	allowed := func(ap *Approval, sys *estate.System) error { return mayDecide(a, ap, sys, "approve") }
+	err := s.openRequest(ctx, id, allowed, func(w *writer, ap *Approval, l *loaded, sys *estate.System) error {
 		if err := w.InsertDecision(Decision{ApprovalID: ap.ID, UserID: a.UserID, UserName: a.Name, Approve: true, Note: note, At: w.Now()}); err != nil {
 			return err
 		}
@@ -209,17 +231,17 @@ func (s *Service) Reject(ctx context.Context, a Actor, id int64, note string) (*
 		return nil, err
 	}
 	note = strings.TrimSpace(note)
-	if note == "" {
-		return nil, phasegate.Errorf(phasegate.EINVALID, "note: say why the request is rejected")
-	}
 	var out *Approval
-	err := s.openRequest(ctx, id, func(w *writer, ap *Approval, l *loaded, sys *estate.System) error {
-		if err := a.Authorize(ActionApprovalDecide, sys); err != nil {
+	allowed := func(ap *Approval, sys *estate.System) error {
+		if err := mayDecide(a, ap, sys, "reject"); err != nil {
 			return err
 		}
-		if a.UserID == ap.RequestedByID {
-			return phasegate.Errorf(phasegate.EFORBIDDEN, "%s asked for request %d; cancel it instead of rejecting it", a.Name, ap.ID)
+		if note == "" {
+			return phasegate.Errorf(phasegate.EINVALID, "note: say why the request is rejected")
 		}
+		return nil
+	}
+	err := s.openRequest(ctx, id, allowed, func(w *writer, ap *Approval, l *loaded, sys *estate.System) error {
 		if err := w.InsertDecision(Decision{ApprovalID: ap.ID, UserID: a.UserID, UserName: a.Name, Approve: false, Note: note, At: w.Now()}); err != nil {
 			return err
 		}
@@ -246,12 +268,13 @@ func (s *Service) CancelApproval(ctx context.Context, a Actor, id int64, note st
 		return nil, err
 	}
 	var out *Approval
-	err := s.openRequest(ctx, id, func(w *writer, ap *Approval, l *loaded, sys *estate.System) error {
-		if a.UserID != ap.RequestedByID {
-			if err := a.Authorize(ActionApprovalCancel, sys); err != nil {
-				return err
-			}
+	allowed := func(ap *Approval, sys *estate.System) error {
+		if a.UserID != 0 && a.UserID == ap.RequestedByID || a.System && a.Name == ap.RequestedBy {
+			return nil
 		}
+		return a.Authorize(ActionApprovalCancel, sys)
+	}
+	err := s.openRequest(ctx, id, allowed, func(w *writer, ap *Approval, l *loaded, sys *estate.System) error {
 		ap.Status, ap.ClosedAt, ap.ClosedNote = ApprovalCancelled, w.Now(), note
 		if err := w.UpdateApproval(ap); err != nil {
 			return err

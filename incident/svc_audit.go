@@ -8,20 +8,57 @@ import (
 	"io"
 )
 
-// Events returns events after q.After. Needs view.
+// Events returns up to q.Limit (0: 1000) events after q.After that the
+// actor may see (Actor.MaySee): events it may not see are skipped, not
+// counted, so a page is short only at the end of the log. Needs view.
 func (s *Service) Events(ctx context.Context, a Actor, q EventQuery) ([]Event, error) {
 	if err := a.Authorize(ActionView, nil); err != nil {
 		return nil, err
 	}
+	limit := q.Limit
+	if limit <= 0 {
+		limit = 1000
+	}
 	var out []Event
-	err := s.view(ctx, func(tx Tx) (err error) {
-		out, err = tx.Events(q)
-		return err
+	err := s.view(ctx, func(tx Tx) error {
+		out = out[:0]
+		cur := q
+		cur.Limit = limit
+		for {
+			evs, err := tx.Events(cur)
+			if err != nil {
+				return err
+			}
+			for _, e := range evs {
+				if !a.MaySee(e) {
+					continue
+				}
+				out = append(out, e)
+				if len(out) == limit {
+					return nil
+				}
+			}
+			if len(evs) < limit {
+				return nil
+			}
+			cur.After = evs[len(evs)-1].Seq
+		}
 	})
 	if out == nil {
 		out = []Event{}
 	}
 	return out, err
+}
+
+// ChainHead returns the seq and hash of the last event of the log (0, ""
+// when it is empty). It needs no actor: the health check and the start of
+// an event stream use it, and it says nothing but how long the log is.
+func (s *Service) ChainHead(ctx context.Context) (seq int64, hash string, err error) {
+	err = s.view(ctx, func(tx Tx) error {
+		seq, hash, err = tx.ChainHead()
+		return err
+	})
+	return seq, hash, err
 }
 
 // VerifyAudit walks the hash chain. Needs audit.export.

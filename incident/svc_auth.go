@@ -31,12 +31,12 @@ func (s *Service) Bootstrap(ctx context.Context) (name, password string, err err
 		if err != nil || n > 0 {
 			return err
 		}
-		u := &User{Name: BootstrapAdmin, PasswordHash: hash, Grants: []Grant{{Role: RoleAdmin}}, CreatedAt: w.Now(), CreatedBy: "phasegate"}
+		u := &User{Name: BootstrapAdmin, PasswordHash: hash, Grants: []Grant{{Role: RoleAdmin}}, CreatedAt: w.Now(), CreatedBy: SystemActorPrefix + "bootstrap"}
 		if err := w.InsertUser(u); err != nil {
 			return err
 		}
 		created = true
-		_, err = w.event("phasegate", EventUserCreated, 0, "user:"+u.Name, map[string]any{
+		_, err = w.event(SystemActorPrefix+"bootstrap", EventUserCreated, 0, "user:"+u.Name, map[string]any{
 			"name": u.Name, "roles": grantStrings(u.Grants), "bootstrap": true})
 		return err
 	})
@@ -200,7 +200,7 @@ func (s *Service) loginFailed(ctx context.Context, name, why string, keys []stri
 			}
 			if th.Failures >= limit && !now.Before(th.LockedUntil) {
 				th.LockedUntil = now.Add(s.settings.Lockout)
-				if _, err := w.event("phasegate", EventLockedOut, 0, k, map[string]any{
+				if _, err := w.event(SystemActorPrefix+"login-throttle", EventLockedOut, 0, k, map[string]any{
 					"key": k, "failures": th.Failures, "until": FormatTime(th.LockedUntil), "address": c.Address}); err != nil {
 					return err
 				}

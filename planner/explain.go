@@ -3,7 +3,6 @@ package planner
 import (
 	"cmp"
 	"fmt"
-	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -246,9 +245,27 @@ func (m *Model) why(i int, sol *Solution, blocks []blocking) (Wait, string) {
 // plus formats minutes from the start as "+12.5h".
 func plus(min int) string { return "+" + dur(min) }
 
+// dur writes minutes the way a recovery team says it: 45m, 8h, 3h 30m,
+// 2d 12h (minutes are dropped once a span reaches a day).
 func dur(min int) string {
-	h := math.Round(float64(min)/60*100) / 100
-	return strconv.FormatFloat(h, 'f', -1, 64) + "h"
+	if min <= 0 {
+		return "0h"
+	}
+	d, h, m := min/(24*60), min%(24*60)/60, min%60
+	var parts []string
+	if d > 0 {
+		parts = append(parts, strconv.Itoa(d)+"d")
+	}
+	if h > 0 {
+		parts = append(parts, strconv.Itoa(h)+"h")
+	}
+	if m > 0 && d == 0 {
+		parts = append(parts, strconv.Itoa(m)+"m")
+	}
+	if len(parts) == 0 {
+		parts = append(parts, strconv.Itoa(d)+"d")
+	}
+	return strings.Join(parts, " ")
 }
 
 func list(names []string, k int) string {

@@ -118,6 +118,10 @@ type serverOptions struct {
 	estate    string
 	settings  incident.Settings
 	heartbeat time.Duration
+	// clock is the service's clock (nil: time.Now); the store keeps the
+	// real time. live tunes the live forecasts.
+	clock func() time.Time
+	live  server.LiveConfig
 }
 
 // testUsers are the accounts every test server has: one per role (two
@@ -163,7 +167,11 @@ func newTestServer(t testing.TB, b backend, opts serverOptions) *testServer {
 	log := slog.New(slog.NewTextHandler(logs, nil))
 	metrics := server.NewMetrics(nil)
 	broker := server.NewBroker(metrics)
-	svc := incident.New(incident.Config{Store: db, Clock: time.Now, Publish: broker.Publish, Log: log, Settings: settings})
+	clock := opts.clock
+	if clock == nil {
+		clock = time.Now
+	}
+	svc := incident.New(incident.Config{Store: db, Clock: clock, Publish: broker.Publish, Log: log, Settings: settings})
 	ts := &testServer{t: t, db: db, svc: svc, metrics: metrics, users: map[string]*incident.User{},
 		tokens: map[string]string{}, logs: logs}
 	for _, u := range testUsers {
@@ -182,7 +190,7 @@ func newTestServer(t testing.TB, b backend, opts serverOptions) *testServer {
 		Health: func(ctx context.Context) error {
 			return db.View(ctx, func(tx incident.Tx) error { _, _, err := tx.ChainHead(); return err })
 		},
-		Heartbeat: opts.heartbeat})
+		Heartbeat: opts.heartbeat, Live: opts.live})
 	if err != nil {
 		t.Fatal(err)
 	}

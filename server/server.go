@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,6 +47,8 @@ type Config struct {
 	// Heartbeat is how often an idle event stream gets a comment line, so
 	// proxies keep it open and clients notice a dead server. Default 15s.
 	Heartbeat time.Duration
+	// Live tunes the live forecasts (live.go); zero fields take defaults.
+	Live LiveConfig
 }
 
 // Server is the HTTP adapter. It is an http.Handler.
@@ -57,6 +60,7 @@ type Server struct {
 	health    func(context.Context) error
 	secure    bool
 	heartbeat time.Duration
+	live      *liveCache
 
 	mux     *http.ServeMux
 	routes  []Route
@@ -91,7 +95,8 @@ func New(c Config) (*Server, error) {
 		return nil, err
 	}
 	s.status = status
-	for _, rt := range append(s.apiRoutes(), s.statusRoutes()...) {
+	s.live = newLiveCache(c.Live, s.metrics.Registry())
+	for _, rt := range slices.Concat(s.apiRoutes(), s.liveRoutes(), s.statusRoutes()) {
 		s.register(rt)
 	}
 	if err := s.mountUI(); err != nil {
@@ -121,9 +126,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.S
 // Broker returns the server's event broker.
 func (s *Server) Broker() *Broker { return s.broker }
 
-// Close ends every event stream, so that http.Server.Shutdown does not
-// wait for them. Register it with http.Server.RegisterOnShutdown.
-func (s *Server) Close() { s.broker.Close() }
+// Close ends every event stream and live forecast computation, so that
+// http.Server.Shutdown does not wait for them. Register it with
+// http.Server.RegisterOnShutdown.
+func (s *Server) Close() {
+	s.broker.Close()
+	s.live.close()
+}
 
 // Access says who may call a route.
 type Access int

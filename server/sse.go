@@ -110,19 +110,6 @@ func (b *Broker) Close() {
 	}
 }
 
-// visibleTo decides whether a stream client may see an event: events
-// about accounts, logins and tokens only for those who manage users or
-// audit the log; everything else for anyone who may view.
-func visibleTo(a incident.Actor, e incident.Event) bool {
-	switch {
-	case strings.HasPrefix(e.Type, "auth."), strings.HasPrefix(e.Type, "user."), strings.HasPrefix(e.Type, "token."):
-		return a.Can(incident.ActionUsersManage, nil) || a.Can(incident.ActionAuditExport, nil)
-	case strings.HasPrefix(e.Type, "audit."):
-		return a.Can(incident.ActionAuditExport, nil)
-	}
-	return a.Can(incident.ActionView, nil)
-}
-
 // stream is one client's event stream.
 type stream struct {
 	s        *Server
@@ -173,7 +160,15 @@ func (s *Server) handleStream(w http.ResponseWriter, r *http.Request) {
 	s.metrics.sse.Inc()
 	defer s.metrics.sse.Dec()
 	if after == "" {
-		st.cursor = last
+		// Start at the chain head read after subscribing: every later
+		// event reaches the client (by the broker, or from the store when
+		// another instance wrote it), nothing earlier does.
+		head, _, err := s.svc.ChainHead(r.Context())
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		st.cursor = max(last, head)
 	}
 
 	h := w.Header()
@@ -280,7 +275,7 @@ func (st *stream) send(e incident.Event) error {
 	if st.incident != 0 && e.IncidentID != st.incident {
 		return nil
 	}
-	if !visibleTo(st.actor, e) {
+	if !st.actor.MaySee(e) {
 		return nil
 	}
 	return st.write(fmt.Sprintf("id: %d\nevent: %s\ndata: %s\n\n", e.Seq, e.Type, mustJSON(e)))

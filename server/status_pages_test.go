@@ -55,11 +55,6 @@ func (ts *testServer) fetch(method, path string, header ...string) publicPage {
 	return publicPage{res.StatusCode, res.Header, body}
 }
 
-func (ts *testServer) actor(name string) incident.Actor {
-	u := ts.users[name]
-	return incident.Actor{UserID: u.ID, Name: u.Name, Grants: u.Grants}
-}
-
 // statusFixture is the demo estate with an incident in which comms wrote
 // updates in every state; only one is published.
 type statusFixture struct {

@@ -62,7 +62,7 @@ func (u *ui) handleEventsPage(w http.ResponseWriter, r *http.Request, a incident
 	search := strings.ToLower(d.Search)
 	var matched []uiEvent
 	err = u.scanEvents(r, a, scope, func(e incident.Event) bool {
-		if !visibleTo(a, e) {
+		if !a.MaySee(e) {
 			return true
 		}
 		types[e.Type]++

@@ -81,11 +81,23 @@ type uiPlan struct {
 }
 
 // livePlan computes the incident's plan from now and what the outage has
-// cost so far and will cost in all.
+// cost so far and will cost in all, shared between pages for the same
+// state (planCache).
 func (u *ui) livePlan(r *http.Request, a incident.Actor, in *uiIncident) (*uiPlan, error) {
-	p, err := u.plans.get(in.ID(), planKey(in), u.clock(), func() (*planner.Plan, error) {
-		return u.s.svc.LivePlan(r.Context(), a, in.ID())
+	return u.plans.get(in.ID(), planKey(in), u.clock(), func() (*uiPlan, error) {
+		return u.computePlan(r, a, in)
 	})
+}
+
+func (u *ui) computePlan(r *http.Request, a incident.Actor, in *uiIncident) (*uiPlan, error) {
+	ctx := r.Context()
+	// The snapshot first: the plan starts at or after it, so the
+	// downtime measured up to it fits the ledger.
+	sn, err := u.s.svc.Snapshot(ctx, a, in.ID())
+	if err != nil {
+		return nil, err
+	}
+	p, err := u.s.svc.LivePlan(ctx, a, in.ID())
 	if err != nil {
 		return nil, err
 	}
@@ -93,50 +105,28 @@ func (u *ui) livePlan(r *http.Request, a incident.Actor, in *uiIncident) (*uiPla
 	for i := range p.Systems {
 		lp.bySys[p.Systems[i].ID] = &p.Systems[i]
 	}
-	since := in.view.StartedAt
+	// The ledger is a view of the plan: without it the pages still show
+	// the plan, and the log says why.
+	down, err := u.s.svc.Downtimes(ctx, a, sn)
+	if err != nil {
+		u.s.log.Warn("service downtimes of the live plan", "incident", in.ID(), "error", err)
+		return lp, nil
+	}
+	since := sn.Incident.StartedAt.UTC()
 	if since.After(p.Start) {
 		since = p.Start
 	}
-	l, err := forecast.PlanImpact(in.est, p, forecast.ImpactOptions{Since: since, Back: servicesBack(in, since, p.Start)})
+	dm := make(map[string]time.Duration, len(down))
+	for _, d := range down {
+		dm[d.Service] = d.Down
+	}
+	l, err := forecast.PlanImpact(sn.Estate, p, forecast.ImpactOptions{Since: since, Down: dm})
 	if err != nil {
-		// The ledger is a view of the plan; without it the page still
-		// shows the plan. Say why in the log.
 		u.s.log.Warn("impact ledger of the live plan", "incident", in.ID(), "error", err)
-	} else {
-		lp.ledger = l
+		return lp, nil
 	}
+	lp.ledger = l
 	return lp, nil
-}
-
-// servicesBack estimates when each service whose systems are all up came
-// back: when the last of them went online (clamped to the incident).
-func servicesBack(in *uiIncident, since, now time.Time) map[string]time.Time {
-	back := map[string]time.Time{}
-	for _, sv := range in.est.Services {
-		last, up := since, true
-		for _, id := range sv.Requires {
-			st := in.byID[id]
-			if st == nil || st.Removed {
-				continue
-			}
-			switch st.State {
-			case incident.StateOnline:
-				if st.Since.After(last) {
-					last = st.Since
-				}
-			case incident.StateRunning:
-			default:
-				up = false
-			}
-		}
-		if up {
-			if last.After(now) {
-				last = now
-			}
-			back[sv.ID] = last
-		}
-	}
-	return back
 }
 
 // ---- events in words

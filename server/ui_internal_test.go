@@ -174,12 +174,12 @@ func TestPlanCacheSharesOnePlan(t *testing.T) {
 	var c planCache
 	var mu sync.Mutex
 	calls := 0
-	compute := func() (*planner.Plan, error) {
+	compute := func() (*uiPlan, error) {
 		mu.Lock()
 		calls++
 		mu.Unlock()
 		time.Sleep(20 * time.Millisecond) // long enough for the others to wait
-		return &planner.Plan{MakespanHours: 1}, nil
+		return &uiPlan{plan: &planner.Plan{MakespanHours: 1}}, nil
 	}
 	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var wg sync.WaitGroup
@@ -209,7 +209,7 @@ func TestPlanCacheSharesOnePlan(t *testing.T) {
 	}
 	// A failure is not kept.
 	fails := 0
-	failing := func() (*planner.Plan, error) { fails++; return nil, errors.New("store down") }
+	failing := func() (*uiPlan, error) { fails++; return nil, errors.New("store down") }
 	if _, err := c.get(3, "k", t0, failing); err == nil {
 		t.Fatal("the error was lost")
 	}

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"sync"
 	"time"
-
-	"github.com/phasegate/phasegate/planner"
 )
 
 // planTTL is how long a live plan serves the pages of an incident whose
@@ -14,7 +12,8 @@ import (
 // plan's "now" is at most this old.
 const planTTL = 5 * time.Second
 
-// planCache shares live plans between the pages of one incident. A plan
+// planCache shares live plans (with their impact ledgers) between the
+// pages of one incident. A plan
 // is kept per incident, for the state it was computed from (the estate
 // version and the last event that moved a system); concurrent requests
 // for the same state wait for one computation.
@@ -27,13 +26,13 @@ type planEntry struct {
 	key  string
 	at   time.Time
 	done chan struct{}
-	plan *planner.Plan
+	plan *uiPlan
 	err  error
 }
 
 // get returns the plan for key, computing it with compute when the cached
 // one is for another state, older than planTTL, or failed.
-func (c *planCache) get(incidentID int64, key string, now time.Time, compute func() (*planner.Plan, error)) (*planner.Plan, error) {
+func (c *planCache) get(incidentID int64, key string, now time.Time, compute func() (*uiPlan, error)) (*uiPlan, error) {
 	c.mu.Lock()
 	if c.entries == nil {
 		c.entries = map[int64]*planEntry{}

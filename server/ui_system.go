@@ -107,6 +107,11 @@ func (u *ui) showSystem(w http.ResponseWriter, r *http.Request, a incident.Actor
 			d.Pending = &d.Approvals[len(d.Approvals)-1]
 		}
 	}
+	// A move already asked for waits for its approval: offered again, it
+	// would only replace the request.
+	if d.Pending != nil {
+		d.Moves = slices.DeleteFunc(d.Moves, func(m move) bool { return m.To == d.Pending.To })
+	}
 	i := in.ix.SystemAt[sysID]
 	link := func(j int) linkRow {
 		s := &in.est.Systems[j]

@@ -134,8 +134,10 @@ func (r *uiAnswer) lacks(t testing.TB, unwanted ...string) *uiAnswer {
 }
 
 var (
-	tags   = regexp.MustCompile(`(?s)<script.*?</script>|<style.*?</style>|<svg.*?</svg>|<[^>]+>`)
-	spaces = regexp.MustCompile(`\s+`)
+	tags      = regexp.MustCompile(`(?s)<script.*?</script>|<style.*?</style>|<svg.*?</svg>|<[^>]+>`)
+	spaces    = regexp.MustCompile(`\s+`)
+	idAttr    = regexp.MustCompile(` id="([^"]+)"`)
+	controlID = regexp.MustCompile(`<(?:input|select|textarea)(?: [a-z-]+="[^"]*")*? id="([^"]+)"`)
 	// postForm finds the forms that change something.
 	postForm = regexp.MustCompile(`<form method="post" action="([^"]+)"`)
 )
@@ -305,6 +307,20 @@ func TestUIRoles(t *testing.T) {
 				r := c.get(p).must(t, 200)
 				r.has(t, `<main id="main"`, user)
 				posts = append(posts, actions(r.body)...)
+				// Unique ids: labels, anchors and live refresh rely on them.
+				seen := map[string]bool{}
+				for _, m := range idAttr.FindAllStringSubmatch(r.body, -1) {
+					if seen[m[1]] {
+						t.Errorf("%s: id %q appears twice", p, m[1])
+					}
+					seen[m[1]] = true
+				}
+				// Every form control has a label (or an aria-label).
+				for _, m := range controlID.FindAllStringSubmatch(r.body, -1) {
+					if !strings.Contains(r.body, `for="`+m[1]+`"`) {
+						t.Errorf("%s: control %q has no <label for>", p, m[1])
+					}
+				}
 			}
 			ov := c.get(base)
 			if got := strings.Contains(ov.body, `href="`+base+`/isolate"`); got != w.containment {
@@ -528,5 +544,28 @@ func TestUILoginThrottled(t *testing.T) {
 	r.has(t, "Too many attempts", "Try again in", `value="ic"`)
 	if r.header.Get("Retry-After") == "" {
 		t.Error("no Retry-After on a throttled login")
+	}
+}
+
+// TestUIClosedIncident: a closed incident stays readable and offers no
+// action to anyone.
+func TestUIClosedIncident(t *testing.T) {
+	ts, id := newUIServer(t)
+	ts.mustStatus(ts.transition("ic", id, "vault", incident.StateRestoring), 202)
+	ts.mustStatus(ts.do("ic", "POST", fmt.Sprintf("/api/v1/incidents/%d/close", id), map[string]string{"reason": "recovered"}), 200)
+	c := uiLogin(t, ts, "ic")
+	base := fmt.Sprintf("/incidents/%d", id)
+	for _, p := range []string{base, base + "/systems/vault", base + "/systems/db", base + "/approvals"} {
+		r := c.get(p).must(t, 200)
+		r.has(t, "closed")
+		if a := actions(r.body); len(a) > 0 {
+			t.Errorf("%s offers actions on a closed incident: %v", p, a)
+		}
+	}
+	c.get(base).lacks(t, `href="`+base+`/isolate"`)
+	c.get(base+"/isolate").must(t, http.StatusConflict).has(t, "the incident is closed")
+	c.get("/").must(t, http.StatusSeeOther)
+	if r := c.get("/"); r.location != "/incidents" {
+		t.Errorf("with no open incident / goes to %q, want the list", r.location)
 	}
 }

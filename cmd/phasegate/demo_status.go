@@ -9,12 +9,13 @@ import (
 
 // publishDemoUpdates publishes the demo incident's first status updates,
 // to suppliers and to colleagues, with the live plan's ETAs, so the
-// public status pages show something real at once. A comms user drafts
-// and an incident commander approves and publishes: the two-person rule
-// holds in the demo too.
+// public status pages show something real at once. The demo set-up
+// drafts as one system actor (comms) and approves and publishes as
+// another (incident commander): the writer never approves, and the log
+// names both as phasegate's own ("system:demo-…"), not as people.
 func publishDemoUpdates(ctx context.Context, svc *incident.Service, id int64) (int, error) {
-	comms := startupActor("demo-comms", incident.RoleComms)
-	ic := startupActor("demo-commander", incident.RoleIncidentCommander)
+	comms := incident.SystemActor("demo-comms", incident.RoleComms)
+	ic := incident.SystemActor("demo-commander", incident.RoleIncidentCommander)
 	sg, err := svc.StatusSuggestions(ctx, ic, id)
 	if err != nil {
 		return 0, err

@@ -199,20 +199,20 @@ func writeBacklogText(w io.Writer, est *estate.Estate, r *forecast.Result, since
 		fmt.Fprintf(bw, "\n%s (%s), piling up while %s is down\n", orDefault(b.Name, b.ID), b.ID, orDefault(b.ServiceName, b.Service))
 		rates := fmt.Sprintf("  %s %s arrive a day; %s a day are cleared", number(b.AccruesPerDay), unit, number(b.CapacityPerDay))
 		if b.SurgeCapacityPerDay > 0 {
-			rates += fmt.Sprintf(", %s with surge capacity", number(b.SurgeCapacityPerDay))
+			rates += fmt.Sprintf(", %s with surge capacity (%s more)", number(b.CapacityPerDay+b.SurgeCapacityPerDay), number(b.SurgeCapacityPerDay))
 		}
 		fmt.Fprintln(bw, rates)
 		if b.ListedItems > 0 {
-			listed := fmt.Sprintf("  %s listed, outstanding when the clock starts", plural(b.ListedItems, strings.TrimSuffix(unit, "s")))
+			listed := fmt.Sprintf("  %s listed one by one", plural(b.ListedItems, strings.TrimSuffix(unit, "s")))
 			if b.ListedAmount > 0 {
 				listed += fmt.Sprintf(" (%s)", money(est.Currency, b.ListedAmount))
 			}
-			fmt.Fprintln(bw, listed+"; later ones queue behind them")
+			fmt.Fprintln(bw, listed+", on top of those arriving; worked first, the others queue behind them")
 		}
 		tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
 		head := fmt.Sprintf("  \tService back\tPiled up\tCleared at %s a day", number(b.CapacityPerDay))
 		if surge && b.SurgeCapacityPerDay > 0 {
-			head += fmt.Sprintf("\tCleared at %s a day (surge)", number(b.SurgeCapacityPerDay))
+			head += fmt.Sprintf("\tCleared at %s a day (surge)", number(b.CapacityPerDay+b.SurgeCapacityPerDay))
 		}
 		fmt.Fprintln(tw, head)
 		cases := []struct {

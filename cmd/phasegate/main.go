@@ -70,6 +70,8 @@ func commands() []command {
 	return append([]command{
 		validateCommand(),
 		planCommand(),
+		importCommand(),
+		benchCommand(),
 		serveCommand(),
 		userCommand(),
 		tokenCommand(),

@@ -66,7 +66,8 @@ func planCommand() command {
 		name:    "plan",
 		summary: "plan the phased restart of an estate",
 		usage: `Usage: phasegate plan PATH... [--objective cost|makespan] [--schedules N] [--seed N]
-                      [--start TIME] [--format text|json]
+                      [--start TIME] [--format text|json|svg] [--chart timeline|waves]
+                      [--group wave|team|none] [--team T] [--kind K] [--service S] [--search TEXT]
 
 Plans when each system is cleared and restored so that dependencies are met
 and no team works beyond its capacity, and says why each system starts when
@@ -80,7 +81,14 @@ it does.
   --seed        makes the plan repeatable (default 1)
   --start       when the plan's clock starts, RFC 3339 (default: the estate's
                 start, else now)
-  --format      text (a summary for a person) or json (the machine contract)`,
+  --format      text (a summary for a person), json (the machine contract) or
+                svg (a picture: the timeline, or the waves with --chart waves)
+  --chart       with --format svg: timeline (a Gantt chart with the critical
+                path; the default) or waves (the estate laid out by waves)
+  --group       timeline rows grouped by wave (default), team or none
+  --team, --kind, --service, --search
+                with --format svg: draw only the systems of a team, of a kind,
+                that a service needs, or whose id or name contains TEXT`,
 		run: runPlan,
 	}
 }
@@ -145,7 +153,9 @@ func (p *planFlags) options(est *estate.Estate, e env, formats ...string) (plann
 func runPlan(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("plan")
 	var pf planFlags
-	pf.register(fs, "text or json")
+	pf.register(fs, "text, json or svg")
+	var pic pictureFlags
+	pic.register(fs)
 	paths, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -154,14 +164,17 @@ func runPlan(ctx context.Context, args []string, e env) error {
 		return usagef("give the estate: one or more files or directories, e.g. examples/northfield-motors")
 	}
 	// Check the flags before the (possibly slow) load, so a typo fails fast.
-	if _, err := pf.options(&estate.Estate{}, e, "text", "json"); err != nil {
+	if _, err := pf.options(&estate.Estate{}, e, "text", "json", "svg"); err != nil {
+		return err
+	}
+	if err := pic.check(); err != nil {
 		return err
 	}
 	est, err := loadEstate(paths, e)
 	if err != nil {
 		return err
 	}
-	opts, err := pf.options(est, e, "text", "json")
+	opts, err := pf.options(est, e, "text", "json", "svg")
 	if err != nil {
 		return err
 	}
@@ -170,6 +183,8 @@ func runPlan(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	switch pf.format {
+	case "svg":
+		return pic.write(e.stdout, plan)
 	case "json":
 		enc := json.NewEncoder(e.stdout)
 		enc.SetIndent("", "  ")

@@ -254,10 +254,8 @@ func (a *App) Addr() string { return a.ln.Addr().String() }
 func (a *App) health(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
 	defer cancel()
-	return a.db.View(ctx, func(tx incident.Tx) error {
-		_, _, err := tx.ChainHead()
-		return err
-	})
+	_, _, err := a.svc.ChainHead(ctx)
+	return err
 }
 
 // Run serves until ctx ends, then shuts down in order: HTTP first (new
@@ -319,12 +317,6 @@ func (a *App) closeStore() error {
 	return err
 }
 
-// startupActor is who the start-up loads are recorded as: the operator
-// running the server, who holds the database already.
-func startupActor(name string, role incident.Role) incident.Actor {
-	return incident.Actor{Name: name, Grants: []incident.Grant{{Role: role}}}
-}
-
 // loadEstate uploads the --estate files as a new version unless the
 // latest version is the same estate.
 func (a *App) loadEstate(ctx context.Context) error {
@@ -332,7 +324,7 @@ func (a *App) loadEstate(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ver, uploaded, err := a.uploadIfChanged(ctx, files, "serve --estate")
+	ver, uploaded, err := a.uploadIfChanged(ctx, files, "serve-estate")
 	if err != nil {
 		return err
 	}
@@ -346,7 +338,9 @@ func (a *App) loadEstate(ctx context.Context) error {
 }
 
 func (a *App) uploadIfChanged(ctx context.Context, files []estate.File, who string) (*incident.EstateVersion, bool, error) {
-	actor := startupActor(who, incident.RoleAdmin)
+	// Recorded as phasegate itself ("system:…"), not as a person: the
+	// operator starting the server holds the database already.
+	actor := incident.SystemActor(who, incident.RoleAdmin)
 	est, err := estate.Parse(files...)
 	if err != nil {
 		var ps estate.Problems
@@ -378,7 +372,7 @@ func (a *App) uploadIfChanged(ctx context.Context, files []estate.File, who stri
 // restart waiting for a second person. Then it prints the plan's
 // headline.
 func (a *App) loadDemo(ctx context.Context) error {
-	actor := startupActor("demo", incident.RoleIncidentCommander)
+	actor := incident.SystemActor("demo", incident.RoleIncidentCommander)
 	vs, err := a.svc.EstateVersions(ctx, actor)
 	if err != nil {
 		return err

@@ -52,6 +52,9 @@ func writePlanText(w io.Writer, est *estate.Estate, p *planner.Plan) error {
 		}
 		fmt.Fprintf(tw, "  Total\t\t\t%s\t\n", money(cur, p.DowntimeCost))
 		tw.Flush()
+		if err := writePlanImpact(bw, est, p); err != nil {
+			return err
+		}
 	}
 
 	fmt.Fprintf(bw, "\nWaves (wave 0 requires nothing; each later wave needs the one before)\n")

@@ -26,7 +26,7 @@
   };
 
   // A part is left alone while someone works in it: focus inside it, or a
-  // field with text typed and not yet sent.
+  // field holding text not yet sent (typed, or kept after a refusal).
   var inUse = function (el) {
     var f = document.activeElement;
     if (f && f !== document.body && el.contains(f)) {
@@ -34,7 +34,7 @@
     }
     var fields = el.querySelectorAll('input[type=text], input[type=search], textarea');
     for (var i = 0; i < fields.length; i++) {
-      if (fields[i].value !== fields[i].defaultValue) {
+      if (fields[i].value !== '') {
         return true;
       }
     }

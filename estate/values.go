@@ -1,0 +1,368 @@
+package estate
+
+// Reading scalar values: text, numbers, times, durations, estimates and
+// needs, each reporting a wrong type or value at its position.
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+func (d *decoder) output(v *yaml.Node, p string) (*Output, bool) {
+	if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+		return nil, true
+	}
+	if v.Kind != yaml.MappingNode {
+		d.problem(d.at(v), p, "output_per_day", "must be a mapping of amount and unit, not "+kindOf(v), "write e.g. \"output_per_day: {amount: 400, unit: vehicles}\"")
+		return nil, false
+	}
+	var o Output
+	ok := true
+	var seen [2]bool
+	d.fields(v, p+".output_per_day", outputFields, "output_per_day", func(f int, k, v *yaml.Node) {
+		seen[f] = true
+		var good bool
+		if f == 0 {
+			o.Amount, good = d.number(v, p+".output_per_day", "amount")
+		} else {
+			o.Unit, good = d.str(v, p+".output_per_day", "unit")
+		}
+		ok = ok && good
+	})
+	if ok && (!seen[0] || !seen[1]) {
+		d.problem(d.at(v), p, "output_per_day", "needs both amount and unit", "write e.g. \"output_per_day: {amount: 400, unit: vehicles}\"")
+		return nil, false
+	}
+	return &o, ok
+}
+
+func (d *decoder) str(v *yaml.Node, p, field string) (string, bool) {
+	if v.Kind != yaml.ScalarNode {
+		d.problem(d.at(v), p, field, "must be text, not "+kindOf(v), "write a single value; quote it if it contains \": \" or starts with [ or {")
+		return "", false
+	}
+	if v.Tag == "!!null" {
+		return "", true
+	}
+	return v.Value, true
+}
+
+// strList reads a list of text values and where each was written.
+func (d *decoder) strList(v *yaml.Node, p, field, example string) ([]string, []loc, bool) {
+	if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+		return nil, nil, true
+	}
+	if v.Kind != yaml.SequenceNode {
+		fix := "write a list, e.g. " + field + ": " + example
+		if v.Kind == yaml.ScalarNode {
+			fix = "write a list even for one value: " + field + ": [" + shorten(v.Value, 40) + "]"
+		}
+		d.problem(d.at(v), p, field, "must be a list, not "+kindOf(v), fix)
+		return nil, nil, false
+	}
+	if len(v.Content) == 0 {
+		return nil, nil, true
+	}
+	out := make([]string, 0, len(v.Content))
+	locs := make([]loc, 0, len(v.Content))
+	ok := true
+	for j, c := range v.Content {
+		c = d.visit(c)
+		if c.Kind != yaml.ScalarNode || c.Tag == "!!null" {
+			d.problem(d.at(c), p, field+"["+strconv.Itoa(j)+"]", "must be text, not "+kindOf(c), "write each entry as a plain value, e.g. "+field+": "+example)
+			ok = false
+			continue
+		}
+		out = append(out, c.Value)
+		locs = append(locs, d.at(c))
+	}
+	return out, locs, ok
+}
+
+// maxInt bounds whole numbers in the format: big enough for any
+// capacity or head count, small enough that no sum of them overflows.
+const maxInt = 1_000_000_000
+
+// smallInt reads a whole number between -maxInt and maxInt.
+func (d *decoder) smallInt(v *yaml.Node, p, field string) (int, bool) {
+	n, ok := d.integer(v, p, field)
+	if !ok {
+		return 0, false
+	}
+	if n > maxInt || n < -maxInt {
+		d.problem(d.at(v), p, field, fmt.Sprintf("%d is too large", n), fmt.Sprintf("whole numbers in an estate are at most %d", maxInt))
+		return 0, false
+	}
+	return int(n), true
+}
+
+func (d *decoder) integer(v *yaml.Node, p, field string) (int64, bool) {
+	if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
+		d.problem(d.at(v), p, field, "must be a whole number, not "+kindOf(v), "write a number such as 2")
+		return 0, false
+	}
+	switch v.Tag {
+	case "!!int":
+		n, err := strconv.ParseInt(strings.ReplaceAll(v.Value, "_", ""), 0, 64)
+		switch {
+		case errors.Is(err, strconv.ErrRange):
+			d.problem(d.at(v), p, field, shorten(v.Value, 40)+" is too large", fmt.Sprintf("whole numbers in an estate are at most %d", maxInt))
+			return 0, false
+		case err != nil:
+			d.problem(d.at(v), p, field, "must be a whole number, not "+strconv.Quote(shorten(v.Value, 40)), "write a number such as 2")
+			return 0, false
+		}
+		return n, true
+	case "!!float":
+		f, err := strconv.ParseFloat(strings.ReplaceAll(v.Value, "_", ""), 64)
+		switch {
+		case err != nil && !errors.Is(err, strconv.ErrRange):
+			// .inf, .nan and friends.
+			d.problem(d.at(v), p, field, "must be a whole number, not "+shorten(v.Value, 40), "write a number such as 2")
+			return 0, false
+		case math.Abs(f) >= 1<<62 || errors.Is(err, strconv.ErrRange):
+			d.problem(d.at(v), p, field, shorten(v.Value, 40)+" is too large", fmt.Sprintf("whole numbers in an estate are at most %d", maxInt))
+			return 0, false
+		case f != math.Trunc(f):
+			d.problem(d.at(v), p, field, "must be a whole number, not "+v.Value, fmt.Sprintf("round it, e.g. %.0f", math.Round(f)))
+			return 0, false
+		}
+		return int64(f), true
+	}
+	fix := "write a number such as 2"
+	if v.Tag == "!!str" {
+		_, err := strconv.ParseFloat(strings.TrimSpace(v.Value), 64)
+		switch {
+		case errors.Is(err, strconv.ErrRange) && v.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0:
+			// YAML takes a number too large for a float for text.
+			d.problem(d.at(v), p, field, shorten(v.Value, 40)+" is too large", fmt.Sprintf("whole numbers in an estate are at most %d", maxInt))
+			return 0, false
+		case err == nil:
+			fix = "remove the quotes around the number"
+		}
+	}
+	d.problem(d.at(v), p, field, "must be a whole number, not "+kindOf(v), fix)
+	return 0, false
+}
+
+// number reads a finite number; whole numbers and decimals both do.
+func (d *decoder) number(v *yaml.Node, p, field string) (float64, bool) {
+	if v.Kind == yaml.ScalarNode && (v.Tag == "!!int" || v.Tag == "!!float") {
+		s := strings.ReplaceAll(v.Value, "_", "")
+		var f float64
+		var err error
+		if v.Tag == "!!int" {
+			var n int64
+			if n, err = strconv.ParseInt(s, 0, 64); err == nil {
+				f = float64(n)
+			} else {
+				f, err = strconv.ParseFloat(s, 64)
+			}
+		} else {
+			f, err = strconv.ParseFloat(s, 64)
+		}
+		switch {
+		case errors.Is(err, strconv.ErrRange):
+			d.problem(d.at(v), p, field, shorten(v.Value, 40)+" is too large", "write a number below 1e300")
+			return 0, false
+		case err != nil || math.IsNaN(f) || math.IsInf(f, 0):
+			d.problem(d.at(v), p, field, "must be a finite number, not "+shorten(v.Value, 40), "write a number such as 1200 or 0.5")
+			return 0, false
+		}
+		return f, true
+	}
+	fix := "write a number such as 1200 or 0.5, without currency signs or thousands separators"
+	if v.Kind == yaml.ScalarNode && v.Tag == "!!str" {
+		_, err := strconv.ParseFloat(strings.TrimSpace(v.Value), 64)
+		switch {
+		case errors.Is(err, strconv.ErrRange) && v.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0:
+			// YAML takes a number too large for a float for text.
+			d.problem(d.at(v), p, field, shorten(v.Value, 40)+" is too large", "write a number below 1e300")
+			return 0, false
+		case err == nil:
+			fix = "remove the quotes around the number"
+		}
+	}
+	d.problem(d.at(v), p, field, "must be a number, not "+kindOf(v), fix)
+	return 0, false
+}
+
+func (d *decoder) boolean(v *yaml.Node, p, field string) (bool, bool) {
+	if v.Kind == yaml.ScalarNode && v.Tag == "!!bool" {
+		return strings.EqualFold(v.Value, "true"), true
+	}
+	d.problem(d.at(v), p, field, "must be true or false, not "+kindOf(v), "write "+field+": true")
+	return false, false
+}
+
+// timestamp reads an RFC 3339 time or, where dateOK, a date.
+func (d *decoder) timestamp(v *yaml.Node, p, field string, dateOK bool) (time.Time, bool) {
+	if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
+		d.problem(d.at(v), p, field, "must be a date and time, not "+kindOf(v), timeFix(dateOK))
+		return time.Time{}, false
+	}
+	t, err := parseTime(v.Value, dateOK)
+	if err != nil {
+		d.problem(d.at(v), p, field, strconv.Quote(shorten(v.Value, 40))+" is not "+timeWhat(dateOK), timeFix(dateOK))
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+func timeWhat(dateOK bool) string {
+	if dateOK {
+		return "a date (YYYY-MM-DD) or an RFC 3339 time"
+	}
+	return "an RFC 3339 time"
+}
+
+func timeFix(dateOK bool) string {
+	if dateOK {
+		return "write e.g. 2025-10-01 or 2025-10-01T09:00:00Z"
+	}
+	return "write the date, time and zone, e.g. 2025-09-01T08:00:00Z or 2025-09-01T09:00:00+01:00"
+}
+
+func parseTime(s string, dateOK bool) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	if dateOK && len(s) == len("2006-01-02") {
+		return time.Parse("2006-01-02", s)
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return t, err
+	}
+	// A four-digit year keeps the time writable in RFC 3339 again.
+	if y := t.Year(); y < 0 || y > 9999 {
+		return time.Time{}, errors.New("year out of range")
+	}
+	return t, nil
+}
+
+// estimate reads a duration or a three-point estimate.
+func (d *decoder) estimate(v *yaml.Node, p, field string) (Estimate, bool) {
+	switch v.Kind {
+	case yaml.ScalarNode:
+		if v.Tag == "!!null" {
+			d.problem(d.at(v), p, field, "has no value", "write a duration such as 2d, or {min: 1d, likely: 2d, max: 4d}")
+			return Estimate{}, false
+		}
+		dur, ok := d.duration(v, p, field)
+		return Point(dur), ok
+	case yaml.MappingNode:
+		var e Estimate
+		var seen [3]bool
+		ok := true
+		d.fields(v, p+"."+field, estimateFields, "an estimate", func(f int, k, v *yaml.Node) {
+			seen[f] = true
+			if v.Kind != yaml.ScalarNode || v.Tag == "!!null" {
+				d.problem(d.at(v), p+"."+field, estimateFields[f], "must be a duration, not "+kindOf(v), durationExample)
+				ok = false
+				return
+			}
+			dur, good := d.duration(v, p+"."+field, estimateFields[f])
+			ok = ok && good
+			switch f {
+			case 0:
+				e.Min = dur
+			case 1:
+				e.Likely = dur
+			case 2:
+				e.Max = dur
+			}
+		})
+		if !ok {
+			return Estimate{}, false
+		}
+		if !seen[0] || !seen[1] || !seen[2] {
+			var missing []string
+			for f, s := range seen {
+				if !s {
+					missing = append(missing, estimateFields[f])
+				}
+			}
+			d.problem(d.at(v), p, field, "a three-point estimate needs min, likely and max; "+strings.Join(missing, " and ")+" missing", "write e.g. {min: 1d, likely: 2d, max: 4d}, or a single duration such as 2d")
+			return Estimate{}, false
+		}
+		return e, true
+	}
+	d.problem(d.at(v), p, field, "must be a duration or a three-point estimate, not "+kindOf(v), "write a duration such as 2d, or {min: 1d, likely: 2d, max: 4d}")
+	return Estimate{}, false
+}
+
+func (d *decoder) duration(v *yaml.Node, p, field string) (time.Duration, bool) {
+	dur, bad := parseDuration(v.Value)
+	if bad != nil {
+		msg := bad.msg
+		if bad.msg == "is empty" || bad.msg == "is too long to be a duration" || strings.HasPrefix(bad.msg, "is negative") {
+			msg = strconv.Quote(shorten(v.Value, 40)) + " " + bad.msg
+		}
+		d.problem(d.at(v), p, field, msg, bad.fix)
+		return 0, false
+	}
+	return dur, true
+}
+
+// needs reads the map of team → units, sorted by team.
+func (d *decoder) needs(v *yaml.Node, p string) ([]Need, []loc, bool) {
+	if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+		return nil, nil, true
+	}
+	if v.Kind != yaml.MappingNode {
+		d.problem(d.at(v), p, "needs", "must be a mapping of team to units, not "+kindOf(v), "write e.g. needs: {sap-basis: 2, dba: 1}")
+		return nil, nil, false
+	}
+	type entry struct {
+		n Need
+		l loc
+	}
+	var es []entry
+	first := map[string]int{}
+	ok := true
+	for i := 0; i+1 < len(v.Content); i += 2 {
+		k := d.visit(v.Content[i])
+		if k.Kind == yaml.ScalarNode && k.Tag == "!!merge" {
+			d.problem(d.at(k), p, "needs", "merge keys are not supported in needs", "write the teams out")
+			ok = false
+			continue
+		}
+		if k.Kind != yaml.ScalarNode || k.Tag == "!!null" {
+			d.problem(d.at(k), p, "needs", "a key must be a team id, not "+kindOf(k), "write e.g. needs: {sap-basis: 2, dba: 1}")
+			ok = false
+			continue
+		}
+		if line, dup := first[k.Value]; dup {
+			d.problem(d.at(k), p, "needs", fmt.Sprintf("team %q is written twice; it was first named at line %d", shorten(k.Value, 40), line), "keep one of the two")
+			ok = false
+			continue
+		}
+		first[k.Value] = k.Line
+		units, good := d.smallInt(d.visit(v.Content[i+1]), p, "needs."+keyName(k.Value))
+		if !good {
+			ok = false
+			continue
+		}
+		es = append(es, entry{Need{Team: k.Value, Units: units}, d.at(k)})
+	}
+	if !ok {
+		return nil, nil, false
+	}
+	if len(es) == 0 {
+		d.problem(d.at(v), p, "needs", "is empty", "name at least one team, e.g. needs: {dba: 1}, or leave needs out to take one unit of the system's own team")
+		return nil, nil, false
+	}
+	sort.SliceStable(es, func(i, j int) bool { return es[i].n.Team < es[j].n.Team })
+	ns := make([]Need, len(es))
+	ls := make([]loc, len(es))
+	for i, e := range es {
+		ns[i], ls[i] = e.n, e.l
+	}
+	return ns, ls, true
+}
