@@ -118,6 +118,16 @@ type Tx interface {
 	// ETAHistory returns the changes of one incident in the order
 	// recorded.
 	ETAHistory(incidentID int64) ([]ETAChange, error)
+
+	// InsertStatusUpdate stores u, assigning u.ID.
+	InsertStatusUpdate(u *StatusUpdate) error
+	// UpdateStatusUpdate stores every field of u but its ID, IncidentID,
+	// Author, AuthorID and CreatedAt.
+	UpdateStatusUpdate(u *StatusUpdate) error
+	StatusUpdate(id int64) (*StatusUpdate, error)
+	// StatusUpdates returns the updates q selects, newest (highest id)
+	// first.
+	StatusUpdates(q StatusUpdateQuery) ([]StatusUpdate, error)
 }
 
 // EventQuery selects events.

@@ -64,8 +64,17 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			d := time.Since(start)
 			s.metrics.observeRequest(r.Method, route, status, d)
 			level := slog.LevelInfo
-			if status >= 500 {
+			switch {
+			case status >= 500:
 				level = slog.LevelError
+			case quietRoute(route):
+				// Public status pages: thousands of identical hits a
+				// second would drown the log and cost a write each;
+				// the metrics count them.
+				level = slog.LevelDebug
+			}
+			if !s.log.Enabled(r.Context(), level) {
+				return
 			}
 			attrs := []slog.Attr{
 				slog.String("method", r.Method), slog.String("route", route),

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -64,6 +65,7 @@ type Server struct {
 	mux     *http.ServeMux
 	routes  []Route
 	handler http.Handler
+	status  *statusPages // the public status pages (status_pages.go)
 }
 
 // New returns a Server with every route registered.
@@ -88,8 +90,13 @@ func New(c Config) (*Server, error) {
 	if s.heartbeat <= 0 {
 		s.heartbeat = 15 * time.Second
 	}
+	status, err := newStatusPages(s.svc, s.log, s.metrics)
+	if err != nil {
+		return nil, err
+	}
+	s.status = status
 	s.live = newLiveCache(c.Live, s.metrics.Registry())
-	for _, rt := range append(s.apiRoutes(), s.liveRoutes()...) {
+	for _, rt := range slices.Concat(s.apiRoutes(), s.liveRoutes(), s.statusRoutes()) {
 		s.register(rt)
 	}
 	if err := s.mountUI(); err != nil {
@@ -107,6 +114,9 @@ func New(c Config) (*Server, error) {
 			r.Method, r.URL.Path, r.Header.Get("Origin")))
 	}))
 	s.handler = s.observe(cop.Handler(http.HandlerFunc(s.dispatch)))
+	// Marks the status pages stale when what they show changes, until
+	// Close.
+	go s.status.watch(s.broker)
 	return s, nil
 }
 

@@ -74,7 +74,7 @@ func (s *Server) mountUI() error {
 	if err != nil {
 		return err
 	}
-	for _, rt := range u.routes() {
+	for _, rt := range append(u.routes(), u.statusUIRoutes()...) {
 		s.mux.Handle(rt.pattern, rt.handler)
 	}
 	return nil
@@ -256,6 +256,7 @@ var uiNav = []struct {
 	{"systems", "Systems", "/systems", "", false},
 	{"containment", "Containment", "/isolate", incident.ActionIsolateBulk, true},
 	{"approvals", "Approvals", "/approvals", "", false},
+	{"updates", "Status updates", "/updates", "", false},
 	{"events", "Event log", "/events", "", false},
 }
 

@@ -400,6 +400,11 @@ func (a *App) loadDemo(ctx context.Context) error {
 		}
 		id = view.ID
 		fmt.Fprintf(a.e.stdout, "Declared demo incident %d %q.\n", id, view.Name)
+		n, err := publishDemoUpdates(ctx, a.svc, id)
+		if err != nil {
+			return fmt.Errorf("publishing the demo status updates: %w", err)
+		}
+		fmt.Fprintf(a.e.stdout, "Published %d demo status updates: see /status/.\n", n)
 	} else {
 		id = ins[0].ID
 	}
