@@ -2,7 +2,9 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -405,6 +407,9 @@ func (a *App) loadDemo(ctx context.Context) error {
 			return fmt.Errorf("publishing the demo status updates: %w", err)
 		}
 		fmt.Fprintf(a.e.stdout, "Published %d demo status updates: see /status/.\n", n)
+		if err := a.addDemoUsers(ctx); err != nil {
+			return fmt.Errorf("creating the demo accounts: %w", err)
+		}
 	} else {
 		id = ins[0].ID
 	}
@@ -509,4 +514,40 @@ func writeHeadline(w io.Writer, id int64, p *planner.Plan) {
 		}
 		fmt.Fprintf(w, "  %s back on %s (%s of downtime)\n", orDefault(s.Name, s.ID), longDate(s.ETA), money(p.Currency, s.DowntimeCost))
 	}
+}
+
+// demoUsers are the people of the demo recovery, one per role that runs
+// it, so a new user can log in and act at once. admin (created first)
+// manages accounts but does not run the recovery.
+var demoUsers = []struct {
+	name  string
+	grant incident.Grant
+	what  string
+}{
+	{"commander", incident.Grant{Role: incident.RoleIncidentCommander}, "runs the incident, approves restarts and status updates"},
+	{"lead", incident.Grant{Role: incident.RoleRecoveryLead}, "restores systems, approves the two-person moves"},
+	{"forensics", incident.Grant{Role: incident.RoleForensics}, "investigates and clears systems"},
+	{"sap-owner", incident.Grant{Role: incident.RoleSystemOwner, Teams: []string{"sap-basis"}}, "owns the SAP systems (team sap-basis)"},
+	{"comms", incident.Grant{Role: incident.RoleComms}, "drafts status updates for suppliers, retailers, staff"},
+	{"viewer", incident.Grant{Role: incident.RoleViewer}, "sees everything, changes nothing"},
+}
+
+// addDemoUsers creates the demo's people with random passwords and prints
+// them once, as the first admin's is.
+func (a *App) addDemoUsers(ctx context.Context) error {
+	actor := incident.SystemActor("demo", incident.RoleAdmin)
+	fmt.Fprintf(a.e.stdout, "Demo accounts (passwords shown only this once):\n")
+	for _, u := range demoUsers {
+		var raw [12]byte
+		if _, err := rand.Read(raw[:]); err != nil {
+			return err
+		}
+		pw := base64.RawURLEncoding.EncodeToString(raw[:])
+		if _, err := a.svc.CreateUser(ctx, actor, incident.NewUser{Name: u.name, Password: pw, Grants: []incident.Grant{u.grant}}); err != nil {
+			return fmt.Errorf("user %s: %w", u.name, err)
+		}
+		fmt.Fprintf(a.e.stdout, "    %-10s %s   %s\n", u.name, pw, u.what)
+	}
+	fmt.Fprintln(a.e.stdout)
+	return nil
 }

@@ -146,6 +146,46 @@ func TestServeDemoFirstStartAndRestart(t *testing.T) {
 		t.Errorf("the demo incident should be a total shutdown with some systems moved along and an approval pending: %v, %d pending",
 			view.Counts, view.PendingApprovals)
 	}
+	// The printed demo accounts log in and hold their roles: the
+	// commander may act on the recovery (isolate), the viewer may not.
+	demoLogin := func(name string) http.Header {
+		t.Helper()
+		m := regexp.MustCompile(`(?m)^\s{4}` + name + `\s+(\S+)\s{3}`).FindStringSubmatch(text)
+		if m == nil {
+			t.Fatalf("no demo account %q printed:\n%s", name, text)
+		}
+		res, err := http.Post(url+"/api/v1/session", "application/json",
+			strings.NewReader(fmt.Sprintf(`{"name":%q,"password":%q}`, name, m[1])))
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != 201 {
+			t.Fatalf("demo account %s: login %d", name, res.StatusCode)
+		}
+		return http.Header{"Cookie": {res.Cookies()[0].String()}}
+	}
+	isolate := func(h http.Header) int {
+		req, _ := http.NewRequest("POST", url+"/api/v1/incidents/1/isolate",
+			strings.NewReader(`{"selector":{"all":true},"reason":"demo check"}`))
+		req.Header.Set("Content-Type", "application/json")
+		for k, v := range h {
+			req.Header[k] = v
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	if code := isolate(demoLogin("commander")); code != 200 {
+		t.Errorf("demo commander isolating: %d, want 200", code)
+	}
+	if code := isolate(demoLogin("viewer")); code != 403 {
+		t.Errorf("demo viewer isolating: %d, want 403", code)
+	}
+
 	if err := stop(); err != nil {
 		t.Fatalf("graceful stop: %v", err)
 	}
