@@ -77,7 +77,7 @@ func backlogCommand() command {
 	return command{
 		name:    "backlog",
 		summary: "how work piles up while services are down, and when it clears",
-		usage: `Usage: phasegate backlog PATH... [--backlog ID] [--policy POLICY|all] [--surge] [--items]
+		usage: `Usage: phasegate backlog PATH... [--backlog ID] [--policy POLICY|all] [--surge=false] [--items]
                          [--since DATE] [--runs N] [--seed N] [--start TIME] [--format text|json|svg]
 
 For each backlog: how much has piled up when its service is back (at the
@@ -89,7 +89,8 @@ when the critical suppliers and all suppliers are paid.
                   several)
   --policy        critical-first, oldest-first, smallest-supplier-first, or
                   all to compare them (default: each backlog's own)
-  --surge         show the surge capacity beside the normal one
+  --surge         show when each backlog clears at surge capacity beside the
+                  normal one (the default; --surge=false leaves it out)
   --items         list every item's place in the order (json only)
   --since         when the incident started (default: the clock's start)
   --format        text, json, or svg (the burn-down chart)
@@ -308,7 +309,7 @@ func runBacklog(ctx context.Context, args []string, e env) error {
 	fs.StringVar(&ff.since, "since", "", "incident start")
 	only := fs.String("backlog", "", "backlog id")
 	policy := fs.String("policy", "", "policy or all")
-	surge := fs.Bool("surge", false, "show surge capacity")
+	surge := fs.Bool("surge", true, "show surge capacity")
 	items := fs.Bool("items", false, "list every item")
 	paths, err := parseArgs(fs, args)
 	if err != nil {
