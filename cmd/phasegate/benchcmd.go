@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/phasegate/phasegate/estate"
 	"github.com/phasegate/phasegate/internal/bench"
 )
 
@@ -16,6 +18,7 @@ func benchCommand() command {
 		summary: "measure the planner on this machine and print tables",
 		usage: `Usage: phasegate bench [--suite j30,speed,scale] [--psplib DIR] [--schedules 1000,5000]
                        [--seed N] [--systems 10000,100000]
+       phasegate bench --generate N [--seed N] [--out FILE]
 
 Measures what docs/benchmarks.md reports, on this machine:
   j30    quality: mean % above the proven optimum on the 480 PSPLIB J30
@@ -29,7 +32,11 @@ Measures what docs/benchmarks.md reports, on this machine:
   --suite      which suites, comma-separated (default: all three)
   --schedules  the J30 budgets, comma-separated (default 1000,5000)
   --systems    the estate sizes of the scale suite (default 10000,100000)
-  --seed       makes the runs repeatable (default 1)`,
+  --seed       makes the runs repeatable (default 1)
+  --generate   write a generated estate of N systems (the scale suite's
+               generator) as YAML instead, to time whole commands on it,
+               e.g. phasegate bench --generate 100000 --out big.yaml, then
+               time phasegate plan big.yaml --format json`,
 		run: runBench,
 	}
 }
@@ -41,12 +48,17 @@ func runBench(ctx context.Context, args []string, e env) error {
 	schedules := fs.String("schedules", "", "J30 budgets")
 	systems := fs.String("systems", "", "scale sizes")
 	seed := fs.Uint64("seed", 1, "seed")
+	generate := fs.Int("generate", 0, "systems to generate")
+	out := fs.String("out", "", "file for --generate")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q; bench takes only flags", pos[0])
+	}
+	if *generate != 0 || *out != "" {
+		return writeGenerated(e, *generate, *seed, *out)
 	}
 	cfg := bench.Config{Seed: *seed, PSPLIBDir: *dir}
 	if *suites != "" {
@@ -90,4 +102,25 @@ func intList(flag, s string) ([]int, error) {
 		out = append(out, n)
 	}
 	return out, nil
+}
+
+// writeGenerated writes the scale suite's generated estate as YAML.
+func writeGenerated(e env, systems int, seed uint64, out string) error {
+	if systems <= 0 || systems > 1_000_000 {
+		return usagef("--generate %d: give the number of systems, from 1 to 1,000,000, e.g. --generate 100000", systems)
+	}
+	est := bench.Estate(systems, seed)
+	doc, err := estate.EncodeYAML(est)
+	if err != nil {
+		return err
+	}
+	if out == "" {
+		_, err = e.stdout.Write(doc)
+		return err
+	}
+	if err := os.WriteFile(out, doc, 0o644); err != nil {
+		return fileError(out, err)
+	}
+	fmt.Fprintf(e.stderr, "wrote %s: %s\n", out, describeEstate(est))
+	return nil
 }
