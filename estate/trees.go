@@ -24,9 +24,9 @@ func readFileTree(f File, opts readOpts) fileTree {
 
 // treeReader reads the trees of files ahead of the decoder, on up to
 // workers goroutines, and hands them over in file order, so that what the
-// decoder does is the same however many there are. The tree of the file
-// being decoded counts among the workers: at most that many trees exist
-// at once, however many files there are.
+// decoder does is the same however many there are. At most workers trees
+// are being read or wait to be decoded, besides the one being decoded,
+// however many files there are.
 type treeReader struct {
 	files []File
 	opts  readOpts
@@ -54,15 +54,13 @@ func readTrees(files []File, opts readOpts) *treeReader {
 }
 
 // next returns the tree of file i. It must be called for every file, in
-// order; calling it says the tree of file i-1 is no longer needed.
+// order.
 func (t *treeReader) next(i int) fileTree {
 	if t.out == nil {
 		return readFileTree(t.files[i], t.opts)
 	}
-	if i > 0 {
-		<-t.slots
-	}
 	ft := <-t.out[i]
 	t.out[i] = nil
+	<-t.slots
 	return ft
 }
