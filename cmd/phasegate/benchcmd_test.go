@@ -14,7 +14,7 @@ func TestGenerateFormats(t *testing.T) {
 	var described []string
 	for _, c := range []struct {
 		out, format, first string
-		files           int
+		files              int
 	}{
 		{out: "big.yaml", first: "#", files: 1},
 		{out: "big.json", first: "{", files: 1},
