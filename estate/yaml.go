@@ -49,7 +49,8 @@ var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // readTree parses data into the root of its one document: JSON with the
 // scanner of json.go where it can, anything else with the YAML parser.
-// It returns nil for an empty file, and reports whether a problem was.
+// It returns nil for an empty file or a failure, and whether it reported
+// a problem.
 func (d *decoder) readTree(data []byte) (root *yaml.Node, reported bool) {
 	var jf *jsonFail
 	if !d.opts.yamlOnly && looksJSON(data) {
