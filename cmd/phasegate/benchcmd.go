@@ -38,17 +38,20 @@ Measures what docs/benchmarks.md reports, on this machine:
                generator) instead, to time whole commands on it, e.g.
                phasegate bench --generate 100000 --out big.json, then
                time phasegate plan big.json --format json
-  --out        where: a FILE (JSON when it ends in .json, else YAML; no
-               --out: YAML on standard output), or a directory DIR/ (with
-               the slash) to get the estate split over one file per group
-               of ten teams plus estate.yaml or estate.json for the rest,
-               as large organisations keep it
-  --format     yaml or json (default: from the file name; yaml for DIR/)
+  --out        where: a FILE (JSON when it ends in .json, else YAML), or
+               a directory DIR/ (with the slash) to get the estate split
+               over one file per group of ten teams plus estate.yaml or
+               estate.json for the rest, as large organisations keep it;
+               without --out, standard output
+  --format     yaml or json (default: from the file name; yaml for DIR/
+               and standard output)
 
-JSON reads several times faster than YAML and in less memory: phasegate
-reads JSON with a scanner of its own, while YAML goes through the general
-YAML parser and its node tree. YAML is for people to edit; generate JSON
-for timing the commands at scale.`,
+JSON is much faster to read: phasegate validate takes about 0.5 s and
+150 MB on the 100,000-system estate as JSON, 2.5 s and 700 MB as YAML.
+phasegate reads JSON with a scanner of its own that builds one system at
+a time; YAML goes through the general YAML parser, which builds the whole
+file's node tree first. YAML is for people to edit; generate JSON to time
+the commands at scale.`,
 		run: runBench,
 	}
 }
