@@ -2,6 +2,7 @@ package estate
 
 import (
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -58,9 +59,9 @@ func largeEstateYAML(n, deps int) []byte {
 	return []byte(b.String())
 }
 
-// BenchmarkParse100k parses and validates 100,000 systems with 400,000
-// dependencies from one YAML file.
-func BenchmarkParse100k(b *testing.B) {
+// BenchmarkParse100kYAML parses and validates 100,000 systems with
+// 400,000 dependencies from one YAML file.
+func BenchmarkParse100kYAML(b *testing.B) {
 	data := largeEstateYAML(100_000, 4)
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
@@ -86,7 +87,8 @@ func BenchmarkValidate100k(b *testing.B) {
 	}
 }
 
-// BenchmarkParse100kJSON parses the same estate as JSON.
+// BenchmarkParse100kJSON parses the same estate as JSON, which the JSON
+// scanner reads.
 func BenchmarkParse100kJSON(b *testing.B) {
 	e, err := Parse(File{Name: "large.yaml", Data: largeEstateYAML(100_000, 4)})
 	if err != nil {
@@ -103,6 +105,65 @@ func BenchmarkParse100kJSON(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// BenchmarkParse100kFiles parses the same estate split over 101 files, as
+// teams keep it: the top-level values, teams and services in one, then
+// 1,000 systems in each other, in YAML or JSON. Run with -cpu 1,2 to see
+// what reading the files side by side gains.
+func BenchmarkParse100kFiles(b *testing.B) {
+	e, err := Parse(File{Name: "large.yaml", Data: largeEstateYAML(100_000, 4)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, format := range []string{"yaml", "json"} {
+		b.Run(format, func(b *testing.B) {
+			files := splitEstate(b, e, 1000, format)
+			size := 0
+			for _, f := range files {
+				size += len(f.Data)
+			}
+			b.SetBytes(int64(size))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Parse(files...); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// splitEstate writes e as one file of its top-level values, teams,
+// services and backlogs, and one file per per systems.
+func splitEstate(tb testing.TB, e *Estate, per int, format string) []File {
+	tb.Helper()
+	top := func() *Estate {
+		return &Estate{Version: e.Version, Organization: e.Organization, Currency: e.Currency, Start: e.Start, ClearanceTeam: e.ClearanceTeam}
+	}
+	first := top()
+	first.Teams, first.Services, first.Backlogs = e.Teams, e.Services, e.Backlogs
+	parts := []*Estate{first}
+	for i := 0; i < len(e.Systems); i += per {
+		p := top()
+		p.Systems = e.Systems[i:min(i+per, len(e.Systems))]
+		parts = append(parts, p)
+	}
+	var files []File
+	for i, p := range parts {
+		var data []byte
+		var err error
+		if format == "json" {
+			data, err = json.Marshal(p)
+		} else {
+			data, err = EncodeYAML(p)
+		}
+		if err != nil {
+			tb.Fatal(err)
+		}
+		files = append(files, File{Name: fmt.Sprintf("part%03d.%s", i, format), Data: data})
+	}
+	return files
 }
 
 func BenchmarkIndex100k(b *testing.B) {

@@ -33,6 +33,11 @@ type decoder struct {
 
 	// itemsPath holds, per backlog, the cleaned path of its items file.
 	itemsPath []string
+
+	opts readOpts
+	// lists holds the top-level lists of the current file when it is
+	// JSON read lazily.
+	lists *jsonLists
 }
 
 func newDecoder() *decoder {
@@ -73,8 +78,8 @@ func joinField(path, field string) string {
 	return path + "." + field
 }
 
-// estateFile decodes one estate file into the estate.
-func (d *decoder) estateFile(f File) {
+// estateFile decodes one estate file, read into t, into the estate.
+func (d *decoder) estateFile(f File, t fileTree) {
 	d.file = d.addFile(f.Name)
 	d.name = f.Name
 	d.dir = path.Dir(f.Name)
@@ -89,7 +94,12 @@ func (d *decoder) estateFile(f File) {
 			}
 		}
 	}()
-	root, reported := d.readYAML(f.Data)
+	for _, p := range t.probs {
+		d.out.add(p)
+	}
+	root, reported := t.root, t.reported
+	d.lists = t.lists
+	defer func() { d.lists = nil }()
 	if root == nil {
 		d.fileFailed()
 		if !reported {
@@ -198,18 +208,28 @@ func (d *decoder) reserve(f int, v *yaml.Node) {
 	if v.Kind != yaml.SequenceNode {
 		return
 	}
-	n := len(v.Content)
+	n := d.entries(v)
 	switch f {
 	case topTeams:
-		d.e.Teams = slices.Grow(d.e.Teams, n)
-		d.s.teams = slices.Grow(d.s.teams, n)
+		d.e.Teams = grow(d.e.Teams, n)
+		d.s.teams = grow(d.s.teams, n)
 	case topSystems:
-		d.e.Systems = slices.Grow(d.e.Systems, n)
-		d.s.systems = slices.Grow(d.s.systems, n)
+		d.e.Systems = grow(d.e.Systems, n)
+		d.s.systems = grow(d.s.systems, n)
 	case topServices:
-		d.e.Services = slices.Grow(d.e.Services, n)
-		d.s.services = slices.Grow(d.s.services, n)
+		d.e.Services = grow(d.e.Services, n)
+		d.s.services = grow(d.s.services, n)
 	}
+}
+
+// grow makes room for n more elements, at least doubling the capacity
+// when it grows: an estate of many files reserves once per file, and
+// growing by each file's share alone would copy the list at every file.
+func grow[S ~[]E, E any](s S, n int) S {
+	if cap(s)-len(s) >= n {
+		return s
+	}
+	return slices.Grow(s, max(n, len(s)))
 }
 
 // agree lets several files set the same top-level value only if they
@@ -244,8 +264,8 @@ func whereIn(s *sources, l loc) string {
 func (d *decoder) list(v *yaml.Node, field, what string, each func(n *yaml.Node)) bool {
 	switch v.Kind {
 	case yaml.SequenceNode:
-		for _, c := range v.Content {
-			each(d.visit(c))
+		for k := range d.entries(v) {
+			each(d.visit(d.entry(v, k)))
 		}
 		return true
 	case yaml.ScalarNode:
@@ -255,6 +275,28 @@ func (d *decoder) list(v *yaml.Node, field, what string, each func(n *yaml.Node)
 	}
 	d.problem(d.at(v), "", field, "must be a list of "+what+"s, not "+kindOf(v), "write each "+what+" on a line of its own starting with \"- \"")
 	return false
+}
+
+// entries is the number of entries of the sequence v.
+func (d *decoder) entries(v *yaml.Node) int {
+	if d.lists != nil {
+		if marks, ok := d.lists.marks[v]; ok {
+			return len(marks)
+		}
+	}
+	return len(v.Content)
+}
+
+// entry is entry k of the sequence v, built now if the file is JSON read
+// lazily. Such an entry lives until the next is built: walk the entries
+// in order and keep none of their nodes.
+func (d *decoder) entry(v *yaml.Node, k int) *yaml.Node {
+	if d.lists != nil {
+		if _, ok := d.lists.marks[v]; ok {
+			return d.lists.entry(v, k)
+		}
+	}
+	return v.Content[k]
 }
 
 // entityPath names an entity for messages: by its id when it has a

@@ -65,7 +65,11 @@ func FuzzParse(f *testing.F) {
 	f.Add([]byte(head + okSystems))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		files := []File{{Name: "f.yaml", Data: data}}
-		ItemRefs(files...)
+		// ItemRefs skips files that cannot name an items file unread;
+		// reading them must find nothing.
+		if got, want := ItemRefs(files...), itemRefs(files[0], readFileTree(files[0], defaultOpts())); len(got) != len(want) {
+			t.Fatalf("ItemRefs = %q, but the file names %q", got, want)
+		}
 		e, err := Parse(files...)
 		checkParsed(t, files, e, err)
 	})

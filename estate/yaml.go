@@ -47,10 +47,31 @@ func (d *decoder) visit(n *yaml.Node) *yaml.Node {
 // yamlLine finds the line number in a yaml error message.
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
+// readTree parses data into the root of its one document: JSON with the
+// scanner of json.go where it can, anything else with the YAML parser.
+// It returns nil for an empty file or a failure, and whether it reported
+// a problem.
+func (d *decoder) readTree(data []byte) (root *yaml.Node, reported bool) {
+	var jf *jsonFail
+	if !d.opts.yamlOnly && looksJSON(data) {
+		if root, d.lists, jf = readJSON(data, !d.opts.eagerJSON); jf == nil {
+			return root, false
+		}
+		// The YAML parser reads some JSON mistakes (trailing commas) and
+		// JSON it must refuse as it always has; only when it fails too is
+		// the JSON scanner's place and message the better one.
+		if !jf.syntax || !strings.HasSuffix(strings.ToLower(d.name), ".json") {
+			jf = nil
+		}
+	}
+	return d.readYAML(data, jf)
+}
+
 // readYAML parses data into its one document. It returns nil for an
 // empty file. The YAML library is third-party code on hostile input, so a
-// panic in it becomes a problem instead of a crash.
-func (d *decoder) readYAML(data []byte) (root *yaml.Node, reported bool) {
+// panic in it becomes a problem instead of a crash. A syntax error is
+// reported as jf's, when that is given.
+func (d *decoder) readYAML(data []byte, jf *jsonFail) (root *yaml.Node, reported bool) {
 	defer func() {
 		if r := recover(); r != nil {
 			d.problem(loc{d.file, 0, 0}, "", "", fmt.Sprintf("the YAML parser failed on this file: %v", r), "check the file's syntax near any unusual characters")
@@ -61,7 +82,7 @@ func (d *decoder) readYAML(data []byte) (root *yaml.Node, reported bool) {
 	var doc yaml.Node
 	if err := dec.Decode(&doc); err != nil {
 		if !errors.Is(err, io.EOF) {
-			d.syntaxProblem(err, data)
+			d.syntaxProblem(err, data, jf)
 			return nil, true
 		}
 		return nil, false
@@ -73,7 +94,7 @@ func (d *decoder) readYAML(data []byte) (root *yaml.Node, reported bool) {
 			break
 		}
 		if err != nil {
-			d.syntaxProblem(err, data)
+			d.syntaxProblem(err, data, jf)
 			return nil, true
 		}
 		if !emptyDocument(&more) {
@@ -99,7 +120,11 @@ func emptyDocument(n *yaml.Node) bool {
 
 var unknownAnchor = regexp.MustCompile(`^unknown anchor '(.*)' referenced$`)
 
-func (d *decoder) syntaxProblem(err error, data []byte) {
+func (d *decoder) syntaxProblem(err error, data []byte, jf *jsonFail) {
+	if jf != nil {
+		d.problem(loc{d.file, int32(jf.line), int32(jf.col)}, "", "", "JSON syntax: "+jf.msg, "check the JSON there: keys and text in double quotes, a comma between entries, every bracket and quote closed")
+		return
+	}
 	msg := err.Error()
 	line := 0
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
