@@ -114,11 +114,7 @@ type estateVersionsResponse struct {
 
 func (s *Server) handleEstateVersions(w http.ResponseWriter, r *http.Request) {
 	vs, err := s.svc.EstateVersions(r.Context(), actorFrom(r.Context()))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, estateVersionsResponse{Versions: nonNil(vs)})
+	reply(s, w, r, http.StatusOK, estateVersionsResponse{Versions: nonNil(vs)}, err)
 }
 
 type estateVersionResponse struct {
@@ -133,11 +129,7 @@ func (s *Server) handleEstateVersion(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ver, est, err := s.svc.Estate(r.Context(), actorFrom(r.Context()), int(n))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, estateVersionResponse{Version: ver, Estate: est})
+	reply(s, w, r, http.StatusOK, estateVersionResponse{Version: ver, Estate: est}, err)
 }
 
 // ---- incidents
@@ -168,25 +160,16 @@ type incidentsResponse struct {
 
 func (s *Server) handleIncidents(w http.ResponseWriter, r *http.Request) {
 	ins, err := s.svc.Incidents(r.Context(), actorFrom(r.Context()))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, incidentsResponse{Incidents: nonNil(ins)})
+	reply(s, w, r, http.StatusOK, incidentsResponse{Incidents: nonNil(ins)}, err)
 }
 
 func (s *Server) handleIncident(w http.ResponseWriter, r *http.Request) {
-	id, err := pathInt(r, "id", "incident id")
-	if err != nil {
-		s.writeError(w, r, err)
+	id, ok := s.pathID(w, r, "incident id")
+	if !ok {
 		return
 	}
 	view, err := s.svc.Incident(r.Context(), actorFrom(r.Context()), id)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, view)
+	reply(s, w, r, http.StatusOK, view, err)
 }
 
 // incidentPatch is the body of PATCH /api/v1/incidents/{id}: the fields
@@ -205,14 +188,8 @@ type incidentPatchResponse struct {
 }
 
 func (s *Server) handleUpdateIncident(w http.ResponseWriter, r *http.Request) {
-	id, err := pathInt(r, "id", "incident id")
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	var p incidentPatch
-	if err := decodeJSON(w, r, &p, maxJSONBody); err != nil {
-		s.writeError(w, r, err)
+	id, p, ok := idAndBody[incidentPatch](s, w, r, "incident id")
+	if !ok {
 		return
 	}
 	ctx, a := r.Context(), actorFrom(r.Context())
@@ -224,6 +201,7 @@ func (s *Server) handleUpdateIncident(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var res incidentPatchResponse
+	var err error
 	if changes {
 		if res.Incident, err = s.svc.UpdateIncident(ctx, a, id, u); err != nil {
 			s.writeError(w, r, err)
@@ -259,22 +237,12 @@ func (n noteRequest) text() string {
 }
 
 func (s *Server) handleCloseIncident(w http.ResponseWriter, r *http.Request) {
-	id, err := pathInt(r, "id", "incident id")
-	if err != nil {
-		s.writeError(w, r, err)
+	id, note, ok := s.idAndNote(w, r, "incident id")
+	if !ok {
 		return
 	}
-	var req noteRequest
-	if err := decodeOptional(w, r, &req); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	in, err := s.svc.CloseIncident(r.Context(), actorFrom(r.Context()), id, req.text())
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, in)
+	in, err := s.svc.CloseIncident(r.Context(), actorFrom(r.Context()), id, note)
+	reply(s, w, r, http.StatusOK, in, err)
 }
 
 // IsolateRequest is the body of POST /api/v1/incidents/{id}/isolate.
@@ -284,14 +252,8 @@ type IsolateRequest struct {
 }
 
 func (s *Server) handleIsolate(w http.ResponseWriter, r *http.Request) {
-	id, err := pathInt(r, "id", "incident id")
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	var req IsolateRequest
-	if err := decodeJSON(w, r, &req, maxJSONBody); err != nil {
-		s.writeError(w, r, err)
+	id, req, ok := idAndBody[IsolateRequest](s, w, r, "incident id")
+	if !ok {
 		return
 	}
 	if err := req.check(); err != nil {
@@ -299,11 +261,7 @@ func (s *Server) handleIsolate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	res, err := s.svc.Isolate(r.Context(), actorFrom(r.Context()), id, *req.Selector, req.Reason)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, res)
+	reply(s, w, r, http.StatusOK, res, err)
 }
 
 // check refuses what the decoder cannot: a missing selector, one that
@@ -323,17 +281,12 @@ func (req *IsolateRequest) check() error {
 }
 
 func (s *Server) handleSystem(w http.ResponseWriter, r *http.Request) {
-	id, err := pathInt(r, "id", "incident id")
-	if err != nil {
-		s.writeError(w, r, err)
+	id, ok := s.pathID(w, r, "incident id")
+	if !ok {
 		return
 	}
 	d, err := s.svc.System(r.Context(), actorFrom(r.Context()), id, r.PathValue("system"))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, d)
+	reply(s, w, r, http.StatusOK, d, err)
 }
 
 // TransitionRequest is the body of a transition.
@@ -353,14 +306,8 @@ func (req *TransitionRequest) check() error {
 }
 
 func (s *Server) handleTransition(w http.ResponseWriter, r *http.Request) {
-	id, err := pathInt(r, "id", "incident id")
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	var req TransitionRequest
-	if err := decodeJSON(w, r, &req, maxJSONBody); err != nil {
-		s.writeError(w, r, err)
+	id, req, ok := idAndBody[TransitionRequest](s, w, r, "incident id")
+	if !ok {
 		return
 	}
 	if err := req.check(); err != nil {
@@ -389,9 +336,8 @@ type checklistResponse struct {
 }
 
 func (s *Server) handleChecklist(w http.ResponseWriter, r *http.Request) {
-	id, err := pathInt(r, "id", "incident id")
-	if err != nil {
-		s.writeError(w, r, err)
+	id, ok := s.pathID(w, r, "incident id")
+	if !ok {
 		return
 	}
 	items, err := s.svc.Checklist(r.Context(), actorFrom(r.Context()), id, r.PathValue("system"))
@@ -416,14 +362,8 @@ func checkTick(t *incident.Tick) error {
 }
 
 func (s *Server) handleTick(w http.ResponseWriter, r *http.Request) {
-	id, err := pathInt(r, "id", "incident id")
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	var t incident.Tick
-	if err := decodeJSON(w, r, &t, maxJSONBody); err != nil {
-		s.writeError(w, r, err)
+	id, t, ok := idAndBody[incident.Tick](s, w, r, "incident id")
+	if !ok {
 		return
 	}
 	if err := checkTick(&t); err != nil {
@@ -431,11 +371,7 @@ func (s *Server) handleTick(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	item, err := s.svc.TickChecklist(r.Context(), actorFrom(r.Context()), id, r.PathValue("system"), t)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, item)
+	reply(s, w, r, http.StatusOK, item, err)
 }
 
 // ---- approvals
@@ -445,9 +381,8 @@ type approvalsResponse struct {
 }
 
 func (s *Server) handleApprovals(w http.ResponseWriter, r *http.Request) {
-	id, err := pathInt(r, "id", "incident id")
-	if err != nil {
-		s.writeError(w, r, err)
+	id, ok := s.pathID(w, r, "incident id")
+	if !ok {
 		return
 	}
 	q := incident.ApprovalQuery{IncidentID: id, SystemID: r.URL.Query().Get("system"),
@@ -461,86 +396,50 @@ func (s *Server) handleApprovals(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	as, err := s.svc.Approvals(r.Context(), actorFrom(r.Context()), q)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, approvalsResponse{Approvals: nonNil(as)})
+	reply(s, w, r, http.StatusOK, approvalsResponse{Approvals: nonNil(as)}, err)
 }
 
 func (s *Server) handleApproval(w http.ResponseWriter, r *http.Request) {
-	id, err := pathInt(r, "id", "approval id")
-	if err != nil {
-		s.writeError(w, r, err)
+	id, ok := s.pathID(w, r, "approval id")
+	if !ok {
 		return
 	}
 	a, err := s.svc.Approval(r.Context(), actorFrom(r.Context()), id)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, a)
-}
-
-func (s *Server) approvalNote(w http.ResponseWriter, r *http.Request) (int64, string, bool) {
-	id, err := pathInt(r, "id", "approval id")
-	if err != nil {
-		s.writeError(w, r, err)
-		return 0, "", false
-	}
-	var req noteRequest
-	if err := decodeOptional(w, r, &req); err != nil {
-		s.writeError(w, r, err)
-		return 0, "", false
-	}
-	return id, req.text(), true
+	reply(s, w, r, http.StatusOK, a, err)
 }
 
 func (s *Server) handleApprove(w http.ResponseWriter, r *http.Request) {
-	id, note, ok := s.approvalNote(w, r)
+	id, note, ok := s.idAndNote(w, r, "approval id")
 	if !ok {
 		return
 	}
 	d, err := s.svc.Approve(r.Context(), actorFrom(r.Context()), id, note)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, d)
+	reply(s, w, r, http.StatusOK, d, err)
 }
 
 func (s *Server) handleReject(w http.ResponseWriter, r *http.Request) {
-	id, note, ok := s.approvalNote(w, r)
+	id, note, ok := s.idAndNote(w, r, "approval id")
 	if !ok {
 		return
 	}
 	a, err := s.svc.Reject(r.Context(), actorFrom(r.Context()), id, note)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, a)
+	reply(s, w, r, http.StatusOK, a, err)
 }
 
 func (s *Server) handleCancel(w http.ResponseWriter, r *http.Request) {
-	id, note, ok := s.approvalNote(w, r)
+	id, note, ok := s.idAndNote(w, r, "approval id")
 	if !ok {
 		return
 	}
 	a, err := s.svc.CancelApproval(r.Context(), actorFrom(r.Context()), id, note)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, a)
+	reply(s, w, r, http.StatusOK, a, err)
 }
 
 // ---- plan and events
 
 func (s *Server) handlePlan(w http.ResponseWriter, r *http.Request) {
-	id, err := pathInt(r, "id", "incident id")
-	if err != nil {
-		s.writeError(w, r, err)
+	id, ok := s.pathID(w, r, "incident id")
+	if !ok {
 		return
 	}
 	start := time.Now()
@@ -558,17 +457,12 @@ type planHistoryResponse struct {
 }
 
 func (s *Server) handlePlanHistory(w http.ResponseWriter, r *http.Request) {
-	id, err := pathInt(r, "id", "incident id")
-	if err != nil {
-		s.writeError(w, r, err)
+	id, ok := s.pathID(w, r, "incident id")
+	if !ok {
 		return
 	}
 	cs, err := s.svc.ETAHistory(r.Context(), actorFrom(r.Context()), id)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, planHistoryResponse{Changes: nonNil(cs)})
+	reply(s, w, r, http.StatusOK, planHistoryResponse{Changes: nonNil(cs)}, err)
 }
 
 // eventsResponse is one page of the log. More: ask again with
@@ -580,9 +474,8 @@ type eventsResponse struct {
 }
 
 func (s *Server) handleEvents(w http.ResponseWriter, r *http.Request) {
-	id, err := pathInt(r, "id", "incident id")
-	if err != nil {
-		s.writeError(w, r, err)
+	id, ok := s.pathID(w, r, "incident id")
+	if !ok {
 		return
 	}
 	after, err := queryInt(r, "after", 0)
@@ -617,11 +510,7 @@ type usersResponse struct {
 
 func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request) {
 	us, err := s.svc.Users(r.Context(), actorFrom(r.Context()))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, usersResponse{Users: nonNil(us)})
+	reply(s, w, r, http.StatusOK, usersResponse{Users: nonNil(us)}, err)
 }
 
 // createUserRequest creates an account; without a password one is
@@ -675,17 +564,12 @@ func RandomPassword() (string, error) {
 }
 
 func (s *Server) handleUser(w http.ResponseWriter, r *http.Request) {
-	id, err := pathInt(r, "id", "user id")
-	if err != nil {
-		s.writeError(w, r, err)
+	id, ok := s.pathID(w, r, "user id")
+	if !ok {
 		return
 	}
 	u, err := s.svc.User(r.Context(), actorFrom(r.Context()), id)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, u)
+	reply(s, w, r, http.StatusOK, u, err)
 }
 
 type rolesRequest struct {
@@ -693,22 +577,12 @@ type rolesRequest struct {
 }
 
 func (s *Server) handleSetRoles(w http.ResponseWriter, r *http.Request) {
-	id, err := pathInt(r, "id", "user id")
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	var req rolesRequest
-	if err := decodeJSON(w, r, &req, maxJSONBody); err != nil {
-		s.writeError(w, r, err)
+	id, req, ok := idAndBody[rolesRequest](s, w, r, "user id")
+	if !ok {
 		return
 	}
 	u, err := s.svc.SetGrants(r.Context(), actorFrom(r.Context()), id, req.Roles)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, u)
+	reply(s, w, r, http.StatusOK, u, err)
 }
 
 type passwordRequest struct {
@@ -716,9 +590,8 @@ type passwordRequest struct {
 }
 
 func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request) {
-	id, err := pathInt(r, "id", "user id")
-	if err != nil {
-		s.writeError(w, r, err)
+	id, ok := s.pathID(w, r, "user id")
+	if !ok {
 		return
 	}
 	var req passwordRequest
@@ -738,14 +611,8 @@ type disabledRequest struct {
 }
 
 func (s *Server) handleSetDisabled(w http.ResponseWriter, r *http.Request) {
-	id, err := pathInt(r, "id", "user id")
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	var req disabledRequest
-	if err := decodeJSON(w, r, &req, maxJSONBody); err != nil {
-		s.writeError(w, r, err)
+	id, req, ok := idAndBody[disabledRequest](s, w, r, "user id")
+	if !ok {
 		return
 	}
 	if req.Disabled == nil {
@@ -753,11 +620,7 @@ func (s *Server) handleSetDisabled(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	u, err := s.svc.SetDisabled(r.Context(), actorFrom(r.Context()), id, *req.Disabled)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, u)
+	reply(s, w, r, http.StatusOK, u, err)
 }
 
 type tokensResponse struct {
@@ -771,11 +634,7 @@ func (s *Server) handleTokens(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ts, err := s.svc.Tokens(r.Context(), actorFrom(r.Context()), uid)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, tokensResponse{Tokens: nonNil(ts)})
+	reply(s, w, r, http.StatusOK, tokensResponse{Tokens: nonNil(ts)}, err)
 }
 
 func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) {
@@ -785,36 +644,23 @@ func (s *Server) handleCreateToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	t, err := s.svc.CreateToken(r.Context(), actorFrom(r.Context()), req)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusCreated, t)
+	reply(s, w, r, http.StatusCreated, t, err)
 }
 
 func (s *Server) handleRevokeToken(w http.ResponseWriter, r *http.Request) {
-	id, err := pathInt(r, "id", "token id")
-	if err != nil {
-		s.writeError(w, r, err)
+	id, ok := s.pathID(w, r, "token id")
+	if !ok {
 		return
 	}
 	t, err := s.svc.RevokeToken(r.Context(), actorFrom(r.Context()), id)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, t)
+	reply(s, w, r, http.StatusOK, t, err)
 }
 
 // ---- audit
 
 func (s *Server) handleAuditVerify(w http.ResponseWriter, r *http.Request) {
 	rep, err := s.svc.VerifyAudit(r.Context(), actorFrom(r.Context()))
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, rep)
+	reply(s, w, r, http.StatusOK, rep, err)
 }
 
 func (s *Server) handleAuditExport(w http.ResponseWriter, r *http.Request) {
@@ -858,6 +704,57 @@ func (l *lazyWriter) Write(p []byte) (int, error) {
 }
 
 // ---- helpers
+
+// Most handlers read the path's id (and perhaps a body), make one call to
+// the service as the request's actor, and answer with the error or the
+// result. These helpers are those steps; each that can fail answers the
+// error itself and says so with ok false.
+
+// reply answers with err, or with v as JSON and status.
+func reply[T any](s *Server, w http.ResponseWriter, r *http.Request, status int, v T, err error) {
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	writeJSON(w, status, v)
+}
+
+// pathID reads the path's {id}; what names it in the error.
+func (s *Server) pathID(w http.ResponseWriter, r *http.Request, what string) (id int64, ok bool) {
+	id, err := pathInt(r, "id", what)
+	if err != nil {
+		s.writeError(w, r, err)
+		return 0, false
+	}
+	return id, true
+}
+
+// idAndNote reads the path's {id} and an optional note (or reason) in
+// the body.
+func (s *Server) idAndNote(w http.ResponseWriter, r *http.Request, what string) (id int64, note string, ok bool) {
+	if id, ok = s.pathID(w, r, what); !ok {
+		return 0, "", false
+	}
+	var req noteRequest
+	if err := decodeOptional(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return 0, "", false
+	}
+	return id, req.text(), true
+}
+
+// idAndBody reads the path's {id} and the JSON body (required, at most
+// maxJSONBody).
+func idAndBody[T any](s *Server, w http.ResponseWriter, r *http.Request, what string) (id int64, body T, ok bool) {
+	if id, ok = s.pathID(w, r, what); !ok {
+		return 0, body, false
+	}
+	if err := decodeJSON(w, r, &body, maxJSONBody); err != nil {
+		s.writeError(w, r, err)
+		return 0, body, false
+	}
+	return id, body, true
+}
 
 // decodeOptional decodes a JSON body that may be left out.
 func decodeOptional(w http.ResponseWriter, r *http.Request, dst any) error {

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 
@@ -40,14 +41,8 @@ type updatesResponse struct {
 }
 
 func (s *Server) handleDraftUpdate(w http.ResponseWriter, r *http.Request) {
-	id, err := pathInt(r, "id", "incident id")
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	var d incident.StatusDraft
-	if err := decodeJSON(w, r, &d, maxJSONBody); err != nil {
-		s.writeError(w, r, err)
+	id, d, ok := idAndBody[incident.StatusDraft](s, w, r, "incident id")
+	if !ok {
 		return
 	}
 	u, err := s.svc.DraftStatusUpdate(r.Context(), actorFrom(r.Context()), id, d)
@@ -60,45 +55,30 @@ func (s *Server) handleDraftUpdate(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Server) handleUpdates(w http.ResponseWriter, r *http.Request) {
-	id, err := pathInt(r, "id", "incident id")
-	if err != nil {
-		s.writeError(w, r, err)
+	id, ok := s.pathID(w, r, "incident id")
+	if !ok {
 		return
 	}
 	us, err := s.svc.StatusUpdates(r.Context(), actorFrom(r.Context()), id)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, updatesResponse{Updates: us})
+	reply(s, w, r, http.StatusOK, updatesResponse{Updates: us}, err)
 }
 
 func (s *Server) handleUpdateSuggestions(w http.ResponseWriter, r *http.Request) {
-	id, err := pathInt(r, "id", "incident id")
-	if err != nil {
-		s.writeError(w, r, err)
+	id, ok := s.pathID(w, r, "incident id")
+	if !ok {
 		return
 	}
 	sg, err := s.svc.StatusSuggestions(r.Context(), actorFrom(r.Context()), id)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, sg)
+	reply(s, w, r, http.StatusOK, sg, err)
 }
 
 func (s *Server) handleUpdate(w http.ResponseWriter, r *http.Request) {
-	id, err := pathInt(r, "id", "status update id")
-	if err != nil {
-		s.writeError(w, r, err)
+	id, ok := s.pathID(w, r, "status update id")
+	if !ok {
 		return
 	}
 	u, err := s.svc.StatusUpdate(r.Context(), actorFrom(r.Context()), id)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, u)
+	reply(s, w, r, http.StatusOK, u, err)
 }
 
 // EditUpdateRequest is the body of PUT /api/v1/updates/{id}: the whole
@@ -111,28 +91,17 @@ type EditUpdateRequest struct {
 }
 
 func (s *Server) handleEditUpdate(w http.ResponseWriter, r *http.Request) {
-	id, err := pathInt(r, "id", "status update id")
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	var req EditUpdateRequest
-	if err := decodeJSON(w, r, &req, maxJSONBody); err != nil {
-		s.writeError(w, r, err)
+	id, req, ok := idAndBody[EditUpdateRequest](s, w, r, "status update id")
+	if !ok {
 		return
 	}
 	u, err := s.svc.EditStatusUpdate(r.Context(), actorFrom(r.Context()), id, req.Revision, req.StatusDraft)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, u)
+	reply(s, w, r, http.StatusOK, u, err)
 }
 
 func (s *Server) handleApproveUpdate(w http.ResponseWriter, r *http.Request) {
-	id, err := pathInt(r, "id", "status update id")
-	if err != nil {
-		s.writeError(w, r, err)
+	id, ok := s.pathID(w, r, "status update id")
+	if !ok {
 		return
 	}
 	var req incident.StatusApproval
@@ -146,34 +115,23 @@ func (s *Server) handleApproveUpdate(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if u.Status == incident.UpdatePublished {
-		s.refreshAfterPublishing(r)
+		s.refreshAfterPublishing(r.Context())
 	}
 	writeJSON(w, http.StatusOK, u)
 }
 
 func (s *Server) handleRejectUpdate(w http.ResponseWriter, r *http.Request) {
-	id, err := pathInt(r, "id", "status update id")
-	if err != nil {
-		s.writeError(w, r, err)
+	id, note, ok := s.idAndNote(w, r, "status update id")
+	if !ok {
 		return
 	}
-	var req noteRequest
-	if err := decodeOptional(w, r, &req); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	u, err := s.svc.RejectStatusUpdate(r.Context(), actorFrom(r.Context()), id, req.text())
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, u)
+	u, err := s.svc.RejectStatusUpdate(r.Context(), actorFrom(r.Context()), id, note)
+	reply(s, w, r, http.StatusOK, u, err)
 }
 
 func (s *Server) handlePublishUpdate(w http.ResponseWriter, r *http.Request) {
-	id, err := pathInt(r, "id", "status update id")
-	if err != nil {
-		s.writeError(w, r, err)
+	id, ok := s.pathID(w, r, "status update id")
+	if !ok {
 		return
 	}
 	u, err := s.svc.PublishStatusUpdate(r.Context(), actorFrom(r.Context()), id)
@@ -181,38 +139,32 @@ func (s *Server) handlePublishUpdate(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	s.refreshAfterPublishing(r)
+	s.refreshAfterPublishing(r.Context())
 	writeJSON(w, http.StatusOK, u)
 }
 
 func (s *Server) handleWithdrawUpdate(w http.ResponseWriter, r *http.Request) {
-	id, err := pathInt(r, "id", "status update id")
-	if err != nil {
-		s.writeError(w, r, err)
+	id, note, ok := s.idAndNote(w, r, "status update id")
+	if !ok {
 		return
 	}
-	var req noteRequest
-	if err := decodeOptional(w, r, &req); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	u, err := s.svc.WithdrawStatusUpdate(r.Context(), actorFrom(r.Context()), id, req.text())
+	u, err := s.svc.WithdrawStatusUpdate(r.Context(), actorFrom(r.Context()), id, note)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	if !u.PublishedAt.IsZero() {
-		s.refreshAfterPublishing(r)
+		s.refreshAfterPublishing(r.Context())
 	}
 	writeJSON(w, http.StatusOK, u)
 }
 
-// refreshAfterPublishing rebuilds the public pages before answering, so
-// whoever published sees the change on the pages at once. The change is
-// committed whatever happens here; a failed rebuild is retried by the
-// background refresher.
-func (s *Server) refreshAfterPublishing(r *http.Request) {
-	if err := s.status.rebuild(r.Context()); err != nil {
+// refreshAfterPublishing rebuilds the public pages before answering (an
+// API call or a UI form), so whoever published sees the change on the
+// pages at once. The change is committed whatever happens here; a failed
+// rebuild is retried by the background refresher.
+func (s *Server) refreshAfterPublishing(ctx context.Context) {
+	if err := s.status.rebuild(ctx); err != nil {
 		s.log.Error("rebuilding the public status pages after a publication", "error", err)
 	}
 }
