@@ -238,6 +238,22 @@ func (s *Server) snapshot(r *http.Request) (*incident.Snapshot, error) {
 	return s.svc.Snapshot(r.Context(), actorFrom(r.Context()), id)
 }
 
+// liveOf reads the incident of the path and its live forecast for q; on
+// failure it has answered and ok is false.
+func (s *Server) liveOf(w http.ResponseWriter, r *http.Request, q liveQuery) (sn *incident.Snapshot, b *liveBase, ok bool) {
+	sn, err := s.snapshot(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return nil, nil, false
+	}
+	b, err = s.liveBaseline(r.Context(), actorFrom(r.Context()), sn, q)
+	if err != nil {
+		s.liveError(w, r, err)
+		return nil, nil, false
+	}
+	return sn, b, true
+}
+
 func (s *Server) handleLiveForecast(w http.ResponseWriter, r *http.Request) {
 	q, err := s.parseLiveQuery(r, "by", "format", "chart")
 	if err != nil {
@@ -254,14 +270,8 @@ func (s *Server) handleLiveForecast(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, invalidRequest(http.StatusBadRequest, "chart=%q: use fan (P50–P95 bands, the default) or cdf (the chance of being back by each date)", kind))
 		return
 	}
-	sn, err := s.snapshot(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	b, err := s.liveBaseline(r.Context(), actorFrom(r.Context()), sn, q)
-	if err != nil {
-		s.liveError(w, r, err)
+	sn, b, ok := s.liveOf(w, r, q)
+	if !ok {
 		return
 	}
 	if !svg {
@@ -296,14 +306,8 @@ func (s *Server) handleLiveImpact(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	sn, err := s.snapshot(r)
-	if err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	b, err := s.liveBaseline(r.Context(), actorFrom(r.Context()), sn, q)
-	if err != nil {
-		s.liveError(w, r, err)
+	sn, b, ok := s.liveOf(w, r, q)
+	if !ok {
 		return
 	}
 	l, err := forecast.Impact(sn.Estate, b.result, forecast.ImpactOptions{Since: b.since, Down: b.downMap()})
