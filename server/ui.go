@@ -361,6 +361,25 @@ func (u *ui) fail(w http.ResponseWriter, r *http.Request, p *uiPage, err error) 
 	u.render(w, r, e.Status, "error", p)
 }
 
+// decided ends a decision form (approve, reject, publish, …): back to the
+// page it came from, with f or, when err refused the decision, why. An
+// internal error gets the error page instead.
+func (u *ui) decided(w http.ResponseWriter, r *http.Request, back string, f uiFlash, err error) {
+	if err != nil {
+		e := uiErrorOf(err)
+		if e.Status == http.StatusInternalServerError {
+			u.fail(w, r, nil, err)
+			return
+		}
+		if info := requestInfoFrom(r.Context()); info != nil {
+			info.errCode = e.Code
+		}
+		f = uiFlash{Kind: "error", Text: e.Message, Items: e.Reasons}
+	}
+	u.setFlash(w, f)
+	redirect(w, r, back)
+}
+
 // toLogin sends a visitor who is not logged in to the login page, to come
 // back here afterwards.
 func (u *ui) toLogin(w http.ResponseWriter, r *http.Request) {

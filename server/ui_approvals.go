@@ -109,17 +109,5 @@ func (u *ui) handleDecisionForm(w http.ResponseWriter, r *http.Request, a incide
 	default:
 		err = phasegate.Errorf(phasegate.ENOTFOUND, "no decision %q: use approve, reject or cancel", r.PathValue("decision"))
 	}
-	if err != nil {
-		e := uiErrorOf(err)
-		if e.Status == http.StatusInternalServerError {
-			u.fail(w, r, nil, err)
-			return
-		}
-		if info := requestInfoFrom(ctx); info != nil {
-			info.errCode = e.Code
-		}
-		f = uiFlash{Kind: "error", Text: e.Message, Items: e.Reasons}
-	}
-	u.setFlash(w, f)
-	redirect(w, r, back)
+	u.decided(w, r, back, f, err)
 }

@@ -532,24 +532,10 @@ func (u *ui) handleUpdateAction(w http.ResponseWriter, r *http.Request, a incide
 	default:
 		err = phasegate.Errorf(phasegate.ENOTFOUND, "no action %q: use approve, approve-publish, reject, publish or withdraw", r.PathValue("action"))
 	}
-	if err != nil {
-		e := uiErrorOf(err)
-		if e.Status == http.StatusInternalServerError {
-			u.fail(w, r, nil, err)
-			return
-		}
-		if info := requestInfoFrom(ctx); info != nil {
-			info.errCode = e.Code
-		}
-		f = uiFlash{Kind: "error", Text: e.Message, Items: e.Reasons}
-	} else if !done.PublishedAt.IsZero() {
-		// Its writer sees the public page changed at once.
-		if err := u.s.status.rebuild(ctx); err != nil {
-			u.s.log.Error("rebuilding the public status pages after a publication", "error", err)
-		}
+	if err == nil && !done.PublishedAt.IsZero() {
+		u.s.refreshAfterPublishing(ctx)
 	}
-	u.setFlash(w, f)
-	redirect(w, r, updatePath(in.ID(), up.ID))
+	u.decided(w, r, updatePath(in.ID(), up.ID), f, err)
 }
 
 // statusEvent says a status update's event in words.
