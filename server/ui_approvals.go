@@ -21,9 +21,8 @@ type approvalsData struct {
 }
 
 func (u *ui) handleApprovalsPage(w http.ResponseWriter, r *http.Request, a incident.Actor) {
-	in, err := u.loadIncident(r, a)
-	if err != nil {
-		u.fail(w, r, u.page(a, nil, "", ""), err)
+	in, ok := u.incidentOf(w, r, a)
+	if !ok {
 		return
 	}
 	p := u.page(a, in, "approvals", "Approvals")

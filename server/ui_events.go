@@ -31,9 +31,8 @@ type eventsData struct {
 }
 
 func (u *ui) handleEventsPage(w http.ResponseWriter, r *http.Request, a incident.Actor) {
-	in, err := u.loadIncident(r, a)
-	if err != nil {
-		u.fail(w, r, u.page(a, nil, "", ""), err)
+	in, ok := u.incidentOf(w, r, a)
+	if !ok {
 		return
 	}
 	p := u.page(a, in, "events", "Event log")
@@ -61,7 +60,7 @@ func (u *ui) handleEventsPage(w http.ResponseWriter, r *http.Request, a incident
 	types, actors := map[string]int{}, map[string]int{}
 	search := strings.ToLower(d.Search)
 	var matched []uiEvent
-	err = u.scanEvents(r, a, scope, func(e incident.Event) bool {
+	err := u.scanEvents(r, a, scope, func(e incident.Event) bool {
 		if !a.MaySee(e) {
 			return true
 		}

@@ -33,6 +33,17 @@ func (in *uiIncident) system(id string) (*estate.System, *incident.SystemView) {
 	return in.ix.Systems[id], in.byID[id]
 }
 
+// incidentOf reads the incident named in the path for a page or form;
+// when it cannot, it shows the error page and ok is false.
+func (u *ui) incidentOf(w http.ResponseWriter, r *http.Request, a incident.Actor) (in *uiIncident, ok bool) {
+	in, err := u.loadIncident(r, a)
+	if err != nil {
+		u.fail(w, r, u.page(a, nil, "", ""), err)
+		return nil, false
+	}
+	return in, true
+}
+
 // loadIncident reads the incident named in the path with the state of
 // every system and the estate version it runs on.
 func (u *ui) loadIncident(r *http.Request, a incident.Actor) (*uiIncident, error) {

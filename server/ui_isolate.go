@@ -88,9 +88,8 @@ func (u *ui) handleIsolateForm(w http.ResponseWriter, r *http.Request, a inciden
 // fingerprint of the list confirmed: if the selection changed meanwhile,
 // the new list is shown to confirm again).
 func (u *ui) isolate(w http.ResponseWriter, r *http.Request, a incident.Actor, post bool) {
-	in, err := u.loadIncident(r, a)
-	if err != nil {
-		u.fail(w, r, u.page(a, nil, "", ""), err)
+	in, ok := u.incidentOf(w, r, a)
+	if !ok {
 		return
 	}
 	p := u.page(a, in, "containment", "Bulk containment")

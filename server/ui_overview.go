@@ -67,9 +67,8 @@ type overviewData struct {
 const recentEvents = 12
 
 func (u *ui) handleOverview(w http.ResponseWriter, r *http.Request, a incident.Actor) {
-	in, err := u.loadIncident(r, a)
-	if err != nil {
-		u.fail(w, r, u.page(a, nil, "", ""), err)
+	in, ok := u.incidentOf(w, r, a)
+	if !ok {
 		return
 	}
 	now := u.clock()

@@ -99,9 +99,8 @@ type planData struct {
 }
 
 func (u *ui) handlePlanPage(w http.ResponseWriter, r *http.Request, a incident.Actor) {
-	in, err := u.loadIncident(r, a)
-	if err != nil {
-		u.fail(w, r, u.page(a, nil, "", ""), err)
+	in, ok := u.incidentOf(w, r, a)
+	if !ok {
 		return
 	}
 	p := u.page(a, in, "plan", "Restart plan")
@@ -200,9 +199,8 @@ func (u *ui) drawPlan(p *planner.Plan, in *uiIncident, pq planQuery, picture str
 // handlePlanPicture serves one picture alone as an SVG file, with the
 // same filters as the page: for printing, or pinning to a wall.
 func (u *ui) handlePlanPicture(w http.ResponseWriter, r *http.Request, a incident.Actor) {
-	in, err := u.loadIncident(r, a)
-	if err != nil {
-		u.fail(w, r, u.page(a, nil, "", ""), err)
+	in, ok := u.incidentOf(w, r, a)
+	if !ok {
 		return
 	}
 	name, ok := strings.CutSuffix(r.PathValue("picture"), ".svg")

@@ -119,9 +119,8 @@ type updatesData struct {
 }
 
 func (u *ui) handleUpdatesPage(w http.ResponseWriter, r *http.Request, a incident.Actor) {
-	in, err := u.loadIncident(r, a)
-	if err != nil {
-		u.fail(w, r, u.page(a, nil, "", ""), err)
+	in, ok := u.incidentOf(w, r, a)
+	if !ok {
 		return
 	}
 	p := u.statusPage(a, in, "Status updates")
@@ -290,9 +289,8 @@ func parseDraftForm(r *http.Request) (incident.StatusDraft, int, error) {
 }
 
 func (u *ui) handleNewUpdatePage(w http.ResponseWriter, r *http.Request, a incident.Actor) {
-	in, err := u.loadIncident(r, a)
-	if err != nil {
-		u.fail(w, r, u.page(a, nil, "", ""), err)
+	in, ok := u.incidentOf(w, r, a)
+	if !ok {
 		return
 	}
 	p := u.statusPage(a, in, "Write a status update")
@@ -325,9 +323,8 @@ func (u *ui) handleNewUpdatePage(w http.ResponseWriter, r *http.Request, a incid
 }
 
 func (u *ui) handleDraftForm(w http.ResponseWriter, r *http.Request, a incident.Actor) {
-	in, err := u.loadIncident(r, a)
-	if err != nil {
-		u.fail(w, r, u.page(a, nil, "", ""), err)
+	in, ok := u.incidentOf(w, r, a)
+	if !ok {
 		return
 	}
 	p := u.statusPage(a, in, "Write a status update")
@@ -397,9 +394,8 @@ type updateData struct {
 }
 
 func (u *ui) handleUpdatePage(w http.ResponseWriter, r *http.Request, a incident.Actor) {
-	in, err := u.loadIncident(r, a)
-	if err != nil {
-		u.fail(w, r, u.page(a, nil, "", ""), err)
+	in, ok := u.incidentOf(w, r, a)
+	if !ok {
 		return
 	}
 	p := u.statusPage(a, in, "Status update")
@@ -428,9 +424,8 @@ func (u *ui) handleUpdatePage(w http.ResponseWriter, r *http.Request, a incident
 }
 
 func (u *ui) handleEditUpdatePage(w http.ResponseWriter, r *http.Request, a incident.Actor) {
-	in, err := u.loadIncident(r, a)
-	if err != nil {
-		u.fail(w, r, u.page(a, nil, "", ""), err)
+	in, ok := u.incidentOf(w, r, a)
+	if !ok {
 		return
 	}
 	p := u.statusPage(a, in, "Edit a status update")
@@ -458,9 +453,8 @@ func (u *ui) handleEditUpdatePage(w http.ResponseWriter, r *http.Request, a inci
 }
 
 func (u *ui) handleEditForm(w http.ResponseWriter, r *http.Request, a incident.Actor) {
-	in, err := u.loadIncident(r, a)
-	if err != nil {
-		u.fail(w, r, u.page(a, nil, "", ""), err)
+	in, ok := u.incidentOf(w, r, a)
+	if !ok {
 		return
 	}
 	p := u.statusPage(a, in, "Edit a status update")
@@ -492,9 +486,8 @@ func (u *ui) handleEditForm(w http.ResponseWriter, r *http.Request, a incident.A
 // handleUpdateAction approves (and publishes), rejects, publishes or
 // withdraws an update, then shows it with what happened.
 func (u *ui) handleUpdateAction(w http.ResponseWriter, r *http.Request, a incident.Actor) {
-	in, err := u.loadIncident(r, a)
-	if err != nil {
-		u.fail(w, r, u.page(a, nil, "", ""), err)
+	in, ok := u.incidentOf(w, r, a)
+	if !ok {
 		return
 	}
 	if err := parseForm(w, r); err != nil {

@@ -78,9 +78,8 @@ func (u *ui) handleSystemPage(w http.ResponseWriter, r *http.Request, a incident
 // showSystem renders a system page, with an error (a guard's refusal)
 // and the reason the user had typed, when a form failed.
 func (u *ui) showSystem(w http.ResponseWriter, r *http.Request, a incident.Actor, status int, formErr error, reason string) {
-	in, err := u.loadIncident(r, a)
-	if err != nil {
-		u.fail(w, r, u.page(a, nil, "", ""), err)
+	in, ok := u.incidentOf(w, r, a)
+	if !ok {
 		return
 	}
 	sysID := r.PathValue("system")

@@ -50,9 +50,8 @@ type systemsData struct {
 }
 
 func (u *ui) handleSystems(w http.ResponseWriter, r *http.Request, a incident.Actor) {
-	in, err := u.loadIncident(r, a)
-	if err != nil {
-		u.fail(w, r, u.page(a, nil, "", ""), err)
+	in, ok := u.incidentOf(w, r, a)
+	if !ok {
 		return
 	}
 	p := u.page(a, in, "systems", "Systems")
@@ -66,8 +65,8 @@ func (u *ui) handleSystems(w http.ResponseWriter, r *http.Request, a incident.Ac
 	}
 	// The live plan says when each system is due back and why then; the
 	// list works without it.
-	var lp *uiPlan
-	if lp, err = u.livePlan(r, a, in); err != nil {
+	lp, err := u.livePlan(r, a, in)
+	if err != nil {
 		lp = nil
 	}
 	search := strings.ToLower(d.Search)
