@@ -202,20 +202,31 @@ func (u *ui) systemMoves(d *systemData, a incident.Actor, in *uiIncident, sys *e
 	}
 }
 
-// handleTransitionForm moves a system (POST from the system page).
-func (u *ui) handleTransitionForm(w http.ResponseWriter, r *http.Request, a incident.Actor) {
+// systemForm reads a form posted from the system page and the incident
+// id of its path; when it cannot, it has answered and ok is false.
+func (u *ui) systemForm(w http.ResponseWriter, r *http.Request, a incident.Actor) (id int64, ok bool) {
 	if err := parseForm(w, r); err != nil {
 		u.showSystem(w, r, a, errorStatus(err), err, "")
-		return
+		return 0, false
 	}
 	id, err := pathInt(r, "id", "incident id")
 	if err != nil {
 		u.fail(w, r, nil, err)
+		return 0, false
+	}
+	return id, true
+}
+
+// handleTransitionForm moves a system (POST from the system page).
+func (u *ui) handleTransitionForm(w http.ResponseWriter, r *http.Request, a incident.Actor) {
+	id, ok := u.systemForm(w, r, a)
+	if !ok {
 		return
 	}
 	sysID := r.PathValue("system")
 	to := incident.State(r.PostFormValue("to"))
 	reason := strings.TrimSpace(r.PostFormValue("reason"))
+	var err error
 	switch {
 	case !to.Valid():
 		err = invalidRequest(http.StatusBadRequest, "choose the state to move to with one of the buttons")
@@ -249,13 +260,8 @@ func (u *ui) handleTransitionForm(w http.ResponseWriter, r *http.Request, a inci
 // handleTickForm ticks or unticks a checklist item (POST from the
 // system page).
 func (u *ui) handleTickForm(w http.ResponseWriter, r *http.Request, a incident.Actor) {
-	if err := parseForm(w, r); err != nil {
-		u.showSystem(w, r, a, errorStatus(err), err, "")
-		return
-	}
-	id, err := pathInt(r, "id", "incident id")
-	if err != nil {
-		u.fail(w, r, nil, err)
+	id, ok := u.systemForm(w, r, a)
+	if !ok {
 		return
 	}
 	sysID := r.PathValue("system")
