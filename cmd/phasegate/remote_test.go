@@ -111,6 +111,24 @@ func TestClientCommandsRunARecoveryStep(t *testing.T) {
 	if code, out, _ = as(ic, "incident", "show", "2", "--state", "restoring"); code != 0 || !strings.Contains(out, "entra-id") {
 		t.Errorf("incident show --state restoring: %d %s", code, out)
 	}
+	// Going online needs a second person too: this time it is rejected.
+	if code, _, errb = as(rl, "system", "transition", "2", "entra-id", "--to", "verifying", "--reason", "rebuilt"); code != 0 {
+		t.Fatalf("verifying: %s", errb)
+	}
+	code, out, errb = as(rl, "system", "transition", "2", "entra-id", "--to", "online", "--reason", "verified")
+	if m = regexp.MustCompile(`approval (\d+)`).FindStringSubmatch(out); code != 0 || m == nil {
+		t.Fatalf("two-person online: %d %s %s", code, out, errb)
+	}
+	code, out, _ = as(rl2, "approval", "list", "2", "--status", "pending", "--format", "json")
+	var pending struct {
+		Approvals []incident.Approval `json:"approvals"`
+	}
+	if code != 0 || json.Unmarshal([]byte(out), &pending) != nil || len(pending.Approvals) != 1 || pending.Approvals[0].To != incident.StateOnline {
+		t.Errorf("approval list --format json: %d %s", code, out)
+	}
+	if code, out, errb = as(rl2, "approval", "reject", m[1], "--note", "not verified yet"); code != 0 || out != "Rejected approval "+m[1]+".\n" {
+		t.Errorf("reject: %d %q %s", code, out, errb)
+	}
 	// No token, a bad token, an unreachable server: each says what to do.
 	if code, _, errb = pg(t, "", "incident", "list", "--server", url); code != exitUsage || !strings.Contains(errb, "PHASEGATE_TOKEN") {
 		t.Errorf("no token: %d %s", code, errb)
