@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/url"
 	"strconv"
 	"strings"
@@ -115,9 +114,23 @@ func idArg(s, what string) (int64, error) {
 	return n, nil
 }
 
-func printJSON(w io.Writer, raw json.RawMessage) error {
-	_, err := w.Write(raw)
-	return err
+// fetch sends one request of a client command and reads the answer. With
+// --format json it prints the answer as the server sent it and returns a
+// nil v: the command is done. Otherwise v is the answer, to put in words.
+func fetch[T any](ctx context.Context, c *apiClient, cf *clientFlags, e env, method, path string, body any) (v *T, status int, err error) {
+	var raw json.RawMessage
+	if status, err = c.do(ctx, method, path, body, &raw); err != nil {
+		return nil, status, err
+	}
+	if cf.format == "json" {
+		_, err := e.stdout.Write(raw)
+		return nil, status, err
+	}
+	v = new(T)
+	if err := json.Unmarshal(raw, v); err != nil {
+		return nil, status, err
+	}
+	return v, status, nil
 }
 
 // ---- incident
@@ -141,15 +154,8 @@ func runIncidentDeclare(ctx context.Context, args []string, e env) error {
 			return usagef("--started-at %q: not an RFC 3339 time; write it like 2025-09-01T08:00:00Z", started)
 		}
 	}
-	var raw json.RawMessage
-	if _, err := c.do(ctx, "POST", "/api/v1/incidents", d, &raw); err != nil {
-		return err
-	}
-	if cf.format == "json" {
-		return printJSON(e.stdout, raw)
-	}
-	var view incident.IncidentView
-	if err := json.Unmarshal(raw, &view); err != nil {
+	view, _, err := fetch[incident.IncidentView](ctx, c, cf, e, "POST", "/api/v1/incidents", d)
+	if err != nil || view == nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "Declared incident %d %q on estate version %d: %s (%s).\n",
@@ -175,17 +181,11 @@ func runIncidentList(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	var raw json.RawMessage
-	if _, err := c.do(ctx, "GET", "/api/v1/incidents", nil, &raw); err != nil {
-		return err
-	}
-	if cf.format == "json" {
-		return printJSON(e.stdout, raw)
-	}
-	var res struct {
+	type list struct {
 		Incidents []incident.Incident `json:"incidents"`
 	}
-	if err := json.Unmarshal(raw, &res); err != nil {
+	res, _, err := fetch[list](ctx, c, cf, e, "GET", "/api/v1/incidents", nil)
+	if err != nil || res == nil {
 		return err
 	}
 	if len(res.Incidents) == 0 {
@@ -219,15 +219,8 @@ func runIncidentShow(ctx context.Context, args []string, e env) error {
 	if state != "" && !incident.State(state).Valid() {
 		return usagef("--state %q is not a state; use one of %s", state, joinOr(stateNames()))
 	}
-	var raw json.RawMessage
-	if _, err := c.do(ctx, "GET", fmt.Sprintf("/api/v1/incidents/%d", id), nil, &raw); err != nil {
-		return err
-	}
-	if cf.format == "json" {
-		return printJSON(e.stdout, raw)
-	}
-	var view incident.IncidentView
-	if err := json.Unmarshal(raw, &view); err != nil {
+	view, _, err := fetch[incident.IncidentView](ctx, c, cf, e, "GET", fmt.Sprintf("/api/v1/incidents/%d", id), nil)
+	if err != nil || view == nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "Incident %d %q (%s), started %s, estate version %d\n",
@@ -292,16 +285,9 @@ func runIncidentIsolate(ctx context.Context, args []string, e env) error {
 	if reason == "" {
 		return usagef("give a reason with --reason: every containment is recorded with why")
 	}
-	var raw json.RawMessage
-	if _, err := c.do(ctx, "POST", fmt.Sprintf("/api/v1/incidents/%d/isolate", id),
-		map[string]any{"selector": selector, "reason": reason}, &raw); err != nil {
-		return err
-	}
-	if cf.format == "json" {
-		return printJSON(e.stdout, raw)
-	}
-	var res incident.IsolationResult
-	if err := json.Unmarshal(raw, &res); err != nil {
+	res, _, err := fetch[incident.IsolationResult](ctx, c, cf, e, "POST", fmt.Sprintf("/api/v1/incidents/%d/isolate", id),
+		map[string]any{"selector": selector, "reason": reason})
+	if err != nil || res == nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "Isolated %s (event %d).\n", plural(len(res.Isolated), "system"), res.Seq)
@@ -323,15 +309,8 @@ func runIncidentPlan(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	var raw json.RawMessage
-	if _, err := c.do(ctx, "GET", fmt.Sprintf("/api/v1/incidents/%d/plan", id), nil, &raw); err != nil {
-		return err
-	}
-	if cf.format == "json" {
-		return printJSON(e.stdout, raw)
-	}
-	var p planner.Plan
-	if err := json.Unmarshal(raw, &p); err != nil {
+	p, _, err := fetch[planner.Plan](ctx, c, cf, e, "GET", fmt.Sprintf("/api/v1/incidents/%d/plan", id), nil)
+	if err != nil || p == nil {
 		return err
 	}
 	// The text summary names the organisation: fetch the incident's
@@ -349,7 +328,7 @@ func runIncidentPlan(ctx context.Context, args []string, e env) error {
 	if ev.Estate == nil {
 		ev.Estate = &estate.Estate{}
 	}
-	return writePlanText(e.stdout, ev.Estate, &p)
+	return writePlanText(e.stdout, ev.Estate, p)
 }
 
 // ---- system
@@ -373,17 +352,9 @@ func runSystemTransition(ctx context.Context, args []string, e env) error {
 	if reason == "" {
 		return usagef("give a reason with --reason: every move is recorded with why")
 	}
-	var raw json.RawMessage
-	status, err := c.do(ctx, "POST", fmt.Sprintf("/api/v1/incidents/%d/systems/%s/transition", id, url.PathEscape(pos[1])),
-		map[string]string{"to": to, "reason": reason}, &raw)
-	if err != nil {
-		return err
-	}
-	if cf.format == "json" {
-		return printJSON(e.stdout, raw)
-	}
-	var res incident.TransitionResult
-	if err := json.Unmarshal(raw, &res); err != nil {
+	res, status, err := fetch[incident.TransitionResult](ctx, c, cf, e, "POST", fmt.Sprintf("/api/v1/incidents/%d/systems/%s/transition", id, url.PathEscape(pos[1])),
+		map[string]string{"to": to, "reason": reason})
+	if err != nil || res == nil {
 		return err
 	}
 	if status == 202 && res.Approval != nil {
@@ -410,16 +381,9 @@ func runSystemTick(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	var raw json.RawMessage
-	if _, err := c.do(ctx, "POST", fmt.Sprintf("/api/v1/incidents/%d/systems/%s/checklist", id, url.PathEscape(pos[1])),
-		incident.Tick{Item: pos[2], Done: !undo, Note: note, Evidence: evidence}, &raw); err != nil {
-		return err
-	}
-	if cf.format == "json" {
-		return printJSON(e.stdout, raw)
-	}
-	var it incident.ChecklistItem
-	if err := json.Unmarshal(raw, &it); err != nil {
+	it, _, err := fetch[incident.ChecklistItem](ctx, c, cf, e, "POST", fmt.Sprintf("/api/v1/incidents/%d/systems/%s/checklist", id, url.PathEscape(pos[1])),
+		incident.Tick{Item: pos[2], Done: !undo, Note: note, Evidence: evidence})
+	if err != nil || it == nil {
 		return err
 	}
 	mark := "done"
@@ -439,15 +403,8 @@ func runSystemShow(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	var raw json.RawMessage
-	if _, err := c.do(ctx, "GET", fmt.Sprintf("/api/v1/incidents/%d/systems/%s", id, url.PathEscape(pos[1])), nil, &raw); err != nil {
-		return err
-	}
-	if cf.format == "json" {
-		return printJSON(e.stdout, raw)
-	}
-	var d incident.SystemDetail
-	if err := json.Unmarshal(raw, &d); err != nil {
+	d, _, err := fetch[incident.SystemDetail](ctx, c, cf, e, "GET", fmt.Sprintf("/api/v1/incidents/%d/systems/%s", id, url.PathEscape(pos[1])), nil)
+	if err != nil || d == nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "%s (%s, %s, criticality %d, team %s): %s since %s\n", d.SystemID, d.Name, d.Kind, d.Criticality, d.Team,
@@ -492,17 +449,11 @@ func runApprovalList(ctx context.Context, args []string, e env) error {
 	if status != "" {
 		path += "?status=" + url.QueryEscape(status)
 	}
-	var raw json.RawMessage
-	if _, err := c.do(ctx, "GET", path, nil, &raw); err != nil {
-		return err
-	}
-	if cf.format == "json" {
-		return printJSON(e.stdout, raw)
-	}
-	var res struct {
+	type list struct {
 		Approvals []incident.Approval `json:"approvals"`
 	}
-	if err := json.Unmarshal(raw, &res); err != nil {
+	res, _, err := fetch[list](ctx, c, cf, e, "GET", path, nil)
+	if err != nil || res == nil {
 		return err
 	}
 	if len(res.Approvals) == 0 {
@@ -535,19 +486,18 @@ func runApprovalDecide(approve bool) func(context.Context, []string, env) error 
 		if err != nil {
 			return err
 		}
-		var raw json.RawMessage
-		if _, err := c.do(ctx, "POST", fmt.Sprintf("/api/v1/approvals/%d/%s", id, verb), map[string]string{"note": note}, &raw); err != nil {
-			return err
-		}
-		if cf.format == "json" {
-			return printJSON(e.stdout, raw)
-		}
+		path, body := fmt.Sprintf("/api/v1/approvals/%d/%s", id, verb), map[string]string{"note": note}
 		if !approve {
+			// The words need nothing from the answer: it is kept raw.
+			raw, _, err := fetch[json.RawMessage](ctx, c, cf, e, "POST", path, body)
+			if err != nil || raw == nil {
+				return err
+			}
 			fmt.Fprintf(e.stdout, "Rejected approval %d.\n", id)
 			return nil
 		}
-		var d incident.Decided
-		if err := json.Unmarshal(raw, &d); err != nil {
+		d, _, err := fetch[incident.Decided](ctx, c, cf, e, "POST", path, body)
+		if err != nil || d == nil {
 			return err
 		}
 		if d.Done && d.System != nil {
