@@ -141,6 +141,32 @@ func (l *loaded) system(id string) (*estate.System, error) {
 		l.in.ID, id, l.in.EstateVersion)
 }
 
+// loadOpen loads an incident that a change is about to touch: it must
+// still be open.
+func (s *Service) loadOpen(tx Tx, incidentID int64) (*loaded, error) {
+	l, err := s.load(tx, incidentID)
+	if err != nil {
+		return nil, err
+	}
+	if err := requireOpen(l.in); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// openIncident reads an incident whose own record a change is about to
+// touch (not its estate): it must still be open.
+func openIncident(tx Tx, id int64) (*Incident, error) {
+	in, err := tx.Incident(id)
+	if err != nil {
+		return nil, err
+	}
+	if err := requireOpen(in); err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
 func requireOpen(in *Incident) error {
 	if !in.Open() {
 		return phasegate.Errorf(phasegate.ECONFLICT, "incident %d (%s) was closed on %s; nothing can change in it",

@@ -189,11 +189,8 @@ func (s *Service) UpdateIncident(ctx context.Context, a Actor, id int64, u Incid
 	}
 	var out *Incident
 	err := s.update(ctx, func(w *writer) error {
-		in, err := w.Incident(id)
+		in, err := openIncident(w, id)
 		if err != nil {
-			return err
-		}
-		if err := requireOpen(in); err != nil {
 			return err
 		}
 		changes := map[string]any{}
@@ -243,11 +240,8 @@ func (s *Service) MoveEstate(ctx context.Context, a Actor, id int64, version int
 	}
 	var mv *EstateMove
 	err := s.update(ctx, func(w *writer) error {
-		in, err := w.Incident(id)
+		in, err := openIncident(w, id)
 		if err != nil {
-			return err
-		}
-		if err := requireOpen(in); err != nil {
 			return err
 		}
 		if version == 0 {
@@ -334,11 +328,8 @@ func (s *Service) CloseIncident(ctx context.Context, a Actor, id int64, reason s
 	}
 	var out *Incident
 	err := s.update(ctx, func(w *writer) error {
-		in, err := w.Incident(id)
+		in, err := openIncident(w, id)
 		if err != nil {
-			return err
-		}
-		if err := requireOpen(in); err != nil {
 			return err
 		}
 		if err := cancelPending(w, a.Name, in.ID, "", 0, "the incident was closed"); err != nil {

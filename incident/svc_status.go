@@ -52,11 +52,8 @@ func (s *Service) DraftStatusUpdate(ctx context.Context, a Actor, incidentID int
 	}
 	var out *StatusUpdate
 	err := s.update(ctx, func(w *writer) error {
-		l, err := s.load(w, incidentID)
+		l, err := s.loadOpen(w, incidentID)
 		if err != nil {
-			return err
-		}
-		if err := requireOpen(l.in); err != nil {
 			return err
 		}
 		if d.Corrects != 0 {
@@ -167,11 +164,8 @@ func (s *Service) changeUpdate(ctx context.Context, id int64, fn func(w *writer,
 		if err != nil {
 			return err
 		}
-		l, err := s.load(w, u.IncidentID)
+		l, err := s.loadOpen(w, u.IncidentID)
 		if err != nil {
-			return err
-		}
-		if err := requireOpen(l.in); err != nil {
 			return err
 		}
 		return fn(w, u, l)

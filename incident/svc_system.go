@@ -97,11 +97,8 @@ func (s *Service) Transition(ctx context.Context, a Actor, incidentID int64, sys
 	}
 	var res *TransitionResult
 	err := s.update(ctx, func(w *writer) error {
-		l, err := s.load(w, incidentID)
+		l, err := s.loadOpen(w, incidentID)
 		if err != nil {
-			return err
-		}
-		if err := requireOpen(l.in); err != nil {
 			return err
 		}
 		sys, err := l.system(systemID)
@@ -263,11 +260,8 @@ func (s *Service) Isolate(ctx context.Context, a Actor, incidentID int64, sel Se
 	}
 	var res *IsolationResult
 	err := s.update(ctx, func(w *writer) error {
-		l, err := s.load(w, incidentID)
+		l, err := s.loadOpen(w, incidentID)
 		if err != nil {
-			return err
-		}
-		if err := requireOpen(l.in); err != nil {
 			return err
 		}
 		picked, err := sel.Select(l.est)
@@ -348,11 +342,8 @@ func (s *Service) TickChecklist(ctx context.Context, a Actor, incidentID int64, 
 	}
 	var out *ChecklistItem
 	err := s.update(ctx, func(w *writer) error {
-		l, err := s.load(w, incidentID)
+		l, err := s.loadOpen(w, incidentID)
 		if err != nil {
-			return err
-		}
-		if err := requireOpen(l.in); err != nil {
 			return err
 		}
 		sys, err := l.system(systemID)
