@@ -245,20 +245,26 @@ func (s *Service) Reject(ctx context.Context, a Actor, id int64, note string) (*
 		if err := w.InsertDecision(Decision{ApprovalID: ap.ID, UserID: a.UserID, UserName: a.Name, Approve: false, Note: note, At: w.Now()}); err != nil {
 			return err
 		}
-		ap.Status, ap.ClosedAt, ap.ClosedNote = ApprovalRejected, w.Now(), note
-		if err := w.UpdateApproval(ap); err != nil {
-			return err
-		}
-		if _, err := w.event(a.Name, EventApprovalRejected, l.in.ID, fmt.Sprintf("approval:%d", ap.ID), map[string]any{
-			"approval": ap.ID, "system": sys.ID, "to": ap.To, "note": note,
-		}); err != nil {
-			return err
-		}
 		var err error
-		out, err = w.Approval(ap.ID)
+		out, err = closeRequest(w, a, l, ap, sys, ApprovalRejected, EventApprovalRejected, note)
 		return err
 	})
 	return out, err
+}
+
+// closeRequest ends a pending request as status with the actor's note,
+// records it as an event of type typ, and returns the request as stored.
+func closeRequest(w *writer, a Actor, l *loaded, ap *Approval, sys *estate.System, status ApprovalStatus, typ, note string) (*Approval, error) {
+	ap.Status, ap.ClosedAt, ap.ClosedNote = status, w.Now(), note
+	if err := w.UpdateApproval(ap); err != nil {
+		return nil, err
+	}
+	if _, err := w.event(a.Name, typ, l.in.ID, fmt.Sprintf("approval:%d", ap.ID), map[string]any{
+		"approval": ap.ID, "system": sys.ID, "to": ap.To, "note": note,
+	}); err != nil {
+		return nil, err
+	}
+	return w.Approval(ap.ID)
 }
 
 // CancelApproval withdraws a pending request: the requester always may,
@@ -275,17 +281,8 @@ func (s *Service) CancelApproval(ctx context.Context, a Actor, id int64, note st
 		return a.Authorize(ActionApprovalCancel, sys)
 	}
 	err := s.openRequest(ctx, id, allowed, func(w *writer, ap *Approval, l *loaded, sys *estate.System) error {
-		ap.Status, ap.ClosedAt, ap.ClosedNote = ApprovalCancelled, w.Now(), note
-		if err := w.UpdateApproval(ap); err != nil {
-			return err
-		}
-		if _, err := w.event(a.Name, EventApprovalCancelled, l.in.ID, fmt.Sprintf("approval:%d", ap.ID), map[string]any{
-			"approval": ap.ID, "system": sys.ID, "to": ap.To, "note": note,
-		}); err != nil {
-			return err
-		}
 		var err error
-		out, err = w.Approval(ap.ID)
+		out, err = closeRequest(w, a, l, ap, sys, ApprovalCancelled, EventApprovalCancelled, note)
 		return err
 	})
 	return out, err
