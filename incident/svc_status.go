@@ -79,11 +79,9 @@ func (s *Service) DraftStatusUpdate(ctx context.Context, a Actor, incidentID int
 		if err := w.InsertStatusUpdate(u); err != nil {
 			return err
 		}
-		e, err := w.event(a.Name, EventStatusDrafted, l.in.ID, updateSubject(u.ID), contentPayload(u))
-		if err != nil {
+		if err := recordUpdate(w, a, u, EventStatusDrafted, contentPayload(u)); err != nil {
 			return err
 		}
-		u.Seq = e.Seq
 		out = u
 		return w.UpdateStatusUpdate(u)
 	})
@@ -229,11 +227,9 @@ func (s *Service) EditStatusUpdate(ctx context.Context, a Actor, id int64, revis
 		if was == UpdateApproved {
 			payload["approval_cleared"] = approver
 		}
-		e, err := w.event(a.Name, EventStatusEdited, l.in.ID, updateSubject(u.ID), payload)
-		if err != nil {
+		if err := recordUpdate(w, a, u, EventStatusEdited, payload); err != nil {
 			return err
 		}
-		u.Seq = e.Seq
 		out = u
 		return w.UpdateStatusUpdate(u)
 	})
@@ -279,14 +275,12 @@ func (s *Service) ApproveStatusUpdate(ctx context.Context, a Actor, id int64, ap
 		now := w.Now()
 		u.Status, u.UpdatedAt = UpdateApproved, now
 		u.ApprovedBy, u.ApprovedByID, u.ApprovedAt, u.ApprovalNote = a.Name, a.UserID, now, ap.Note
-		e, err := w.event(a.Name, EventStatusApproved, l.in.ID, updateSubject(u.ID), map[string]any{
+		if err := recordUpdate(w, a, u, EventStatusApproved, map[string]any{
 			"update": u.ID, "revision": u.Revision, "content_sha256": u.ContentHash(), "note": ap.Note,
 			"author": u.Author,
-		})
-		if err != nil {
+		}); err != nil {
 			return err
 		}
-		u.Seq = e.Seq
 		if ap.Publish {
 			if err := publish(w, a, u); err != nil {
 				return err
@@ -322,13 +316,11 @@ func (s *Service) RejectStatusUpdate(ctx context.Context, a Actor, id int64, not
 		u.Status, u.UpdatedAt = UpdateRejected, now
 		u.ApprovedBy, u.ApprovedByID, u.ApprovedAt, u.ApprovalNote = "", 0, time.Time{}, ""
 		u.ClosedBy, u.ClosedAt, u.ClosedNote = a.Name, now, note
-		e, err := w.event(a.Name, EventStatusRejected, l.in.ID, updateSubject(u.ID), map[string]any{
+		if err := recordUpdate(w, a, u, EventStatusRejected, map[string]any{
 			"update": u.ID, "revision": u.Revision, "note": note, "previous_status": was,
-		})
-		if err != nil {
+		}); err != nil {
 			return err
 		}
-		u.Seq = e.Seq
 		out = u
 		return w.UpdateStatusUpdate(u)
 	})
@@ -361,6 +353,17 @@ func (s *Service) PublishStatusUpdate(ctx context.Context, a Actor, id int64) (*
 	return out, err
 }
 
+// recordUpdate writes the event of a change to u, of type typ, and marks
+// u with its seq, in w's transaction. The caller stores u.
+func recordUpdate(w *writer, a Actor, u *StatusUpdate, typ string, payload any) error {
+	e, err := w.event(a.Name, typ, u.IncidentID, updateSubject(u.ID), payload)
+	if err != nil {
+		return err
+	}
+	u.Seq = e.Seq
+	return nil
+}
+
 // publish makes an approved update public, and supersedes what it
 // corrects, in w's transaction. The caller stores u.
 func publish(w *writer, a Actor, u *StatusUpdate) error {
@@ -376,26 +379,22 @@ func publish(w *writer, a Actor, u *StatusUpdate) error {
 		}
 	}
 	u.Status, u.UpdatedAt, u.PublishedBy, u.PublishedAt = UpdatePublished, now, a.Name, now
-	e, err := w.event(a.Name, EventStatusPublished, u.IncidentID, updateSubject(u.ID), map[string]any{
+	if err := recordUpdate(w, a, u, EventStatusPublished, map[string]any{
 		"update": u.ID, "revision": u.Revision, "content_sha256": u.ContentHash(), "audiences": u.Audiences,
 		"approved_by": u.ApprovedBy, "corrects": u.Corrects,
-	})
-	if err != nil {
+	}); err != nil {
 		return err
 	}
-	u.Seq = e.Seq
 	if old == nil {
 		return nil
 	}
 	old.Status, old.SupersededBy, old.UpdatedAt = UpdateSuperseded, u.ID, now
 	old.ClosedBy, old.ClosedAt, old.ClosedNote = a.Name, now, fmt.Sprintf("corrected by status update %d", u.ID)
-	oe, err := w.event(a.Name, EventStatusSuperseded, u.IncidentID, updateSubject(old.ID), map[string]any{
+	if err := recordUpdate(w, a, old, EventStatusSuperseded, map[string]any{
 		"update": old.ID, "superseded_by": u.ID,
-	})
-	if err != nil {
+	}); err != nil {
 		return err
 	}
-	old.Seq = oe.Seq
 	return w.UpdateStatusUpdate(old)
 }
 
@@ -432,14 +431,12 @@ func (s *Service) WithdrawStatusUpdate(ctx context.Context, a Actor, id int64, n
 		now := w.Now()
 		u.Status, u.UpdatedAt = UpdateWithdrawn, now
 		u.ClosedBy, u.ClosedAt, u.ClosedNote = a.Name, now, note
-		e, err := w.event(a.Name, EventStatusWithdrawn, l.in.ID, updateSubject(u.ID), map[string]any{
+		if err := recordUpdate(w, a, u, EventStatusWithdrawn, map[string]any{
 			"update": u.ID, "revision": u.Revision, "note": note, "previous_status": was,
 			"was_public": was == UpdatePublished,
-		})
-		if err != nil {
+		}); err != nil {
 			return err
 		}
-		u.Seq = e.Seq
 		out = u
 		return w.UpdateStatusUpdate(u)
 	})
