@@ -3,9 +3,6 @@ package server_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,11 +19,10 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
-
 	"github.com/phasegate/phasegate/estate"
 	northfield "github.com/phasegate/phasegate/examples/northfield-motors"
 	"github.com/phasegate/phasegate/incident"
+	"github.com/phasegate/phasegate/internal/pgtest"
 	"github.com/phasegate/phasegate/server"
 	"github.com/phasegate/phasegate/store"
 )
@@ -35,8 +31,6 @@ import (
 // file, and PostgreSQL at 127.0.0.1:5432 (database test, user postgres)
 // in a fresh schema. Only the test wires the store in: package server
 // itself never imports it.
-
-const pgURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
 // fastPasswords keeps argon2id real but cheap.
 var fastPasswords = incident.PasswordParams{Memory: 64, Time: 1, Threads: 1, KeyLen: 32, SaltLen: 16}
@@ -75,40 +69,12 @@ func openSQLite(t testing.TB) *store.DB {
 // Without PostgreSQL the test fails, unless PHASEGATE_SKIP_POSTGRES=1.
 func openPostgres(t testing.TB) *store.DB {
 	t.Helper()
-	if os.Getenv("PHASEGATE_SKIP_POSTGRES") == "1" {
-		t.Skip("PHASEGATE_SKIP_POSTGRES=1: PostgreSQL tests skipped")
-	}
-	admin, err := sql.Open("pgx", pgURL)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = admin.PingContext(ctx)
-		cancel()
-	}
-	if err != nil {
-		t.Fatalf("PostgreSQL is not reachable at %s (%v): start it (database test, user postgres, trust auth) "+
-			"or set PHASEGATE_SKIP_POSTGRES=1 to skip the PostgreSQL tests explicitly", pgURL, err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "srvtest_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	u, _ := url.Parse(pgURL)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	db, err := store.OpenPostgres(context.Background(), u.String(), time.Now)
+	dsn, schema := pgtest.Schema(t, "srvtest")
+	db, err := store.OpenPostgres(context.Background(), dsn, time.Now)
 	if err != nil {
 		t.Fatalf("open PostgreSQL schema %s: %v", schema, err)
 	}
-	t.Cleanup(func() {
-		db.Close()
-		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		admin.Close()
-	})
+	t.Cleanup(func() { db.Close() })
 	return db
 }
 

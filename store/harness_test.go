@@ -2,11 +2,7 @@ package store_test
 
 import (
 	"context"
-	"crypto/rand"
-	"database/sql"
-	"encoding/hex"
 	"errors"
-	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -16,12 +12,9 @@ import (
 	"github.com/phasegate/phasegate"
 	"github.com/phasegate/phasegate/estate"
 	"github.com/phasegate/phasegate/incident"
+	"github.com/phasegate/phasegate/internal/pgtest"
 	"github.com/phasegate/phasegate/store"
 )
-
-// pgURL is the test PostgreSQL: 127.0.0.1:5432, database test, user
-// postgres, trust auth.
-const pgURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
 
 // clock is a settable clock shared by the store and the service.
 type clock struct {
@@ -87,36 +80,8 @@ func openSQLite(t testing.TB, c *clock) (*store.DB, opener) {
 // PHASEGATE_SKIP_POSTGRES=1 says to skip.
 func openPostgres(t testing.TB, c *clock) (*store.DB, opener) {
 	t.Helper()
-	if os.Getenv("PHASEGATE_SKIP_POSTGRES") == "1" {
-		t.Skip("PHASEGATE_SKIP_POSTGRES=1: PostgreSQL tests skipped")
-	}
-	admin, err := sql.Open("pgx", pgURL)
-	if err == nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err = admin.PingContext(ctx)
-		cancel()
-	}
-	if err != nil {
-		t.Fatalf("PostgreSQL is not reachable at %s (%v): start it (database test, user postgres, trust auth) "+
-			"or set PHASEGATE_SKIP_POSTGRES=1 to skip the PostgreSQL tests explicitly", pgURL, err)
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "pgtest_" + hex.EncodeToString(b)
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatalf("create schema: %v", err)
-	}
-	t.Cleanup(func() {
-		if _, err := admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-		admin.Close()
-	})
-	u, _ := url.Parse(pgURL)
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	reopen := func() (*store.DB, error) { return store.OpenPostgres(context.Background(), u.String(), c.Now) }
+	dsn, schema := pgtest.Schema(t, "pgtest")
+	reopen := func() (*store.DB, error) { return store.OpenPostgres(context.Background(), dsn, c.Now) }
 	db, err := reopen()
 	if err != nil {
 		t.Fatalf("open PostgreSQL schema %s: %v", schema, err)

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -16,9 +15,8 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/jackc/pgx/v5/stdlib"
-
 	"github.com/phasegate/phasegate/incident"
+	"github.com/phasegate/phasegate/internal/pgtest"
 )
 
 // lockedBuffer is an output safe to read while the app writes it.
@@ -265,22 +263,9 @@ func TestServeEstateIsUploadedOnlyWhenChanged(t *testing.T) {
 }
 
 func TestServeOnPostgreSQL(t *testing.T) {
-	if os.Getenv("PHASEGATE_SKIP_POSTGRES") == "1" {
-		t.Skip("PHASEGATE_SKIP_POSTGRES=1: PostgreSQL tests skipped")
-	}
-	const pgURL = "postgres://postgres@127.0.0.1:5432/test?sslmode=disable"
-	admin, err := sql.Open("pgx", pgURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	schema := fmt.Sprintf("cmdtest_%d", time.Now().UnixNano())
-	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		t.Fatalf("PostgreSQL at %s: %v (start it, or set PHASEGATE_SKIP_POSTGRES=1)", pgURL, err)
-	}
-	defer admin.Exec(`DROP SCHEMA ` + schema + ` CASCADE`)
+	dsn, _ := pgtest.Schema(t, "cmdtest")
 	e, out, _ := testEnv("")
-	url, stop := startApp(t, serveConfig{postgres: pgURL + "&search_path=" + schema, demo: true}, e)
+	url, stop := startApp(t, serveConfig{postgres: dsn, demo: true}, e)
 	res, err := http.Get(url + "/healthz")
 	if err != nil {
 		t.Fatal(err)
