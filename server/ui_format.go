@@ -33,7 +33,18 @@ func (u *ui) funcs() template.FuncMap {
 		"join":      strings.Join,
 		"query":     url.QueryEscape,
 		"plural":    plural,
+		"selectField": func(id, name, label, anyLabel string, options []option, selected string) selectField {
+			return selectField{ID: id, Name: name, Label: label, Any: anyLabel, Options: options, Selected: selected}
+		},
 	}
+}
+
+// selectField is one drop-down of a list page's filter form (template
+// "select-field"). Its first choice, Any, filters nothing.
+type selectField struct {
+	ID, Name, Label, Any string
+	Options              []option
+	Selected             string
 }
 
 func fmtWhen(t time.Time) string {
