@@ -63,6 +63,18 @@ type BacklogOutlook struct {
 	Policies      []PolicyOutlook `json:"policies,omitempty"`
 }
 
+// DropSurge leaves out every figure at surge capacity, for a reader who
+// asked only for clearing at normal capacity.
+func (o *BacklogOutlook) DropSurge() {
+	o.Deterministic.Surge = nil
+	if o.P80 != nil {
+		o.P80.Surge = nil
+	}
+	for k := range o.Policies {
+		o.Policies[k].Surge = nil
+	}
+}
+
 // BacklogCase is the backlog when its service returns at one date.
 type BacklogCase struct {
 	Return      time.Time `json:"return"`

@@ -171,6 +171,16 @@ func TestSuppliersPaid(t *testing.T) {
 	if _, err := Backlogs(e, r, BacklogOptions{Policies: []string{"loudest-first"}}); err == nil {
 		t.Error("an unknown policy was accepted")
 	}
+
+	// DropSurge leaves every figure at normal capacity as it was.
+	want := o.Deterministic.Normal.CapacityPerDay
+	o.DropSurge()
+	if o.Deterministic.Surge != nil || o.P80 == nil || o.P80.Surge != nil || o.Policies[0].Surge != nil || o.Policies[2].Surge != nil {
+		t.Errorf("after DropSurge: deterministic %+v, P80 %+v, policies %+v", o.Deterministic.Surge, o.P80, o.Policies)
+	}
+	if o.Deterministic.Normal.CapacityPerDay != want || o.Policies[0].Normal.CriticalPaidDays != 1 {
+		t.Errorf("DropSurge changed the normal figures: %+v, %+v", o.Deterministic.Normal, o.Policies[0].Normal)
+	}
 }
 
 // TestPolicyOrderProperties checks each policy's order on random items:

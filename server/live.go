@@ -412,13 +412,7 @@ func (s *Server) handleLiveBacklogs(w http.ResponseWriter, r *http.Request) {
 	}
 	if !surge {
 		for i := range bs {
-			bs[i].Deterministic.Surge = nil
-			if bs[i].P80 != nil {
-				bs[i].P80.Surge = nil
-			}
-			for k := range bs[i].Policies {
-				bs[i].Policies[k].Surge = nil
-			}
+			bs[i].DropSurge()
 		}
 	}
 	if !svg {

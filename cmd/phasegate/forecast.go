@@ -358,13 +358,7 @@ func runBacklog(ctx context.Context, args []string, e env) error {
 	}
 	if !*surge {
 		for i := range bs {
-			bs[i].Deterministic.Surge = nil
-			if bs[i].P80 != nil {
-				bs[i].P80.Surge = nil
-			}
-			for k := range bs[i].Policies {
-				bs[i].Policies[k].Surge = nil
-			}
+			bs[i].DropSurge()
 		}
 	}
 	switch ff.format {
