@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/http"
-	"slices"
 	"strings"
 
 	"github.com/phasegate/phasegate"
@@ -220,14 +219,5 @@ func estateTags(e *estate.Estate) []option {
 			n[t]++
 		}
 	}
-	keys := make([]string, 0, len(n))
-	for k := range n {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	out := make([]option, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, option{k, fmt.Sprintf("%s (%d)", k, n[k])})
-	}
-	return out
+	return countOptions(n)
 }
