@@ -28,3 +28,23 @@ func knownCurrency(code string) bool {
 
 // currencyList returns the codes, for spelling suggestions.
 func currencyList() []string { return strings.Fields(currencyCodes) }
+
+// CurrencySymbol is the sign written before an amount in the currency
+// code, for the few currencies a reader knows by their sign; ok is false
+// for the rest, which are written with their code. The command line and
+// the web pages both write amounts with it.
+func CurrencySymbol(code string) (sym string, ok bool) {
+	switch code {
+	case "GBP":
+		return "£", true
+	case "EUR":
+		return "€", true
+	case "USD":
+		return "$", true
+	case "JPY":
+		return "¥", true
+	case "INR":
+		return "₹", true
+	}
+	return "", false
+}

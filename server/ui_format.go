@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phasegate/phasegate/estate"
 	"github.com/phasegate/phasegate/incident"
 )
 
@@ -112,15 +113,13 @@ func fmtHours(h float64) string {
 	}
 }
 
-var currencySymbols = map[string]string{"GBP": "£", "EUR": "€", "USD": "$", "JPY": "¥", "INR": "₹"}
-
 // fmtMoney writes an amount with three significant figures and a scale:
 // £1.48bn, £496m, €12.5k.
 func fmtMoney(currency string, v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		v = 0
 	}
-	sym, ok := currencySymbols[currency]
+	sym, ok := estate.CurrencySymbol(currency)
 	if !ok && currency != "" {
 		sym = currency + " "
 	}

@@ -173,11 +173,9 @@ func shortDate(t, start time.Time) string {
 	return t.Format("Mon 2 Jan 2006 15:04")
 }
 
-var currencySymbols = map[string]string{"GBP": "£", "EUR": "€", "USD": "$", "JPY": "¥", "INR": "₹"}
-
 // money writes an amount compactly: £950, £31.2k, £31.2m, £1.23bn.
 func money(cur string, v float64) string {
-	sym, ok := currencySymbols[cur]
+	sym, ok := estate.CurrencySymbol(cur)
 	prefix, suffix := sym, ""
 	if !ok {
 		prefix, suffix = "", " "+cur
