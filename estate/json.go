@@ -346,21 +346,30 @@ func (r *jsonReader) object() *yaml.Node {
 		} else {
 			r.stack = append(r.stack, k, r.value())
 		}
-		r.space(true)
-		if r.i < len(r.data) && r.data[r.i] == ',' {
-			r.i++
-			r.space(true)
-			continue
-		}
-		if r.i < len(r.data) && r.data[r.i] == '}' {
-			r.i++
+		if !r.more('}', "an object") {
 			break
 		}
-		r.syntax("expected ',' or '}' after a value in an object, found " + r.found())
 	}
 	n.Content = r.content(base)
 	r.depth--
 	return n
+}
+
+// more reads what follows a value in an object or a list: a comma, so
+// another value follows (true), or the closing bracket (false).
+func (r *jsonReader) more(closing byte, in string) bool {
+	r.space(true)
+	if r.i < len(r.data) && r.data[r.i] == ',' {
+		r.i++
+		r.space(true)
+		return true
+	}
+	if r.i < len(r.data) && r.data[r.i] == closing {
+		r.i++
+		return false
+	}
+	r.syntax("expected ',' or '" + string(closing) + "' after a value in " + in + ", found " + r.found())
+	return false
 }
 
 func (r *jsonReader) array() *yaml.Node {
@@ -377,17 +386,9 @@ func (r *jsonReader) array() *yaml.Node {
 	}
 	for {
 		r.stack = append(r.stack, r.value())
-		r.space(true)
-		if r.i < len(r.data) && r.data[r.i] == ',' {
-			r.i++
-			r.space(true)
-			continue
-		}
-		if r.i < len(r.data) && r.data[r.i] == ']' {
-			r.i++
+		if !r.more(']', "a list") {
 			break
 		}
-		r.syntax("expected ',' or ']' after a value in a list, found " + r.found())
 	}
 	n.Content = r.content(base)
 	r.depth--
@@ -413,17 +414,9 @@ func (r *jsonReader) lazyArray() *yaml.Node {
 		r.skim = true
 		r.value()
 		r.skim = false
-		r.space(true)
-		if r.i < len(r.data) && r.data[r.i] == ',' {
-			r.i++
-			r.space(true)
-			continue
-		}
-		if r.i < len(r.data) && r.data[r.i] == ']' {
-			r.i++
+		if !r.more(']', "a list") {
 			break
 		}
-		r.syntax("expected ',' or ']' after a value in a list, found " + r.found())
 	}
 	r.lists.marks[n] = marks
 	r.depth--
