@@ -122,18 +122,5 @@ func (t *tx) StatusUpdates(q incident.StatusUpdateQuery) ([]incident.StatusUpdat
 	if len(conds) > 0 {
 		sqlq += ` WHERE ` + strings.Join(conds, " AND ")
 	}
-	rows, err := t.query(sqlq+` ORDER BY id DESC`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []incident.StatusUpdate
-	for rows.Next() {
-		u, err := scanStatusUpdate(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *u)
-	}
-	return out, rows.Err()
+	return queryAll(t, scanStatusUpdate, sqlq+` ORDER BY id DESC`, args...)
 }

@@ -32,6 +32,24 @@ func (t *tx) query(q string, args ...any) (*sql.Rows, error) {
 	return t.tx.QueryContext(t.ctx, t.d.rebind(q), args...)
 }
 
+// queryAll runs a query and scans each row of its answer with scan.
+func queryAll[T any](t *tx, scan func(interface{ Scan(...any) error }) (*T, error), q string, args ...any) ([]T, error) {
+	rows, err := t.query(q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, *v)
+	}
+	return out, rows.Err()
+}
+
 func (t *tx) row(q string, args ...any) *sql.Row {
 	return t.tx.QueryRowContext(t.ctx, t.d.rebind(q), args...)
 }
@@ -260,20 +278,10 @@ func (t *tx) LatestEstateVersion() (*incident.EstateVersion, error) {
 }
 
 func (t *tx) EstateVersions() ([]incident.EstateVersion, error) {
-	rows, err := t.query(`SELECT ` + estateCols + ` FROM estate_versions ORDER BY number DESC`)
-	if err != nil {
-		return nil, err
+	withoutDoc := func(sc interface{ Scan(...any) error }) (*incident.EstateVersion, error) {
+		return scanEstate(sc, false)
 	}
-	defer rows.Close()
-	var out []incident.EstateVersion
-	for rows.Next() {
-		v, err := scanEstate(rows, false)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *v)
-	}
-	return out, rows.Err()
+	return queryAll(t, withoutDoc, `SELECT `+estateCols+` FROM estate_versions ORDER BY number DESC`)
 }
 
 // ---- incidents ----
@@ -338,20 +346,7 @@ func (t *tx) Incident(id int64) (*incident.Incident, error) {
 }
 
 func (t *tx) Incidents() ([]incident.Incident, error) {
-	rows, err := t.query(`SELECT ` + incidentCols + ` FROM incidents ORDER BY id DESC`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []incident.Incident
-	for rows.Next() {
-		in, err := scanIncident(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *in)
-	}
-	return out, rows.Err()
+	return queryAll(t, scanIncident, `SELECT `+incidentCols+` FROM incidents ORDER BY id DESC`)
 }
 
 // ---- system states ----
@@ -388,20 +383,7 @@ func (t *tx) SystemState(incidentID int64, systemID string) (*incident.SystemSta
 }
 
 func (t *tx) SystemStates(incidentID int64) ([]incident.SystemState, error) {
-	rows, err := t.query(`SELECT `+stateCols+` FROM system_states WHERE incident_id = ? ORDER BY system_id`, incidentID)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []incident.SystemState
-	for rows.Next() {
-		st, err := scanState(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *st)
-	}
-	return out, rows.Err()
+	return queryAll(t, scanState, `SELECT `+stateCols+` FROM system_states WHERE incident_id = ? ORDER BY system_id`, incidentID)
 }
 
 // ---- checklists ----
@@ -557,21 +539,10 @@ func (t *tx) Approvals(q incident.ApprovalQuery) ([]incident.Approval, error) {
 	if len(conds) > 0 {
 		sqlq += ` WHERE ` + strings.Join(conds, " AND ")
 	}
-	rows, err := t.query(sqlq+` ORDER BY id`, args...)
+	// The rows are closed before the decisions are read: one connection
+	// serves the whole transaction.
+	out, err := queryAll(t, scanApproval, sqlq+` ORDER BY id`, args...)
 	if err != nil {
-		return nil, err
-	}
-	var out []incident.Approval
-	for rows.Next() {
-		a, err := scanApproval(rows)
-		if err != nil {
-			rows.Close()
-			return nil, err
-		}
-		out = append(out, *a)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	for i := range out {
@@ -648,20 +619,7 @@ func (t *tx) UserByName(name string) (*incident.User, error) {
 }
 
 func (t *tx) Users() ([]incident.User, error) {
-	rows, err := t.query(`SELECT ` + userCols + ` FROM users ORDER BY name`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []incident.User
-	for rows.Next() {
-		u, err := scanUser(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *u)
-	}
-	return out, rows.Err()
+	return queryAll(t, scanUser, `SELECT `+userCols+` FROM users ORDER BY name`)
 }
 
 func (t *tx) CountUsers() (int, error) {
@@ -720,20 +678,7 @@ func (t *tx) Tokens(userID int64) ([]incident.Token, error) {
 	if userID != 0 {
 		q, args = `SELECT `+tokenCols+` FROM tokens WHERE user_id = ? ORDER BY id`, []any{userID}
 	}
-	rows, err := t.query(q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []incident.Token
-	for rows.Next() {
-		k, err := scanToken(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *k)
-	}
-	return out, rows.Err()
+	return queryAll(t, scanToken, q, args...)
 }
 
 // ---- sessions ----
