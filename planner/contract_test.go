@@ -454,3 +454,37 @@ func TestSmallEstatesFullBudget(t *testing.T) {
 		}
 	}
 }
+
+// TestSmallPopulationsTerminate solves random estates with budgets that
+// give the smallest populations (4–10 lists) and long searches, under
+// both objectives: a search whose refill adds no new list would never
+// spend its budget and never return.
+func TestSmallPopulationsTerminate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(21, 4))
+	runs := 400
+	if testing.Short() {
+		runs = 60
+	}
+	for i := range runs {
+		e, prog := randomEstate(rng)
+		budget := 8 + rng.IntN(400)
+		for _, obj := range []Objective{ObjectiveCost, ObjectiveMakespan} {
+			m, err := Compile(e, prog)
+			if err != nil {
+				t.Fatalf("run %d: %v", i, err)
+			}
+			sol, err := m.Solve(SolveOptions{Objective: obj, Schedules: budget, Seed: uint64(i)})
+			if err != nil {
+				t.Fatalf("run %d: %v", i, err)
+			}
+			if sol.Schedules > budget {
+				t.Fatalf("run %d (%s): %d schedules spent, budget %d", i, obj, sol.Schedules, budget)
+			}
+			// Never worse than the plain dependency order it started from.
+			if obj == ObjectiveMakespan && sol.Makespan > sol.BaselineMakespan ||
+				obj == ObjectiveCost && sol.Cost > sol.BaselineCost*(1+1e-12) {
+				t.Fatalf("run %d (%s): makespan %d cost %.0f, baseline %d %.0f", i, obj, sol.Makespan, sol.Cost, sol.BaselineMakespan, sol.BaselineCost)
+			}
+		}
+	}
+}

@@ -82,6 +82,9 @@ type individual struct {
 	order []int
 	fit   fitness
 	hash  uint64
+	// start holds the schedule's start times (in decoder units) by
+	// activity, for the peak crossover; nil when it is not used.
+	start []int32
 }
 
 // solver is one run of the improvement method.
@@ -101,7 +104,10 @@ type solver struct {
 
 	// priority values for sampling; min-rules negated to max-rules
 	rules [][]float64
+	peak  bool // individuals carry start times for the peak crossover
+	util  []float64
 	seen  map[uint64]struct{} // hashes of the lists evaluated
+	sched map[uint64]struct{} // hashes of the schedules made (read-only during a parallel batch)
 	// scratch
 	taken  []uint32
 	tstamp uint32
@@ -140,7 +146,7 @@ func (m *Model) Solve(opts SolveOptions) (*Solution, error) {
 		m: m, obj: obj, budget: budget, workers: workers,
 		rng:   rand.New(rand.NewPCG(opts.Seed, opts.Seed^0x9e3779b97f4a7c15)),
 		taken: make([]uint32, na), indeg: make([]int32, na),
-		seen: map[uint64]struct{}{},
+		seen: map[uint64]struct{}{}, sched: map[uint64]struct{}{},
 	}
 	for range workers {
 		s.decs = append(s.decs, m.NewDecoder())
@@ -160,7 +166,11 @@ func (m *Model) Solve(opts SolveOptions) (*Solution, error) {
 	s.best = individual{order: base, fit: s.fitness(d)}
 	s.checkDone()
 	if na > 0 && !s.done {
-		s.run(base)
+		if obj == ObjectiveMakespan && m.pinnedCount() == 0 && na <= biMaxActs {
+			s.runBi(base)
+		} else {
+			s.run(base)
+		}
 	}
 	// Decode the best once more to read its times (not counted: it
 	// repeats a schedule already made).
@@ -222,15 +232,23 @@ func (m *Model) baselineOrder() []int {
 // GA parameters, tuned on J30 (see docs/planner.md).
 const (
 	mutationRate = 0.02 // per position, swap with the next activity
+	childShifts  = 2    // then this many activities shifted to a random feasible place
 	tournamentK  = 2    // parents: best of two
 	popDiv       = 40   // population = budget/popDiv, within [4, popMax]
-	popMax       = 80
+	popMax       = 100
 	fbiPasses    = 3   // forward, then one backward–forward justification
 	stallGens    = 5   // generations without progress before diversifying
-	eliteKeep    = 1   // kept when diversifying
+	eliteKeep    = 10  // kept when diversifying
 	perturbFrac  = 0.2 // share of the list shifted in a perturbed copy of the best
 	freshShare   = 2   // when diversifying, every freshShare-th list is a fresh sample
 	backShare    = 2   // every backShare-th list of a batch is decoded backwards first
+
+	peakRate      = 0.8  // share of crossovers that are peak crossovers
+	peakWindowMin = 0.1  // the peak window, as a share of the makespan, is drawn
+	peakWindowMax = 0.5  // uniformly between these
+	peakMaxActs   = 5000 // larger models keep no start times (memory) and skip it
+	biMaxActs     = 2000 // the bi-population search up to this many activities
+	seenMax       = 1 << 16
 )
 
 func populationSize(budget, na int) int {
@@ -246,6 +264,7 @@ func (s *solver) run(base []int) {
 	na := len(m.acts)
 	s.rules = s.priorityRules()
 	P := populationSize(s.budget, na)
+	s.peak = na <= peakMaxActs
 
 	// Initial population: the baseline and each rule as it stands, then
 	// biased random samples, each improved by FBI.
@@ -269,7 +288,7 @@ func (s *solver) run(base []int) {
 			// Diversify: keep the elite, refill with perturbed copies of
 			// the best and fresh samples.
 			stall = 0
-			keep := min(len(pop), eliteKeep)
+			keep := min(len(pop), eliteKeep, P/2) // at least half new
 			var fresh [][]int
 			for len(fresh) < P-keep {
 				if len(fresh)%freshShare != 0 {
@@ -297,9 +316,17 @@ func (s *solver) run(base []int) {
 			for fa == mo && len(pop) > 1 {
 				fa = s.tournament(pop)
 			}
-			c1, c2 := s.crossover(pop[mo].order, pop[fa].order)
+			var c1, c2 []int
+			if s.peak && s.rng.Float64() < peakRate {
+				c1, c2 = s.peakCross(pop[mo], pop[fa]), s.peakCross(pop[fa], pop[mo])
+			} else {
+				c1, c2 = s.crossover(pop[mo].order, pop[fa].order)
+			}
 			for _, c := range [][]int{c1, c2} {
 				s.mutate(c)
+				for range childShifts {
+					s.shift(c, s.rng.IntN(len(c)))
+				}
 				// A list decoded before would repeat its schedule and
 				// waste passes: shift an activity until it is new.
 				for try := 0; try < 4 && s.seenList(c); try++ {
@@ -362,25 +389,7 @@ func (s *solver) perturb(l []int) {
 
 // shift moves the activity at position i to a random position between its
 // last predecessor and its first successor.
-func (s *solver) shift(l []int, i int) {
-	m := s.m
-	a := l[i]
-	lo, hi := i, i
-	for lo > 0 && !s.isPred(l[lo-1], a) {
-		lo--
-	}
-	for hi < len(l)-1 && !s.isPred(a, l[hi+1]) {
-		hi++
-	}
-	_ = m
-	j := lo + s.rng.IntN(hi-lo+1)
-	if j < i {
-		copy(l[j+1:i+1], l[j:i])
-	} else {
-		copy(l[i:j], l[i+1:j+1])
-	}
-	l[j] = a
-}
+func (s *solver) shift(l []int, i int) { s.shiftDir(l, i, dirFwd) }
 
 func (s *solver) isPred(p, a int) bool {
 	for _, x := range s.m.Predecessors(a) {
@@ -448,8 +457,12 @@ func (s *solver) evalBatch(lists [][]int) []individual {
 			out[i], spent[i] = s.improve(s.decs[0], l, passes[i], i%backShare == 1)
 			s.used += spent[i]
 			if s.offer(out[i]); s.done {
-				return out[:i+1]
+				out = out[:i+1]
+				break
 			}
+		}
+		for _, x := range out {
+			s.markSched(x.hash)
 		}
 		return out
 	}
@@ -470,6 +483,7 @@ func (s *solver) evalBatch(lists [][]int) []individual {
 	}
 	wg.Wait()
 	for i := range out {
+		s.markSched(out[i].hash)
 		s.used += spent[i]
 		if s.offer(out[i]); s.done {
 			return out[:i+1]
@@ -510,8 +524,13 @@ func (s *solver) improve(d *Decoder, list []int, passes int, backFirst bool) (in
 		_ = d.forward(list, false)
 		d.evaluate()
 	}
-	best := individual{order: d.sortedByStart(list, nil), fit: s.fitness(d), hash: d.hash()}
+	best := individual{order: d.sortedByStart(list, nil), fit: s.fitness(d), hash: d.hash(), start: s.starts(d)}
 	cur := best.order
+	if _, ok := s.sched[best.hash]; ok {
+		// A schedule made before: justifying it again repeats passes
+		// already spent (the map is only read while a batch runs).
+		return best, used
+	}
 	for passes-used >= 2 {
 		used += 2
 		rev := d.sortedByFinishDesc(cur, d.rev)
@@ -524,7 +543,7 @@ func (s *solver) improve(d *Decoder, list []int, passes int, backFirst bool) (in
 			break
 		}
 		cur = d.sortedByStart(fwd, nil)
-		best = individual{order: cur, fit: f, hash: d.hash()}
+		best = individual{order: cur, fit: f, hash: d.hash(), start: s.starts(d)}
 	}
 	return best, used
 }
@@ -783,24 +802,6 @@ func (s *solver) cross(p1, p2 []int, q1, q2 int) []int {
 
 // mutate swaps neighbours that are not precedence-related, each position
 // with probability mutationRate.
-func (s *solver) mutate(l []int) {
-	m := s.m
-	for i := 0; i+1 < len(l); i++ {
-		if s.rng.Float64() >= mutationRate {
-			continue
-		}
-		a, b := l[i], l[i+1]
-		related := false
-		for _, p := range m.Predecessors(b) {
-			if int(p) == a {
-				related = true
-				break
-			}
-		}
-		if !related {
-			l[i], l[i+1] = b, a
-		}
-	}
-}
+func (s *solver) mutate(l []int) { s.mutateDir(l, dirFwd) }
 
 func (m *Model) pinnedCount() int { return m.npinned }

@@ -1,0 +1,291 @@
+package planner
+
+import "slices"
+
+// The bi-population search, for the makespan objective when no work is
+// under way (after Debels and Vanhoucke's bi-population GA): one population
+// of left-justified schedules, whose lists are decoded forward, and one of
+// right-justified schedules, whose lists are decoded backward (on the
+// reversed network, times counted back from the end). Every child is
+// decoded in its population's direction and then justified the other way,
+// and both schedules join their populations: the justification pass is
+// not thrown away, and crossover also recombines the right-justified
+// structure of good schedules, which a forward list loses.
+
+const (
+	dirFwd = 0
+	dirBwd = 1
+)
+
+type biJob struct {
+	list   []int
+	dir    int
+	passes int
+}
+
+type biResult struct {
+	own   individual // the best schedule in the job's direction
+	other individual // the best in the other direction; order nil when none
+	fwd   individual // the best forward schedule (the one offered); order nil when none
+	used  int
+}
+
+// biDecode decodes list in direction dir and returns it as an individual
+// (its list sorted by start in that direction's time).
+func (s *solver) biDecode(d *Decoder, l []int, dir int) individual {
+	if dir == dirFwd {
+		_ = d.forward(l, false)
+	} else {
+		d.backward(l)
+	}
+	d.evaluate()
+	f := s.fitness(d)
+	if dir == dirBwd {
+		f = fitness{a: f.a} // a backward schedule's service costs mean nothing
+	}
+	return individual{order: d.sortedByStart(l, nil), fit: f, hash: d.hash() ^ uint64(dir)*0x9e3779b97f4a7c15, start: s.starts(d)}
+}
+
+// biImprove decodes a job's list, then justifies the schedule the other
+// way, and back, while that shortens it and the job's passes last. A
+// schedule made before stops it after one pass.
+func (s *solver) biImprove(d *Decoder, j biJob) biResult {
+	var r biResult
+	cur := s.biDecode(d, j.list, j.dir)
+	r.used = 1
+	r.own = cur
+	if j.dir == dirFwd {
+		r.fwd = cur
+	}
+	if _, ok := s.sched[cur.hash]; ok {
+		return r
+	}
+	s.markSched(cur.hash)
+	dir := j.dir
+	for r.used < j.passes {
+		// The decoder holds cur's schedule: it was decoded last.
+		nl := d.sortedByFinishDesc(cur.order, make([]int, len(cur.order)))
+		dir ^= 1
+		nx := s.biDecode(d, nl, dir)
+		r.used++
+		// nx is not marked: a child that decodes to a justified schedule
+		// still gets its own justification (measured: marking it too made
+		// J30 no better)
+		if dir == j.dir {
+			if !nx.fit.less(r.own.fit) {
+				break
+			}
+			r.own = nx
+		} else if r.other.order == nil || nx.fit.less(r.other.fit) {
+			r.other = nx
+		}
+		if dir == dirFwd && (r.fwd.order == nil || nx.fit.less(r.fwd.fit)) {
+			r.fwd = nx
+		}
+		improved := nx.fit.a < cur.fit.a
+		cur = nx
+		if !improved && r.fwd.order != nil {
+			break
+		}
+	}
+	return r
+}
+
+func (s *solver) markSched(h uint64) {
+	if len(s.sched) > seenMax {
+		clear(s.sched)
+	}
+	s.sched[h] = struct{}{}
+}
+
+// biEval runs the jobs in order within the budget (one decoder: the
+// bi-population search is for models small enough that one core is
+// plenty), offering each forward schedule as the best.
+func (s *solver) biEval(jobs []biJob) []biResult {
+	out := make([]biResult, 0, len(jobs))
+	for _, j := range jobs {
+		left := s.budget - s.used
+		if left <= 0 {
+			break
+		}
+		j.passes = min(j.passes, left)
+		r := s.biImprove(s.decs[0], j)
+		s.used += r.used
+		out = append(out, r)
+		if r.fwd.order != nil {
+			if s.offer(r.fwd); s.done {
+				break
+			}
+		}
+	}
+	return out
+}
+
+// biSplit sorts the results' schedules into the two populations.
+func biSplit(res []biResult, jobs []biJob) (k [2][]individual) {
+	for i, r := range res {
+		d := jobs[i].dir
+		k[d] = append(k[d], r.own)
+		if r.other.order != nil {
+			k[d^1] = append(k[d^1], r.other)
+		}
+	}
+	return k
+}
+
+func (s *solver) runBi(base []int) {
+	m := s.m
+	na := len(m.acts)
+	s.rules = s.priorityRules()
+	P := populationSize(s.budget, na)
+	s.peak = na <= peakMaxActs
+
+	// Initial populations: as for the single-population search, each list
+	// decoded forward and justified backward.
+	lists := [][]int{base}
+	for _, v := range s.rules {
+		lists = append(lists, s.sample(v, false))
+	}
+	for len(lists) < P {
+		lists = append(lists, s.sample(s.rules[len(lists)%len(s.rules)], true))
+	}
+	var jobs []biJob
+	for _, l := range lists {
+		jobs = append(jobs, biJob{list: l, dir: dirFwd, passes: fbiPasses})
+	}
+	var pops [2][]individual
+	res := s.biEval(jobs)
+	k := biSplit(res, jobs)
+	for d := range 2 {
+		pops[d] = s.survive(nil, k[d], P)
+	}
+	stall := 0
+	for s.used < s.budget && !s.done {
+		if stall >= stallGens {
+			// Diversify: keep each population's elite, add perturbed
+			// copies of the best and fresh samples.
+			stall = 0
+			jobs = jobs[:0]
+			for len(jobs) < P {
+				var c []int
+				if len(jobs)%freshShare != 0 {
+					c = slices.Clone(s.best.order)
+					s.perturb(c)
+				} else {
+					c = s.sample(s.rules[s.rng.IntN(len(s.rules))], true)
+				}
+				jobs = append(jobs, biJob{list: c, dir: dirFwd, passes: fbiPasses})
+			}
+			res := s.biEval(jobs)
+			k := biSplit(res, jobs)
+			for d := range 2 {
+				keep := min(len(pops[d]), eliteKeep, P/2)
+				pops[d] = s.survive(append([]individual(nil), pops[d][:keep]...), k[d], P)
+			}
+			continue
+		}
+		bestBefore := s.best.fit
+		jobs = jobs[:0]
+		for d := range 2 {
+			jobs = s.biChildren(jobs, pops[d], d, P/2)
+		}
+		if len(jobs) == 0 {
+			stall = stallGens
+			continue
+		}
+		res := s.biEval(jobs)
+		k := biSplit(res, jobs)
+		for d := range 2 {
+			pops[d] = s.survive(pops[d], k[d], P)
+		}
+		if s.best.fit.less(bestBefore) {
+			stall = 0
+		} else {
+			stall++
+		}
+	}
+}
+
+// biChildren appends up to n children of the population in direction dir:
+// peak or two-point crossover, swap mutation, then one activity shifted
+// (swaps of neighbours that start together rarely change the schedule;
+// the shift mostly does), skipping lists decoded before.
+func (s *solver) biChildren(jobs []biJob, pop []individual, dir, n int) []biJob {
+	if len(pop) < 2 {
+		return jobs
+	}
+	made := 0
+	for tries := 0; made < n && tries < 4*n; tries++ {
+		mo := s.tournament(pop)
+		fa := s.tournament(pop)
+		for fa == mo {
+			fa = s.tournament(pop)
+		}
+		var c1, c2 []int
+		if s.peak && s.rng.Float64() < peakRate {
+			c1, c2 = s.peakCross(pop[mo], pop[fa]), s.peakCross(pop[fa], pop[mo])
+		} else {
+			c1, c2 = s.crossover(pop[mo].order, pop[fa].order)
+		}
+		for _, c := range [][]int{c1, c2} {
+			s.mutateDir(c, dir)
+			for range childShifts {
+				s.shiftDir(c, s.rng.IntN(len(c)), dir)
+			}
+			h := listHash(c) ^ uint64(dir)*0x9e3779b97f4a7c15
+			if _, ok := s.seen[h]; ok {
+				continue
+			}
+			if len(s.seen) > seenMax {
+				clear(s.seen)
+			}
+			s.seen[h] = struct{}{}
+			jobs = append(jobs, biJob{list: c, dir: dir, passes: fbiPasses})
+			made++
+		}
+	}
+	return jobs
+}
+
+// mutateDir swaps neighbours that are not precedence-related, each
+// position with probability mutationRate, in a list of either direction.
+func (s *solver) mutateDir(l []int, dir int) {
+	for i := 0; i+1 < len(l); i++ {
+		if s.rng.Float64() >= mutationRate {
+			continue
+		}
+		a, b := l[i], l[i+1]
+		if dir == dirBwd {
+			a, b = b, a
+		}
+		if !s.isPred(a, b) {
+			l[i], l[i+1] = l[i+1], l[i]
+		}
+	}
+}
+
+// shiftDir moves the activity at position i to a random place between its
+// last predecessor and its first successor (in the list's direction).
+func (s *solver) shiftDir(l []int, i, dir int) {
+	a := l[i]
+	before := func(p, q int) bool { // p must stay before q
+		if dir == dirBwd {
+			return s.isPred(q, p)
+		}
+		return s.isPred(p, q)
+	}
+	lo, hi := i, i
+	for lo > 0 && !before(l[lo-1], a) {
+		lo--
+	}
+	for hi < len(l)-1 && !before(a, l[hi+1]) {
+		hi++
+	}
+	j := lo + s.rng.IntN(hi-lo+1)
+	if j < i {
+		copy(l[j+1:i+1], l[j:i])
+	} else {
+		copy(l[i:j], l[i+1:j+1])
+	}
+	l[j] = a
+}
