@@ -14,6 +14,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"syscall"
@@ -48,9 +49,27 @@ func main() {
 		getenv:     os.Getenv,
 		isTerminal: isTerminal(os.Stderr),
 	}
+	tuneGC(os.Args[1:], os.Getenv)
 	code := run(ctx, os.Args[1:], e)
 	stop()
 	os.Exit(code)
+}
+
+// tuneGC lets the short-lived commands collect garbage half as often
+// (GOGC 200 instead of 100): they read a whole estate and keep most of
+// what they allocate until they exit, so a collection finds little to
+// free. Measured on a 100,000-system estate (docs/benchmarks.md): plan
+// from YAML 5.2 s → 4.4 s, peak RSS 0.81 → 0.94 GB. The server keeps the
+// default, and a GOGC the user sets wins.
+func tuneGC(args []string, getenv func(string) string) {
+	if len(args) == 0 || getenv("GOGC") != "" {
+		return
+	}
+	switch args[0] {
+	case "serve", "bench":
+		return
+	}
+	debug.SetGCPercent(200)
 }
 
 func isTerminal(f *os.File) bool {
