@@ -632,6 +632,17 @@ func TestStatusUpdatesOverTheAPI(t *testing.T) {
 		if !slices.Equal(types, want) {
 			t.Errorf("events %v, want %v", types, want)
 		}
+		// The UI's event log reads each of them as a sentence, not as
+		// its raw payload.
+		page := string(ts.mustStatus(ts.do("ic", "GET", fmt.Sprintf("/incidents/%d/events", in.ID), nil), 200).body)
+		for _, w := range []string{"drafted status update", "edited status update", "approved status update", "published status update"} {
+			if !strings.Contains(page, w) {
+				t.Errorf("the event log page does not say %q", w)
+			}
+		}
+		if strings.Contains(page, "content_sha256") {
+			t.Errorf("the event log page shows a status event's raw payload")
+		}
 		var rep incident.VerifyReport
 		ts.mustStatus(ts.do("ic", "GET", "/api/v1/audit/verify", nil), 200).decode(t, &rep)
 		if !rep.OK {

@@ -245,6 +245,37 @@ func describeEvent(e incident.Event) uiEvent {
 		ev.Detail = s("reason")
 	case incident.EventEstateUploaded:
 		ev.Before = "uploaded " + strings.ReplaceAll(e.Subject, ":", " version ")
+	case incident.EventStatusDrafted, incident.EventStatusEdited:
+		verb := "drafted"
+		if e.Type == incident.EventStatusEdited {
+			verb = "edited"
+		}
+		ev.Before = fmt.Sprintf("%s status update %s (revision %s) for %s: “%s”", verb, s("update"), s("revision"), listText(p["audiences"]), s("title"))
+		if s("corrects") != "" && s("corrects") != "0" {
+			ev.Before += fmt.Sprintf(", correcting update %s", s("corrects"))
+		}
+		if ap := s("approval_cleared"); ap != "" {
+			ev.Detail = fmt.Sprintf("the approval by %s no longer holds: the text changed", ap)
+		}
+	case incident.EventStatusApproved:
+		ev.Before = fmt.Sprintf("approved status update %s (revision %s) written by %s", s("update"), s("revision"), s("author"))
+		ev.Detail = s("note")
+	case incident.EventStatusRejected:
+		ev.Before = fmt.Sprintf("rejected status update %s (revision %s)", s("update"), s("revision"))
+		ev.Detail = s("note")
+	case incident.EventStatusPublished:
+		ev.Before = fmt.Sprintf("published status update %s to %s (approved by %s)", s("update"), listText(p["audiences"]), s("approved_by"))
+		if s("corrects") != "" && s("corrects") != "0" {
+			ev.Before += fmt.Sprintf(", correcting update %s", s("corrects"))
+		}
+	case incident.EventStatusSuperseded:
+		ev.Before = fmt.Sprintf("marked status update %s as corrected by update %s", s("update"), s("superseded_by"))
+	case incident.EventStatusWithdrawn:
+		ev.Before = fmt.Sprintf("withdrew status update %s (it was %s)", s("update"), s("previous_status"))
+		if p["was_public"] == true {
+			ev.Before += "; it is no longer on the public pages"
+		}
+		ev.Detail = s("note")
 	case incident.EventLoginSucceeded:
 		ev.Before = "logged in"
 	case incident.EventLoginFailed:
@@ -260,6 +291,21 @@ func describeEvent(e incident.Event) uiEvent {
 		ev.Detail = payloadText(e.Payload)
 	}
 	return ev
+}
+
+// listText joins a payload's list of strings ("suppliers, retailers").
+func listText(v any) string {
+	l, _ := v.([]any)
+	parts := make([]string, 0, len(l))
+	for _, x := range l {
+		if s, ok := x.(string); ok {
+			parts = append(parts, s)
+		}
+	}
+	if len(parts) == 0 {
+		return "no audience"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // selectorText says what a bulk isolation selected.
