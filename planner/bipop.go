@@ -1,7 +1,5 @@
 package planner
 
-import "slices"
-
 // The bi-population search, for the makespan objective when no work is
 // under way (after Debels and Vanhoucke's bi-population GA): one population
 // of left-justified schedules, whose lists are decoded forward, and one of
@@ -18,16 +16,23 @@ const (
 )
 
 type biJob struct {
-	list   []int
-	dir    int
-	passes int
+	list []int
+	dir  int
 }
 
 type biResult struct {
 	own   individual // the best schedule in the job's direction
 	other individual // the best in the other direction; order nil when none
-	fwd   individual // the best forward schedule (the one offered); order nil when none
 	used  int
+}
+
+// forward is the best forward schedule of a job decoded in direction dir;
+// order nil when none.
+func (r biResult) forward(dir int) individual {
+	if dir == dirFwd {
+		return r.own
+	}
+	return r.other
 }
 
 // biDecode decodes list in direction dir and returns it as an individual
@@ -43,50 +48,41 @@ func (s *solver) biDecode(d *Decoder, l []int, dir int) individual {
 	if dir == dirBwd {
 		f = fitness{a: f.a} // a backward schedule's service costs mean nothing
 	}
-	return individual{order: d.sortedByStart(l, nil), fit: f, hash: d.hash() ^ uint64(dir)*0x9e3779b97f4a7c15, start: s.starts(d)}
+	return individual{order: d.sortedByStart(l, nil), fit: f, hash: d.hash() ^ dirSalt(dir), start: s.starts(d)}
 }
 
 // biImprove decodes a job's list, then justifies the schedule the other
-// way, and back, while that shortens it and the job's passes last. A
-// schedule made before stops it after one pass.
-func (s *solver) biImprove(d *Decoder, j biJob) biResult {
-	var r biResult
+// way, and back, while that shortens it and the passes last. A schedule
+// made before stops it after one pass.
+func (s *solver) biImprove(d *Decoder, j biJob, passes int) biResult {
 	cur := s.biDecode(d, j.list, j.dir)
-	r.used = 1
-	r.own = cur
-	if j.dir == dirFwd {
-		r.fwd = cur
-	}
+	r := biResult{own: cur, used: 1}
 	if _, ok := s.sched[cur.hash]; ok {
 		return r
 	}
 	s.markSched(cur.hash)
+	// Only the first decode is marked: a child that decodes to a
+	// justified schedule still gets its own justification (measured:
+	// marking those too made J30 no better).
 	dir := j.dir
-	for r.used < j.passes {
-		// The decoder holds cur's schedule: it was decoded last.
-		nl := d.sortedByFinishDesc(cur.order, make([]int, len(cur.order)))
+	for r.used < passes {
+		// The decoder holds cur's schedule: it was decoded last. d.rev is
+		// scratch (biDecode copies what it keeps).
+		nl := d.sortedByFinishDesc(cur.order, d.rev)
 		dir ^= 1
 		nx := s.biDecode(d, nl, dir)
 		r.used++
-		// nx is not marked: a child that decodes to a justified schedule
-		// still gets its own justification (measured: marking it too made
-		// J30 no better)
+		best := &r.other
 		if dir == j.dir {
-			if !nx.fit.less(r.own.fit) {
-				break
-			}
-			r.own = nx
-		} else if r.other.order == nil || nx.fit.less(r.other.fit) {
-			r.other = nx
+			best = &r.own
 		}
-		if dir == dirFwd && (r.fwd.order == nil || nx.fit.less(r.fwd.fit)) {
-			r.fwd = nx
+		if best.order == nil || nx.fit.less(best.fit) {
+			*best = nx
 		}
-		improved := nx.fit.a < cur.fit.a
-		cur = nx
-		if !improved && r.fwd.order != nil {
+		if nx.fit.a >= cur.fit.a {
 			break
 		}
+		cur = nx
 	}
 	return r
 }
@@ -108,12 +104,11 @@ func (s *solver) biEval(jobs []biJob) []biResult {
 		if left <= 0 {
 			break
 		}
-		j.passes = min(j.passes, left)
-		r := s.biImprove(s.decs[0], j)
+		r := s.biImprove(s.decs[0], j, min(fbiPasses, left))
 		s.used += r.used
 		out = append(out, r)
-		if r.fwd.order != nil {
-			if s.offer(r.fwd); s.done {
+		if f := r.forward(j.dir); f.order != nil {
+			if s.offer(f); s.done {
 				break
 			}
 		}
@@ -133,6 +128,15 @@ func biSplit(res []biResult, jobs []biJob) (k [2][]individual) {
 	return k
 }
 
+// fwdJobs makes forward jobs of lists.
+func fwdJobs(lists [][]int) []biJob {
+	jobs := make([]biJob, len(lists))
+	for i, l := range lists {
+		jobs[i] = biJob{list: l, dir: dirFwd}
+	}
+	return jobs
+}
+
 func (s *solver) runBi(base []int) {
 	m := s.m
 	na := len(m.acts)
@@ -140,19 +144,8 @@ func (s *solver) runBi(base []int) {
 	P := populationSize(s.budget, na)
 	s.peak = na <= peakMaxActs
 
-	// Initial populations: as for the single-population search, each list
-	// decoded forward and justified backward.
-	lists := [][]int{base}
-	for _, v := range s.rules {
-		lists = append(lists, s.sample(v, false))
-	}
-	for len(lists) < P {
-		lists = append(lists, s.sample(s.rules[len(lists)%len(s.rules)], true))
-	}
-	var jobs []biJob
-	for _, l := range lists {
-		jobs = append(jobs, biJob{list: l, dir: dirFwd, passes: fbiPasses})
-	}
+	// Initial populations: each list decoded forward and justified backward.
+	jobs := fwdJobs(s.initialLists(base, P))
 	var pops [2][]individual
 	res := s.biEval(jobs)
 	k := biSplit(res, jobs)
@@ -165,17 +158,7 @@ func (s *solver) runBi(base []int) {
 			// Diversify: keep each population's elite, add perturbed
 			// copies of the best and fresh samples.
 			stall = 0
-			jobs = jobs[:0]
-			for len(jobs) < P {
-				var c []int
-				if len(jobs)%freshShare != 0 {
-					c = slices.Clone(s.best.order)
-					s.perturb(c)
-				} else {
-					c = s.sample(s.rules[s.rng.IntN(len(s.rules))], true)
-				}
-				jobs = append(jobs, biJob{list: c, dir: dirFwd, passes: fbiPasses})
-			}
+			jobs = fwdJobs(s.refill(P))
 			res := s.biEval(jobs)
 			k := biSplit(res, jobs)
 			for d := range 2 {
@@ -206,41 +189,21 @@ func (s *solver) runBi(base []int) {
 	}
 }
 
-// biChildren appends up to n children of the population in direction dir:
-// peak or two-point crossover, swap mutation, then one activity shifted
-// (swaps of neighbours that start together rarely change the schedule;
-// the shift mostly does), skipping lists decoded before.
+// biChildren appends up to n children of the population in direction
+// dir, skipping lists decoded before.
 func (s *solver) biChildren(jobs []biJob, pop []individual, dir, n int) []biJob {
 	if len(pop) < 2 {
 		return jobs
 	}
 	made := 0
 	for tries := 0; made < n && tries < 4*n; tries++ {
-		mo := s.tournament(pop)
-		fa := s.tournament(pop)
-		for fa == mo {
-			fa = s.tournament(pop)
-		}
-		var c1, c2 []int
-		if s.peak && s.rng.Float64() < peakRate {
-			c1, c2 = s.peakCross(pop[mo], pop[fa]), s.peakCross(pop[fa], pop[mo])
-		} else {
-			c1, c2 = s.crossover(pop[mo].order, pop[fa].order)
-		}
+		c1, c2 := s.offspring(pop, dir)
 		for _, c := range [][]int{c1, c2} {
-			s.mutateDir(c, dir)
-			for range childShifts {
-				s.shiftDir(c, s.rng.IntN(len(c)), dir)
-			}
-			h := listHash(c) ^ uint64(dir)*0x9e3779b97f4a7c15
-			if _, ok := s.seen[h]; ok {
+			if s.seenList(c, dir) {
 				continue
 			}
-			if len(s.seen) > seenMax {
-				clear(s.seen)
-			}
-			s.seen[h] = struct{}{}
-			jobs = append(jobs, biJob{list: c, dir: dir, passes: fbiPasses})
+			s.markList(c, dir)
+			jobs = append(jobs, biJob{list: c, dir: dir})
 			made++
 		}
 	}

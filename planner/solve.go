@@ -266,16 +266,7 @@ func (s *solver) run(base []int) {
 	P := populationSize(s.budget, na)
 	s.peak = na <= peakMaxActs
 
-	// Initial population: the baseline and each rule as it stands, then
-	// biased random samples, each improved by FBI.
-	lists := [][]int{base}
-	for _, v := range s.rules {
-		lists = append(lists, s.sample(v, false))
-	}
-	for len(lists) < P {
-		v := s.rules[len(lists)%len(s.rules)]
-		lists = append(lists, s.sample(v, true))
-	}
+	lists := s.initialLists(base, P)
 	pop := s.evalBatch(lists)
 	if s.done || s.used >= s.budget {
 		return
@@ -289,18 +280,8 @@ func (s *solver) run(base []int) {
 			// the best and fresh samples.
 			stall = 0
 			keep := min(len(pop), eliteKeep, P/2) // at least half new
-			var fresh [][]int
-			for len(fresh) < P-keep {
-				if len(fresh)%freshShare != 0 {
-					c := slices.Clone(s.best.order)
-					s.perturb(c)
-					fresh = append(fresh, c)
-				} else {
-					fresh = append(fresh, s.sample(s.rules[s.rng.IntN(len(s.rules))], true))
-				}
-			}
 			bestBefore := s.best.fit
-			kids := s.evalBatch(fresh)
+			kids := s.evalBatch(s.refill(P - keep))
 			pop = s.survive(append([]individual(nil), pop[:keep]...), kids, P)
 			if s.best.fit.less(bestBefore) {
 				stall = 0
@@ -311,29 +292,15 @@ func (s *solver) run(base []int) {
 		children := make([][]int, 0, P)
 		tries := 0
 		for len(children) < P {
-			mo := s.tournament(pop)
-			fa := s.tournament(pop)
-			for fa == mo && len(pop) > 1 {
-				fa = s.tournament(pop)
-			}
-			var c1, c2 []int
-			if s.peak && s.rng.Float64() < peakRate {
-				c1, c2 = s.peakCross(pop[mo], pop[fa]), s.peakCross(pop[fa], pop[mo])
-			} else {
-				c1, c2 = s.crossover(pop[mo].order, pop[fa].order)
-			}
+			c1, c2 := s.offspring(pop, dirFwd)
 			for _, c := range [][]int{c1, c2} {
-				s.mutate(c)
-				for range childShifts {
-					s.shift(c, s.rng.IntN(len(c)))
-				}
 				// A list decoded before would repeat its schedule and
 				// waste passes: shift an activity until it is new.
-				for try := 0; try < 4 && s.seenList(c); try++ {
+				for try := 0; try < 4 && s.seenList(c, dirFwd); try++ {
 					s.shift(c, s.rng.IntN(len(c)))
 				}
-				if !s.seenList(c) {
-					s.markList(c)
+				if !s.seenList(c, dirFwd) {
+					s.markList(c, dirFwd)
 					children = append(children, c)
 				}
 			}
@@ -365,18 +332,76 @@ func listHash(l []int) uint64 {
 	return h
 }
 
-// seenList reports whether the list was evaluated before (by hash: a
-// collision only skips one child).
-func (s *solver) seenList(l []int) bool {
-	_, ok := s.seen[listHash(l)]
+// dirSalt tells the lists and schedules of the two directions apart in
+// the hash sets.
+func dirSalt(dir int) uint64 { return uint64(dir) * 0x9e3779b97f4a7c15 }
+
+// seenList reports whether the list was evaluated before in direction dir
+// (by hash: a collision only skips one child).
+func (s *solver) seenList(l []int, dir int) bool {
+	_, ok := s.seen[listHash(l)^dirSalt(dir)]
 	return ok
 }
 
-func (s *solver) markList(l []int) {
-	if len(s.seen) > 1<<16 {
+func (s *solver) markList(l []int, dir int) {
+	if len(s.seen) > seenMax {
 		clear(s.seen)
 	}
-	s.seen[listHash(l)] = struct{}{}
+	s.seen[listHash(l)^dirSalt(dir)] = struct{}{}
+}
+
+// initialLists is the first population: the baseline and each priority
+// rule as it stands, then biased random samples.
+func (s *solver) initialLists(base []int, P int) [][]int {
+	lists := [][]int{base}
+	for _, v := range s.rules {
+		lists = append(lists, s.sample(v, false))
+	}
+	for len(lists) < P {
+		lists = append(lists, s.sample(s.rules[len(lists)%len(s.rules)], true))
+	}
+	return lists
+}
+
+// refill makes n lists to diversify a stalled search: copies of the best
+// with activities shifted, every freshShare-th a fresh sample instead.
+func (s *solver) refill(n int) [][]int {
+	out := make([][]int, 0, n)
+	for len(out) < n {
+		if len(out)%freshShare != 0 {
+			c := slices.Clone(s.best.order)
+			s.perturb(c)
+			out = append(out, c)
+		} else {
+			out = append(out, s.sample(s.rules[s.rng.IntN(len(s.rules))], true))
+		}
+	}
+	return out
+}
+
+// offspring picks two parents by tournament and makes two children, lists
+// in direction dir: peak or two-point crossover, swap mutation, then
+// childShifts activities shifted (swaps of neighbours that start together
+// rarely change the schedule; a shift mostly does).
+func (s *solver) offspring(pop []individual, dir int) ([]int, []int) {
+	mo := s.tournament(pop)
+	fa := s.tournament(pop)
+	for fa == mo && len(pop) > 1 {
+		fa = s.tournament(pop)
+	}
+	var c1, c2 []int
+	if s.peak && s.rng.Float64() < peakRate {
+		c1, c2 = s.peakCross(pop[mo], pop[fa]), s.peakCross(pop[fa], pop[mo])
+	} else {
+		c1, c2 = s.crossover(pop[mo].order, pop[fa].order)
+	}
+	for _, c := range [][]int{c1, c2} {
+		s.mutateDir(c, dir)
+		for range childShifts {
+			s.shiftDir(c, s.rng.IntN(len(c)), dir)
+		}
+	}
+	return c1, c2
 }
 
 // perturb moves a few random activities to random feasible places.
@@ -799,9 +824,5 @@ func (s *solver) cross(p1, p2 []int, q1, q2 int) []int {
 	}
 	return c
 }
-
-// mutate swaps neighbours that are not precedence-related, each position
-// with probability mutationRate.
-func (s *solver) mutate(l []int) { s.mutateDir(l, dirFwd) }
 
 func (m *Model) pinnedCount() int { return m.npinned }
