@@ -250,10 +250,7 @@ func describeEvent(e incident.Event) uiEvent {
 		if e.Type == incident.EventStatusEdited {
 			verb = "edited"
 		}
-		ev.Before = fmt.Sprintf("%s status update %s (revision %s) for %s: “%s”", verb, s("update"), s("revision"), listText(p["audiences"]), s("title"))
-		if s("corrects") != "" && s("corrects") != "0" {
-			ev.Before += fmt.Sprintf(", correcting update %s", s("corrects"))
-		}
+		ev.Before = fmt.Sprintf("%s status update %s (revision %s) for %s: “%s”", verb, s("update"), s("revision"), listText(p["audiences"]), s("title")) + correcting(s("corrects"))
 		if ap := s("approval_cleared"); ap != "" {
 			ev.Detail = fmt.Sprintf("the approval by %s no longer holds: the text changed", ap)
 		}
@@ -264,10 +261,7 @@ func describeEvent(e incident.Event) uiEvent {
 		ev.Before = fmt.Sprintf("rejected status update %s (revision %s)", s("update"), s("revision"))
 		ev.Detail = s("note")
 	case incident.EventStatusPublished:
-		ev.Before = fmt.Sprintf("published status update %s to %s (approved by %s)", s("update"), listText(p["audiences"]), s("approved_by"))
-		if s("corrects") != "" && s("corrects") != "0" {
-			ev.Before += fmt.Sprintf(", correcting update %s", s("corrects"))
-		}
+		ev.Before = fmt.Sprintf("published status update %s to %s (approved by %s)", s("update"), listText(p["audiences"]), s("approved_by")) + correcting(s("corrects"))
 	case incident.EventStatusSuperseded:
 		ev.Before = fmt.Sprintf("marked status update %s as corrected by update %s", s("update"), s("superseded_by"))
 	case incident.EventStatusWithdrawn:
@@ -291,6 +285,14 @@ func describeEvent(e incident.Event) uiEvent {
 		ev.Detail = payloadText(e.Payload)
 	}
 	return ev
+}
+
+// correcting names the update a status update corrects ("" or "0": none).
+func correcting(id string) string {
+	if id == "" || id == "0" {
+		return ""
+	}
+	return ", correcting update " + id
 }
 
 // listText joins a payload's list of strings ("suppliers, retailers").
