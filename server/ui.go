@@ -253,6 +253,8 @@ var uiNav = []struct {
 }{
 	{"overview", "Overview", "", "", false},
 	{"plan", "Plan", "/plan", "", false},
+	{"forecast", "Forecast", "/forecast", "", false},
+	{"backlogs", "Backlogs", "/backlogs", "", false},
 	{"systems", "Systems", "/systems", "", false},
 	{"containment", "Containment", "/isolate", incident.ActionIsolateBulk, true},
 	{"approvals", "Approvals", "/approvals", "", false},

@@ -28,6 +28,9 @@ func (u *ui) funcs() template.FuncMap {
 		"fnum":      fmtFloat,
 		"hours":     fmtHours,
 		"pct":       pct,
+		"pctf":      pctOf,
+		"days":      func(d float64) string { return fmtHours(d * 24) },
+		"addf":      func(a, b float64) float64 { return a + b },
 		"sysURL":    sysURL,
 		"stateIcon": stateIcon,
 		"add":       func(a, b int) int { return a + b },
@@ -187,12 +190,41 @@ func fmtNum(n int) string {
 	return b.String()
 }
 
-// fmtFloat writes v with one decimal (none when whole).
+// fmtFloat writes v with one decimal (none when whole) and thousands
+// separators: 1,800, 12.5.
 func fmtFloat(v float64) string {
-	if math.IsNaN(v) || math.IsInf(v, 0) {
+	switch {
+	case math.IsNaN(v) || math.IsInf(v, 0):
 		return "0"
+	case math.Abs(v) >= 1e17: // beyond whole tenths in an int
+		return strconv.FormatFloat(v, 'g', 6, 64)
 	}
-	return strconv.FormatFloat(math.Round(v*10)/10, 'f', -1, 64)
+	tenths := int(math.Round(math.Abs(v) * 10))
+	s := fmtNum(tenths / 10)
+	if d := tenths % 10; d != 0 {
+		s += "." + strconv.Itoa(d)
+	}
+	if v < 0 && tenths != 0 {
+		return "−" + s
+	}
+	return s
+}
+
+// pctOf writes a share (0–1) as a whole percentage; near the ends it says
+// "< 1 %" and "> 99 %" rather than round to a certainty the runs did not
+// show.
+func pctOf(p float64) string {
+	switch {
+	case math.IsNaN(p) || p <= 0:
+		return "0 %"
+	case p < 0.01:
+		return "< 1 %"
+	case p > 0.99 && p < 1:
+		return "> 99 %"
+	case p >= 1:
+		return "100 %"
+	}
+	return strconv.Itoa(int(math.Round(p*100))) + " %"
 }
 
 // pct is part of whole as a whole percentage (0 when whole is 0).

@@ -300,7 +300,7 @@ func TestUIRoles(t *testing.T) {
 	for user, w := range cases {
 		t.Run(user, func(t *testing.T) {
 			c := uiLogin(t, ts, user)
-			pages := []string{base, base + "/plan", base + "/systems", base + "/systems/db", base + "/systems/vault",
+			pages := []string{base, base + "/plan", base + "/forecast", base + "/backlogs", base + "/systems", base + "/systems/db", base + "/systems/vault",
 				base + "/approvals", base + "/events", "/incidents"}
 			var posts []string
 			for _, p := range pages {
