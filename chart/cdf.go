@@ -84,6 +84,7 @@ func CDF(w io.Writer, c FanChart) error {
 	if c.ByHours != nil {
 		byH = clampH(*c.ByHours)
 	}
+	target := func() string { return targetDate(at(c.Start, byH), date) }
 
 	title := cmp.Or(c.Title, "Chance of being back, by date")
 	curves := make([]curve, len(rows))
@@ -113,7 +114,7 @@ func CDF(w io.Writer, c FanChart) error {
 	if c.ByHours != nil && byH >= lo && byH <= hi {
 		tx := a.sx.x(byH)
 		body.line(tx, a.y0-6, tx, a.y1, "target")
-		label := "target " + when(byH)
+		label := "target " + target()
 		if tx+4+textWidth(label, 11, true) > a.sx.x1 {
 			body.text(tx-4, a.y0-8, "targett", label, "text-anchor", "end")
 		} else {
@@ -152,7 +153,7 @@ func CDF(w io.Writer, c FanChart) error {
 		body.marker(st.shape, margin+18, y+7, 4.5, markerClass(st.class))
 		text := r.Label + ": " + seriesDates(r, curves[k], when)
 		if chance[k] != nil && c.ByHours != nil {
-			text += "; " + pct(*chance[k]) + " chance by " + when(byH)
+			text += "; " + pct(*chance[k]) + " chance by " + target()
 		}
 		if !curves[k].exact {
 			text += " (only these three points are known)"
@@ -178,7 +179,7 @@ func CDF(w io.Writer, c FanChart) error {
 	for k, r := range rows {
 		fmt.Fprintf(&desc, "%s: %s", r.Label, seriesDates(r, curves[k], when))
 		if chance[k] != nil && c.ByHours != nil {
-			fmt.Fprintf(&desc, "; %s chance by %s", pct(*chance[k]), when(byH))
+			fmt.Fprintf(&desc, "; %s chance by %s", pct(*chance[k]), target())
 		}
 		desc.WriteString(". ")
 	}

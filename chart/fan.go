@@ -153,7 +153,7 @@ func Fan(w io.Writer, c FanChart) error {
 	labelW = math.Min(labelW, W*0.28)
 	cols := []string{"plan", "50% by", "80% by", "95% by"}
 	if c.ByHours != nil {
-		cols = append(cols, "by "+at(c.Start, byH).Format("2 Jan"))
+		cols = append(cols, "by "+targetDay(at(c.Start, byH)).Format("2 Jan"))
 	}
 	colW := 62.0
 	for _, h := range []float64{lo, hi} {
@@ -177,7 +177,7 @@ func Fan(w io.Writer, c FanChart) error {
 	ticks := timeTicks(c.Start, lo, hi, sx.pxPerHour(), 11)
 
 	title := cmp.Or(c.Title, "When will we be back?")
-	desc := fanDesc(c, rows, when)
+	desc := fanDesc(c, rows, when, date)
 	var body, over doc
 	body.id, over.id = d.id, d.id
 	y := body.header(W, margin, title, c.Subtitle)
@@ -190,7 +190,7 @@ func Fan(w io.Writer, c FanChart) error {
 		}, "plan date (every task takes its likely time)"},
 	}
 	if c.ByHours != nil {
-		items = append(items, legendItem{func(d *doc, x, y float64) { d.line(x+12, y-1, x+12, y+15, "target") }, "target: " + when(byH)})
+		items = append(items, legendItem{func(d *doc, x, y float64) { d.line(x+12, y-1, x+12, y+15, "target") }, "target: " + targetDate(at(c.Start, byH), date)})
 	}
 	y += body.legend(margin, y, W-2*margin, items) + 10
 
@@ -294,7 +294,7 @@ func fanBand(d, over *doc, r fanRow, sx scaleX, cy float64, hasTarget bool, byH 
 }
 
 // fanDesc summarises the forecast in sentences.
-func fanDesc(c FanChart, rows []fanRow, when func(float64) string) string {
+func fanDesc(c FanChart, rows []fanRow, when func(float64) string, date func(time.Time) string) string {
 	var b strings.Builder
 	b.WriteString("Fan chart of when each business service is back. ")
 	if c.Subtitle != "" {
@@ -304,7 +304,7 @@ func fanDesc(c FanChart, rows []fanRow, when func(float64) string) string {
 		fmt.Fprintf(&b, "%s: 50%% likely by %s, 80%% by %s, 95%% by %s; the plan says %s",
 			r.Label, when(r.P50), when(r.P80), when(r.P95), when(r.Deterministic))
 		if c.ByHours != nil && r.Probability != nil {
-			fmt.Fprintf(&b, "; %s chance by %s", pct(*r.Probability), when(*c.ByHours))
+			fmt.Fprintf(&b, "; %s chance by %s", pct(*r.Probability), targetDate(at(c.Start, *c.ByHours), date))
 		}
 		b.WriteString(". ")
 	}

@@ -210,7 +210,8 @@ func excerpt(b []byte, off int64) string {
 func sampleFan(tb testing.TB) FanChart {
 	loc := london(tb)
 	start := time.Date(2025, 9, 1, 8, 0, 0, 0, loc)
-	by := time.Date(2025, 10, 8, 0, 0, 0, 0, loc).Sub(start).Hours()
+	// Back by the end of 8 October: 9 October 00:00.
+	by := time.Date(2025, 10, 9, 0, 0, 0, 0, loc).Sub(start).Hours()
 	day := 24.0
 	prob := func(p float64) *float64 { return &p }
 	mk := func(label string, det, p50, p80, p95, pBy float64, withCDF bool) FanSeries {

@@ -250,7 +250,7 @@ func TestFanAndCDFContent(t *testing.T) {
 	if got, want := strings.Count(svg, "<polyline"), len(c.Series)+1; got != want {
 		t.Errorf("%d curves, want %d", got, want)
 	}
-	if !strings.Contains(svg, "Payroll: 50% by Thu 4 Sep, 80% by Fri 5 Sep, 95% by Sat 6 Sep; 100% chance by Wed 8 Oct (only these three points are known)") {
+	if !strings.Contains(svg, "Payroll: 50% by Thu 4 Sep, 80% by Fri 5 Sep, 95% by Sat 6 Sep; 100% chance by end of Wed 8 Oct (only these three points are known)") {
 		t.Errorf("CDF legend does not say which series have only three points")
 	}
 }

@@ -269,6 +269,29 @@ func shortDate(t time.Time) string {
 }
 func dayDate(t time.Time) string { return t.Format("Mon 2 Jan") }
 
+// targetDate names a target moment. A midnight is the end of the day
+// before: "back by 8 October" means by 9 October 00:00, and a label
+// saying 9 October would read as a day late.
+func targetDate(t time.Time, date func(time.Time) string) string {
+	if endOfDay(t) {
+		return "end of " + dayDate(t.Add(-time.Nanosecond))
+	}
+	return date(t)
+}
+
+// targetDay is the day a target falls on, for a short column header:
+// a midnight counts for the day it ends.
+func targetDay(t time.Time) time.Time {
+	if endOfDay(t) {
+		return t.Add(-time.Nanosecond)
+	}
+	return t
+}
+
+func endOfDay(t time.Time) bool {
+	return t.Hour() == 0 && t.Minute() == 0 && t.Second() == 0 && t.Nanosecond() == 0
+}
+
 // duration says how long h hours is in the unit a person would use.
 func duration(h float64) string {
 	h = finite(h)
