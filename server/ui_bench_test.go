@@ -16,7 +16,8 @@ func BenchmarkUIPages(b *testing.B) {
 	c := uiLogin(b, ts, "viewer")
 	base := fmt.Sprintf("/incidents/%d", id)
 	for _, p := range []struct{ name, path string }{
-		{"overview", base}, {"plan", base + "/plan"}, {"systems", base + "/systems"},
+		{"overview", base}, {"plan", base + "/plan"}, {"forecast", base + "/forecast"}, {"backlogs", base + "/backlogs"},
+		{"systems", base + "/systems"},
 		{"system", base + "/systems/sap-s4-core"}, {"approvals", base + "/approvals"}, {"events", base + "/events"},
 	} {
 		b.Run(p.name, func(b *testing.B) {
