@@ -279,6 +279,7 @@ func TestUIRoles(t *testing.T) {
 	ts, id := newUIServer(t)
 	// A two-person request waiting: ic asks to restore vault.
 	ts.mustStatus(ts.transition("ic", id, "vault", incident.StateRestoring), 202)
+	ts.recordETAs(id) // as the plan worker would: the history page has dates
 	base := fmt.Sprintf("/incidents/%d", id)
 	type want struct {
 		containment bool // the bulk containment page and its nav link
@@ -301,7 +302,8 @@ func TestUIRoles(t *testing.T) {
 		t.Run(user, func(t *testing.T) {
 			c := uiLogin(t, ts, user)
 			pages := []string{base, base + "/plan", base + "/systems", base + "/systems/db", base + "/systems/vault",
-				base + "/approvals", base + "/events", "/incidents"}
+				base + "/approvals", base + "/events", base + "/history", base + "/history?service=build",
+				"/incidents"}
 			var posts []string
 			for _, p := range pages {
 				r := c.get(p).must(t, 200)
@@ -322,6 +324,8 @@ func TestUIRoles(t *testing.T) {
 					}
 				}
 			}
+			// Reading how the dates moved needs view only.
+			c.get(base+"/history").must(t, 200).has(t, "3 dates recorded", "Build vehicles")
 			ov := c.get(base)
 			if got := strings.Contains(ov.body, `href="`+base+`/isolate"`); got != w.containment {
 				t.Errorf("containment link shown: %v, want %v", got, w.containment)
