@@ -253,6 +253,7 @@ var uiNav = []struct {
 }{
 	{"overview", "Overview", "", "", false},
 	{"plan", "Plan", "/plan", "", false},
+	{"whatif", "What if", "/whatif", "", false},
 	{"systems", "Systems", "/systems", "", false},
 	{"containment", "Containment", "/isolate", incident.ActionIsolateBulk, true},
 	{"approvals", "Approvals", "/approvals", "", false},

@@ -37,7 +37,7 @@ func TestUITemplatesParseAtStartUp(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the embedded templates do not parse: %v", err)
 	}
-	for _, want := range []string{"login", "error", "incidents", "overview", "plan", "systems", "system", "isolate", "approvals", "events", "history"} {
+	for _, want := range []string{"login", "error", "incidents", "overview", "plan", "systems", "system", "isolate", "approvals", "events", "history", "whatif"} {
 		if pages[want] == nil {
 			t.Errorf("no page %q parsed", want)
 		}

@@ -26,6 +26,7 @@ func (u *ui) routes() []uiRoute {
 		{"GET /incidents/{id}/plan", a(u.handlePlanPage)},
 		{"GET /incidents/{id}/plan/{picture}", a(u.handlePlanPicture)},
 		{"GET /incidents/{id}/history", a(u.handleHistoryPage)},
+		{"GET /incidents/{id}/whatif", a(u.handleWhatIfPage)},
 		{"GET /incidents/{id}/systems", a(u.handleSystems)},
 		{"GET /incidents/{id}/systems/{system}", a(u.handleSystemPage)},
 		{"POST /incidents/{id}/systems/{system}/transition", a(u.handleTransitionForm)},

@@ -303,7 +303,7 @@ func TestUIRoles(t *testing.T) {
 			c := uiLogin(t, ts, user)
 			pages := []string{base, base + "/plan", base + "/systems", base + "/systems/db", base + "/systems/vault",
 				base + "/approvals", base + "/events", base + "/history", base + "/history?service=build",
-				"/incidents"}
+				base + "/whatif", base + "/whatif?cap-team-1=apps&cap-1=%2B1&dep-1=db&dep-requires-1=net", "/incidents"}
 			var posts []string
 			for _, p := range pages {
 				r := c.get(p).must(t, 200)
@@ -324,7 +324,9 @@ func TestUIRoles(t *testing.T) {
 					}
 				}
 			}
-			// Reading how the dates moved needs view only.
+			// Asking what if and reading how the dates moved need view
+			// only: every role gets the answer.
+			c.get(base+"/whatif?cap-team-1=apps&cap-1=%2B1").must(t, 200).has(t, `id="answer"`)
 			c.get(base+"/history").must(t, 200).has(t, "3 dates recorded", "Build vehicles")
 			ov := c.get(base)
 			if got := strings.Contains(ov.body, `href="`+base+`/isolate"`); got != w.containment {
