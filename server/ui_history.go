@@ -96,10 +96,9 @@ func (u *ui) handleHistoryPage(w http.ResponseWriter, r *http.Request, a inciden
 	if !ok {
 		return
 	}
-	p := u.page(a, in, "", "How the dates moved")
 	// Dates are recorded a few seconds after a change, by the plan
 	// worker: a refresh at the event would miss them.
-	p.Live = ""
+	p := u.stillPage(a, in, "", "How the dates moved")
 	d := historyData{ID: in.ID(), Service: strings.TrimSpace(r.URL.Query().Get("service")), MaxRows: maxHistoryRows,
 		API: fmt.Sprintf("/api/v1/incidents/%d/plan/history", in.ID())}
 	d.Services = append(d.Services, option{historyRestart, "The whole restart (every system back)"})
@@ -122,13 +121,12 @@ func (u *ui) handleHistoryPage(w http.ResponseWriter, r *http.Request, a inciden
 	}
 	d.Recorded = len(changes)
 	back := map[string]bool{}
-	if lp, err := u.livePlan(r, a, in); err != nil {
-		if phasegate.ErrorCode(err) == phasegate.EINTERNAL {
-			u.fail(w, r, p, err)
-			return
-		}
-		d.PlanError = uiErrorOf(err)
-	} else {
+	lp, note, err := u.livePlanOrNote(r, a, in)
+	if err != nil {
+		u.fail(w, r, p, err)
+		return
+	}
+	if d.PlanError = note; lp != nil {
 		back[historyRestart] = !lp.plan.End.After(lp.plan.Start)
 		if lp.ledger != nil {
 			for i, s := range lp.ledger.Services {

@@ -26,13 +26,22 @@ import (
 // API's POST …/whatif computes it (liveWhatIf), and kept in the same
 // cache.
 
-// whatIfKind is one kind of change on the form: the names of its fields
-// (a number is appended for each row) and how many rows it shows at
-// first. The form shows one empty row more than are filled in, up to
-// maxWhatIfRows, so more changes need no script.
+// whatIfKind is one kind of change on the form: its fields in the order
+// shown, and how many rows it shows at first. The form shows one empty
+// row more than are filled in, up to maxWhatIfRows, so more changes need
+// no script.
 type whatIfKind struct {
-	target, value, phase string
+	name                 string // in the list of problems above the form
+	target, phase, value whatIfSpec
 	rows                 int
+}
+
+// whatIfSpec is one field of a row; its name and id end in the row's
+// number. choices says what it offers: "teams" or "phases" (a drop-down),
+// or the datalist a text field suggests from ("systems", "needers").
+type whatIfSpec struct {
+	name, label, hint, choices string
+	wide                       bool
 }
 
 // The kinds of change, in the form's order.
@@ -44,10 +53,18 @@ const (
 )
 
 var whatIfKinds = [...]whatIfKind{
-	kindCapacity:    {target: "cap-team-", value: "cap-", rows: 2},
-	kindEstimate:    {target: "est-system-", value: "est-", phase: "est-phase-", rows: 2},
-	kindCompromised: {target: "bad-", rows: 1},
-	kindDrop:        {target: "dep-", value: "dep-requires-", rows: 1},
+	kindCapacity: {name: "people in a team", rows: 2,
+		target: whatIfSpec{name: "cap-team-", label: "Team", choices: "teams"},
+		value:  whatIfSpec{name: "cap-", label: "Capacity", hint: "6 sets it, +2 adds two, -1 takes one away"}},
+	kindEstimate: {name: "clearance or restore", rows: 2,
+		target: whatIfSpec{name: "est-system-", label: "System", hint: "its id", choices: "systems"},
+		phase:  whatIfSpec{name: "est-phase-", label: "Which", choices: "phases"},
+		value:  whatIfSpec{name: "est-", label: "Takes", hint: "3d, 2d/3d/5d, -1d, +12h, or none (no clearance)"}},
+	kindCompromised: {name: "compromised again", rows: 1,
+		target: whatIfSpec{name: "bad-", label: "System", hint: "its id", choices: "systems", wide: true}},
+	kindDrop: {name: "dependency", rows: 1,
+		target: whatIfSpec{name: "dep-", label: "System or service", hint: "its id", choices: "needers"},
+		value:  whatIfSpec{name: "dep-requires-", label: "No longer waits for", hint: "a system's id", choices: "systems"}},
 }
 
 const maxWhatIfRows = 8
@@ -58,9 +75,36 @@ type whatIfRow struct {
 	N                       int
 	Target, Value, Phase    string
 	TargetError, ValueError string
+	// Controls are the row's fields as the page shows them.
+	Controls []whatIfControl
 	// change is the row's change in its text form (String of the parsed
 	// change), to find the row a refusal of the forecast is about.
 	change string
+}
+
+// whatIfControl is one field of a row on the page (template wi-field):
+// a drop-down when it has Options, else a text field suggesting from
+// the datalist List.
+type whatIfControl struct {
+	ID, Name, Label, Hint, List string
+	Options                     []option
+	Value, Error                string
+	Wide                        bool
+}
+
+// check sets a row's errors when a field is missing or its target names
+// nothing of its kind; it reports whether the row can be read.
+func (r *whatIfRow) check(noTarget, noValue string, known func(string) bool, unknown func(string) string) bool {
+	switch {
+	case r.Target == "":
+		r.TargetError = noTarget
+	case !known(r.Target):
+		r.TargetError = unknown(r.Target)
+	}
+	if r.Value == "" {
+		r.ValueError = noValue
+	}
+	return r.TargetError == "" && r.ValueError == ""
 }
 
 func (r whatIfRow) empty() bool { return r.Target == "" && r.Value == "" }
@@ -77,14 +121,12 @@ func (f *whatIfForm) kinds() [4]*[]whatIfRow {
 // problems lists what is wrong with each row, for the box above the
 // form (the same words stand beside each field).
 func (f *whatIfForm) problems() []string {
-	what := [...]string{kindCapacity: "people in a team", kindEstimate: "clearance or restore",
-		kindCompromised: "compromised again", kindDrop: "dependency"}
 	var out []string
 	for k, rows := range f.kinds() {
 		for _, r := range *rows {
 			for _, e := range []string{r.TargetError, r.ValueError} {
 				if e != "" {
-					out = append(out, fmt.Sprintf("%s, row %d: %s", what[k], r.N, e))
+					out = append(out, fmt.Sprintf("%s, row %d: %s", whatIfKinds[k].name, r.N, e))
 				}
 			}
 		}
@@ -98,11 +140,11 @@ func readWhatIfForm(q url.Values) whatIfForm {
 	var f whatIfForm
 	for k, rows := range f.kinds() {
 		kind := whatIfKinds[k]
-		get := func(name string, n int) string {
-			if name == "" {
+		get := func(f whatIfSpec, n int) string {
+			if f.name == "" {
 				return ""
 			}
-			return strings.TrimSpace(q.Get(name + strconv.Itoa(n)))
+			return strings.TrimSpace(q.Get(f.name + strconv.Itoa(n)))
 		}
 		for n := 1; n <= maxWhatIfRows; n++ {
 			r := whatIfRow{Target: get(kind.target, n), Value: get(kind.value, n), Phase: get(kind.phase, n)}
@@ -145,13 +187,17 @@ func (f *whatIfForm) scenario(e *estate.Estate, ix *estate.Index) (forecast.Scen
 		anID = systemIDs[0]
 	}
 	// unknown says an id names nothing of its kind, with the nearest one.
-	unknown := func(what, id string, ids []string) string {
-		msg := fmt.Sprintf("no %s %q in the estate", what, id)
-		if near := suggest.Nearest(id, ids); near != "" {
-			return msg + fmt.Sprintf("; did you mean %s?", near)
+	unknown := func(what string, ids []string) func(string) string {
+		return func(id string) string {
+			msg := fmt.Sprintf("no %s %q in the estate", what, id)
+			if near := suggest.Nearest(id, ids); near != "" {
+				return msg + fmt.Sprintf("; did you mean %s?", near)
+			}
+			return msg + "; choose one from the list"
 		}
-		return msg + "; choose one from the list"
 	}
+	isTeam := func(id string) bool { return ix.Teams[id] != nil }
+	isSystem := func(id string) bool { return ix.Systems[id] != nil }
 	// reason is what the forecast's parser refuses, with an example in
 	// the form's words rather than the command line's.
 	reason := func(err error, example string) string {
@@ -164,19 +210,8 @@ func (f *whatIfForm) scenario(e *estate.Estate, ix *estate.Index) (forecast.Scen
 
 	for i := range f.Capacity {
 		r := &f.Capacity[i]
-		const how = "write 6 to set the capacity, +2 to add two people, -1 to take one away"
-		switch {
-		case r.empty():
-			continue
-		case r.Target == "":
-			r.TargetError = "choose the team"
-		case ix.Teams[r.Target] == nil:
-			r.TargetError = unknown("team", r.Target, teamIDs)
-		}
-		if r.Value == "" {
-			r.ValueError = "give the capacity: " + how
-		}
-		if r.TargetError != "" || r.ValueError != "" {
+		if r.empty() || !r.check("choose the team", "give the capacity: write 6 to set it, +2 to add two people, -1 to take one away",
+			isTeam, unknown("team", teamIDs)) {
 			continue
 		}
 		c, err := forecast.ParseCapacityChange(r.Target + "=" + r.Value)
@@ -195,23 +230,12 @@ func (f *whatIfForm) scenario(e *estate.Estate, ix *estate.Index) (forecast.Scen
 	}
 	for i := range f.Estimate {
 		r := &f.Estimate[i]
-		const how = "write 3d, 2d/3d/5d (shortest/likely/longest), -1d or +12h to move every bound, or none to need no clearance"
-		switch {
-		case r.empty():
-			continue
-		case r.Target == "":
-			r.TargetError = "give the system's id"
-		case ix.Systems[r.Target] == nil:
-			r.TargetError = unknown("system", r.Target, systemIDs)
-		}
-		if r.Value == "" {
-			r.ValueError = "give how long it takes: " + how
-		}
 		clearance := r.Phase != "restore"
 		if clearance {
 			r.Phase = "clearance"
 		}
-		if r.TargetError != "" || r.ValueError != "" {
+		if r.empty() || !r.check("give the system's id", "give how long it takes: write 3d, 2d/3d/5d (shortest/likely/longest), "+
+			"-1d or +12h to move every bound, or none to need no clearance", isSystem, unknown("system", systemIDs)) {
 			continue
 		}
 		flag := forecast.FlagClearance
@@ -259,8 +283,8 @@ func (f *whatIfForm) scenario(e *estate.Estate, ix *estate.Index) (forecast.Scen
 		switch {
 		case err != nil:
 			r.TargetError = reason(err, anID)
-		case ix.Systems[id] == nil:
-			r.TargetError = unknown("system", id, systemIDs)
+		case !isSystem(id):
+			r.TargetError = unknown("system", systemIDs)(id)
 		default:
 			r.change = id
 			sc.Compromised = append(sc.Compromised, id)
@@ -269,18 +293,9 @@ func (f *whatIfForm) scenario(e *estate.Estate, ix *estate.Index) (forecast.Scen
 	}
 	for i := range f.Drop {
 		r := &f.Drop[i]
-		switch {
-		case r.empty():
-			continue
-		case r.Target == "":
-			r.TargetError = "give the system (or service) that waits"
-		case ix.Systems[r.Target] == nil && ix.Services[r.Target] == nil:
-			r.TargetError = unknown("system or service", r.Target, neederIDs)
-		}
-		if r.Value == "" {
-			r.ValueError = "give the system it need no longer wait for"
-		}
-		if r.TargetError != "" || r.ValueError != "" {
+		isNeeder := func(id string) bool { return isSystem(id) || ix.Services[id] != nil }
+		if r.empty() || !r.check("give the system (or service) that waits", "give the system it need no longer wait for",
+			isNeeder, unknown("system or service", neederIDs)) {
 			continue
 		}
 		d, err := forecast.ParseDependency(r.Target + ":" + r.Value)
@@ -297,6 +312,42 @@ func (f *whatIfForm) scenario(e *estate.Estate, ix *estate.Index) (forecast.Scen
 		words = append(words, fmt.Sprintf("%s no longer waits for %s", name, systemName(d.Requires)))
 	}
 	return sc, words
+}
+
+// lay sets each row's controls: what was typed, the errors, and the
+// choices of the drop-downs and the suggestions of the text fields.
+func (f *whatIfForm) lay(teams []option) {
+	phases := []option{{"clearance", "forensic clearance"}, {"restore", "restore"}}
+	for k, rows := range f.kinds() {
+		kind := whatIfKinds[k]
+		for i := range *rows {
+			r := &(*rows)[i]
+			r.Controls = nil
+			for _, c := range []struct {
+				spec         whatIfSpec
+				value, error string
+			}{{kind.target, r.Target, r.TargetError}, {kind.phase, r.Phase, ""}, {kind.value, r.Value, r.ValueError}} {
+				if c.spec.name == "" {
+					continue
+				}
+				ctl := whatIfControl{ID: "wi-" + c.spec.name + strconv.Itoa(r.N), Name: c.spec.name + strconv.Itoa(r.N),
+					Label: c.spec.label, Hint: c.spec.hint, Value: c.value, Error: c.error, Wide: c.spec.wide}
+				switch c.spec.choices {
+				case "teams":
+					ctl.Options = []option{{"", "(choose a team)"}}
+					if c.error != "" && c.value != "" {
+						ctl.Options = append(ctl.Options, option{c.value, c.value + " (as asked)"})
+					}
+					ctl.Options = append(ctl.Options, teams...)
+				case "phases":
+					ctl.Options = phases
+				default:
+					ctl.List = "wi-" + c.spec.choices
+				}
+				r.Controls = append(r.Controls, ctl)
+			}
+		}
+	}
 }
 
 // place puts a change the forecast refuses beside the row it is about;
@@ -397,9 +448,8 @@ func (u *ui) handleWhatIfPage(w http.ResponseWriter, r *http.Request, a incident
 	if !ok {
 		return
 	}
-	p := u.page(a, in, "whatif", "What if")
 	// A refresh at an event must not replace a form being typed into.
-	p.Live = ""
+	p := u.stillPage(a, in, "whatif", "What if")
 	q := r.URL.Query()
 	d := whatIfData{ID: in.ID(), Currency: in.est.Currency, MaxRows: maxWhatIfRows, Form: readWhatIfForm(q)}
 	for _, t := range in.est.Teams {
@@ -417,6 +467,7 @@ func (u *ui) handleWhatIfPage(w http.ResponseWriter, r *http.Request, a incident
 	d.Asked = q.Has("ask") || !sc.Empty() || len(problems) > 0
 	show := func(status int, e *uiError) {
 		d.Error = e
+		d.Form.lay(d.Teams)
 		p.Data = d
 		u.render(w, r, status, "whatif", p)
 	}
