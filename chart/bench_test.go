@@ -57,3 +57,8 @@ func BenchmarkBurnDown(b *testing.B) {
 	c := sampleBurnDown(b)
 	benchPicture(b, func(buf *bytes.Buffer) error { return BurnDown(buf, c) })
 }
+
+func BenchmarkETAHistory(b *testing.B) {
+	c := sampleETAHistory(b)
+	benchPicture(b, func(buf *bytes.Buffer) error { return ETAHistory(buf, c) })
+}

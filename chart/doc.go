@@ -1,6 +1,7 @@
 // Package chart draws the pictures of a recovery as SVG: the restart plan
 // as a timeline (Gantt) and as a graph of waves, the forecast as a fan
-// chart and as cumulative curves, and a backlog's burn-down.
+// chart and as cumulative curves, a backlog's burn-down, and how a
+// service's expected date moved over an incident.
 //
 // The pictures are printed and pinned to the walls of a crisis room, shown
 // on phones and inlined in the web UI, so each one:
@@ -24,6 +25,7 @@
 //	Fan(w, FanChart)                    // P50–P95 bands per service and for the whole restart, target line
 //	CDF(w, FanChart)                    // chance of being back by each date, one curve per service
 //	BurnDown(w, BurnDownChart)          // a backlog growing while down, then worked off at normal or surge capacity
+//	ETAHistory(w, ETAHistoryChart)      // a step line of the date expected back, as each recomputed plan said it
 //
 // Timeline and Waves take a *planner.Plan with the same Filter (team, kind,
 // service and what it needs, search), and optional per-system States. Hours

@@ -91,3 +91,17 @@ func FuzzBurnDown(f *testing.F) {
 		checkDraw(t, &buf, BurnDown(&buf, c))
 	})
 }
+
+func FuzzETAHistory(f *testing.F) {
+	f.Add("Vehicle production", 2.0, 216.0, 20.0, 240.0, 52.5, 296.0, 75.0, 600.0, "")
+	f.Add("", 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, "pg-x")
+	f.Add("<&>\x00", -1e300, 1e300, 5.0, -5.0, 1e9, 4.0, -1e6, 380.0, "1bad")
+	f.Fuzz(func(t *testing.T, title string, at1, eta1, at2, eta2, at3, eta3, nowH, width float64, prefix string) {
+		start := time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC)
+		now := at(start, nowH)
+		c := ETAHistoryChart{Title: title, Subtitle: title, Start: start, Now: &now, Width: width, IDPrefix: prefix,
+			Steps: []ETAStep{{at1, eta1}, {at2, eta2}, {at3, eta3}}}
+		var buf bytes.Buffer
+		checkDraw(t, &buf, ETAHistory(&buf, c))
+	})
+}

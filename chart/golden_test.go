@@ -61,6 +61,14 @@ func goldenCases() []goldenCase {
 		{"fan-empty", func(tb testing.TB, w io.Writer) error { return Fan(w, FanChart{Start: sampleFan(tb).Start}) }},
 		{"burndown", func(tb testing.TB, w io.Writer) error { return BurnDown(w, sampleBurnDown(tb)) }},
 		{"burndown-empty", func(tb testing.TB, w io.Writer) error { return BurnDown(w, BurnDownChart{}) }},
+		{"eta-history", func(tb testing.TB, w io.Writer) error { return ETAHistory(w, sampleETAHistory(tb)) }},
+		{"eta-history-back", func(tb testing.TB, w io.Writer) error {
+			c := sampleETAHistory(tb)
+			c.Title, c.Subtitle, c.Width = "Payroll", "", 380
+			c.Steps = append(c.Steps[:2:2], ETAStep{At: 60, ETA: 58})
+			return ETAHistory(w, c)
+		}},
+		{"eta-history-empty", func(tb testing.TB, w io.Writer) error { return ETAHistory(w, ETAHistoryChart{}) }},
 		{"timeline-big", func(tb testing.TB, w io.Writer) error {
 			p := bigPlan(tb, 300, 1)
 			return Timeline(w, p, TimelineOptions{MaxRows: 120, States: bigStates(p, 1), Filter: Filter{Kind: "data"}})
@@ -281,5 +289,20 @@ func sampleBurnDown(tb testing.TB) BurnDownChart {
 			{back + 9*day, "critical suppliers paid (normal)"},
 			{surge, "all suppliers paid (surge)"},
 		},
+	}
+}
+
+// sampleETAHistory is a service's date over the first three days of an
+// incident: first promised for the 10th, a day later after a system was
+// found compromised again, a little earlier, then later again.
+func sampleETAHistory(tb testing.TB) ETAHistoryChart {
+	start := time.Date(2025, 9, 1, 8, 0, 0, 0, london(tb))
+	now := start.Add(75 * time.Hour)
+	return ETAHistoryChart{
+		Title:    "Vehicle production at Elmhurst",
+		Subtitle: "4 moves since Mon 1 Sep",
+		Start:    start,
+		Now:      &now,
+		Steps:    []ETAStep{{2, 216}, {20, 240}, {31, 230}, {50, 300}, {52.5, 296}},
 	}
 }

@@ -2,6 +2,7 @@ package chart
 
 import (
 	"bytes"
+	"math"
 	"math/rand/v2"
 	"regexp"
 	"slices"
@@ -280,5 +281,45 @@ func TestBurnDownContent(t *testing.T) {
 		if !strings.Contains(svg, want) {
 			t.Errorf("burn-down lacks %q", want)
 		}
+	}
+}
+
+func TestETAHistoryContent(t *testing.T) {
+	svg := draw(t, func(b *bytes.Buffer) error { return ETAHistory(b, sampleETAHistory(t)) })
+	for _, want := range []string{"latest: Sat 13 Sep 16:00", "first: Wed 10 Sep 08:00", "It moved 4 times (2 later, 2 earlier)",
+		"3.3 days later than first said", "Thu 11 Sep", `class="now"`} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("ETA history lacks %q", want)
+		}
+	}
+	if got := strings.Count(svg, `class="m0"`); got != 5+1 {
+		t.Errorf("%d markers, want one per recorded date and the latest", got)
+	}
+}
+
+// TestETAHistoryThousands: a history of thousands of changes is drawn
+// through at most a few points per pixel column, and its latest date is
+// still the one labelled.
+func TestETAHistoryThousands(t *testing.T) {
+	c := sampleETAHistory(t)
+	c.Steps = nil
+	for i := range 20_000 {
+		eta := 200 + 40*math.Sin(float64(i)/300) + float64(i%7)
+		c.Steps = append(c.Steps, ETAStep{At: float64(i) * 70 / 20_000, ETA: eta})
+	}
+	c.Steps = append(c.Steps, ETAStep{At: 70, ETA: 260})
+	svg := draw(t, func(b *bytes.Buffer) error { return ETAHistory(b, c) })
+	points := regexp.MustCompile(`<polyline points="([^"]*)" class="s0"/>`).FindAllStringSubmatch(svg, -1)
+	if len(points) != 2 { // the legend's and the line
+		t.Fatalf("%d step lines, want the legend's and one", len(points))
+	}
+	if n := strings.Count(points[1][1], " ") + 1; n > historyPoints*600+2 {
+		t.Errorf("%d points for 20,001 dates in 600 pixels: want at most %d per column", n, historyPoints)
+	}
+	if len(svg) > 120_000 {
+		t.Errorf("the picture weighs %d bytes", len(svg))
+	}
+	if !strings.Contains(svg, "latest: Fri 12 Sep 04:00") || strings.Count(svg, `class="m0"`) != 1 {
+		t.Error("the latest date is not the one labelled, or every date has a marker")
 	}
 }

@@ -189,19 +189,30 @@ func randomBurnDown(rng *rand.Rand) BurnDownChart {
 	return c
 }
 
+func randomETAHistory(rng *rand.Rand) ETAHistoryChart {
+	c := ETAHistoryChart{Title: pick(rng, nastyStrings), Subtitle: pick(rng, nastyStrings), Width: pick(rng, widths),
+		Start: time.Date(2025, 9, 1, 8, 0, 0, 0, time.UTC)}
+	for range pick(rng, []int{0, 1, rng.IntN(80), 2000}) {
+		c.Steps = append(c.Steps, ETAStep{nastyHour(rng), nastyHour(rng)})
+	}
+	c.Now = randomTime(rng, c.Start)
+	return c
+}
+
 // draws runs every picture on random input.
 func draws(rng *rand.Rand) map[string]func(*bytes.Buffer) error {
 	p := randomPlan(rng)
 	to := TimelineOptions{Title: pick(rng, nastyStrings), Width: pick(rng, widths), GroupBy: pick(rng, []GroupBy{"", GroupByWave, GroupByTeam, GroupByNone}),
 		Filter: randomFilter(rng, p), MaxRows: pick(rng, []int{0, 1, 5}), Now: randomTime(rng, p.Start), States: randomStates(rng, p), HideServices: rng.IntN(4) == 0}
 	wo := WavesOptions{Title: pick(rng, nastyStrings), Width: pick(rng, widths), Filter: randomFilter(rng, p), States: randomStates(rng, p), MaxNodes: pick(rng, []int{0, 3, 1000})}
-	fan, bd := randomFan(rng), randomBurnDown(rng)
+	fan, bd, eh := randomFan(rng), randomBurnDown(rng), randomETAHistory(rng)
 	return map[string]func(*bytes.Buffer) error{
 		"timeline": func(b *bytes.Buffer) error { return Timeline(b, p, to) },
 		"waves":    func(b *bytes.Buffer) error { return Waves(b, p, wo) },
 		"fan":      func(b *bytes.Buffer) error { return Fan(b, fan) },
 		"cdf":      func(b *bytes.Buffer) error { return CDF(b, fan) },
 		"burndown": func(b *bytes.Buffer) error { return BurnDown(b, bd) },
+		"history":  func(b *bytes.Buffer) error { return ETAHistory(b, eh) },
 	}
 }
 
@@ -256,6 +267,7 @@ func TestBadOptions(t *testing.T) {
 		"max nodes":     func(b *bytes.Buffer) error { return Waves(b, p, WavesOptions{MaxNodes: -1}) },
 		"id prefix":     func(b *bytes.Buffer) error { return Fan(b, FanChart{IDPrefix: "1abc"}) },
 		"id prefix css": func(b *bytes.Buffer) error { return CDF(b, FanChart{IDPrefix: "a b{}"}) },
+		"id prefix eta": func(b *bytes.Buffer) error { return ETAHistory(b, ETAHistoryChart{IDPrefix: "-eta"}) },
 		"style": func(b *bytes.Buffer) error {
 			return BurnDown(b, BurnDownChart{Series: []BurnSeries{{Style: "dotted"}}})
 		},

@@ -162,16 +162,38 @@ var timeSteps = [...]timeStep{
 // round local times in start's location (midnight, Mondays, the first of
 // the month), so they stay right across daylight-saving changes.
 func timeTicks(start time.Time, lo, hi, pxPerHour, fontSize float64) []timeTick {
+	pxPerHour = finite(pxPerHour)
+	if pxPerHour <= 0 {
+		pxPerHour = 1
+	}
+	return pickTicks(start, lo, hi, func(st timeStep, ticks []timeTick) bool {
+		widest := 0.0
+		for _, t := range ticks {
+			widest = max(widest, textWidth(t.Label, fontSize, false))
+		}
+		return st.hours()*pxPerHour >= widest+10
+	})
+}
+
+// dateTicks is timeTicks for a time axis drawn upwards: the finest step
+// that leaves at least gap pixels between ticks at pxPerHour.
+func dateTicks(start time.Time, lo, hi, pxPerHour, gap float64) []timeTick {
+	pxPerHour = finite(pxPerHour)
+	if pxPerHour <= 0 {
+		pxPerHour = 1
+	}
+	return pickTicks(start, lo, hi, func(st timeStep, _ []timeTick) bool { return st.hours()*pxPerHour >= gap })
+}
+
+// pickTicks returns the ticks of the finest step fits accepts (the
+// coarsest when it accepts none) within [lo, hi] hours after start.
+func pickTicks(start time.Time, lo, hi float64, fits func(timeStep, []timeTick) bool) []timeTick {
 	lo, hi = clampH(lo), clampH(hi)
 	if hi < lo {
 		lo, hi = hi, lo
 	}
 	if hi == lo {
 		hi = lo + 1
-	}
-	pxPerHour = finite(pxPerHour)
-	if pxPerHour <= 0 {
-		pxPerHour = 1
 	}
 	var last []timeTick
 	for _, st := range timeSteps {
@@ -180,11 +202,7 @@ func timeTicks(start time.Time, lo, hi, pxPerHour, fontSize float64) []timeTick 
 		}
 		ticks := st.ticks(start, lo, hi)
 		last = ticks
-		widest := 0.0
-		for _, t := range ticks {
-			widest = max(widest, textWidth(t.Label, fontSize, false))
-		}
-		if st.hours()*pxPerHour >= widest+10 {
+		if fits(st, ticks) {
 			return ticks
 		}
 	}

@@ -511,23 +511,35 @@ func (s *Server) handleLiveWhatIf(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	// Check the changes now, so a bad one is refused at once rather than
-	// after a forecast.
-	if _, _, _, err := sc.Apply(sn.Estate, sn.Progress()); err != nil {
-		s.writeError(w, r, scenarioError(err))
+	c, err := s.liveWhatIf(r.Context(), actorFrom(r.Context()), sn, sc, q)
+	if err != nil {
+		s.liveError(w, r, scenarioError(err))
 		return
 	}
-	a := actorFrom(r.Context())
+	writeJSON(w, http.StatusOK, c)
+}
+
+// liveWhatIf answers a what-if on the incident in sn: the scenario beside
+// the live forecast of q (the baseline, from the cache), computed off the
+// request path in the live cache and kept there like a forecast. The
+// changes are checked first, so a bad one is refused at once rather than
+// after a forecast. Errors are as Scenario.Apply gives them (a
+// *forecast.ChangeError, estate.Problems) for the caller to show:
+// scenarioError turns them into the API's. The API's POST …/whatif and
+// the what-if page both ask here.
+func (s *Server) liveWhatIf(ctx context.Context, a incident.Actor, sn *incident.Snapshot, sc forecast.Scenario, q liveQuery) (*forecast.Comparison, error) {
+	if _, _, _, err := sc.Apply(sn.Estate, sn.Progress()); err != nil {
+		return nil, err
+	}
 	if !q.seedGiven {
 		q.seed, q.seedGiven = uint64(sn.Incident.ID), true
 	}
 	text, err := json.Marshal(sc)
 	if err != nil {
-		s.writeError(w, r, err)
-		return
+		return nil, err
 	}
 	key := liveKey{incident: sn.Incident.ID, estate: sn.Incident.EstateVersion, seq: sn.Seq, runs: q.runs, seed: q.seed, scenario: string(text)}
-	v, err := s.live.get(r.Context(), key, sn.Now, "whatif", func(ctx context.Context) (any, int, error) {
+	v, err := s.live.get(ctx, key, sn.Now, "whatif", func(ctx context.Context) (any, int, error) {
 		// The baseline first, from the cache: it takes cores of its own.
 		b, err := s.liveBaseline(ctx, a, sn, q)
 		if err != nil {
@@ -542,15 +554,14 @@ func (s *Server) handleLiveWhatIf(w http.ResponseWriter, r *http.Request) {
 			return err
 		})
 		if err != nil {
-			return nil, 0, scenarioError(err)
+			return nil, 0, err
 		}
 		// The comparison holds the baseline too, which may outlive its
 		// own entry: count both.
 		return c, 2 * q.runs * (len(sn.Estate.Services) + 1), nil
 	})
 	if err != nil {
-		s.liveError(w, r, err)
-		return
+		return nil, err
 	}
-	writeJSON(w, http.StatusOK, v.(*forecast.Comparison))
+	return v.(*forecast.Comparison), nil
 }

@@ -254,6 +254,7 @@ var uiNav = []struct {
 	{"overview", "Overview", "", "", false},
 	{"plan", "Plan", "/plan", "", false},
 	{"forecast", "Forecast", "/forecast", "", false},
+	{"whatif", "What if", "/whatif", "", false},
 	{"backlogs", "Backlogs", "/backlogs", "", false},
 	{"systems", "Systems", "/systems", "", false},
 	{"containment", "Containment", "/isolate", incident.ActionIsolateBulk, true},

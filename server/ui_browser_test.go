@@ -470,7 +470,8 @@ func TestUIInBrowser(t *testing.T) {
 	t.Run("viewer sees no action", func(t *testing.T) {
 		vw := newTab(t, browser, ts.url, "viewer")
 		vw.login("viewer")
-		for _, p := range []string{base, sysPath, base + "/systems/" + v.Systems[0].SystemID, base + "/approvals", base + "/events", base + "/plan", base + "/systems"} {
+		for _, p := range []string{base, sysPath, base + "/systems/" + v.Systems[0].SystemID, base + "/approvals", base + "/events", base + "/plan", base + "/systems",
+			base + "/history", base + "/whatif?cap-team-1=forensics&cap-1=%2B1"} {
 			vw.open(p)
 			if n := run(vw, chromedp.Evaluate[int](postForms)); n != 0 {
 				t.Errorf("the viewer is offered %d forms that change something at %s", n, p)

@@ -87,6 +87,11 @@ func (u *ui) handleEventsPage(w http.ResponseWriter, r *http.Request, a incident
 	page := 1
 	if n, err := strconv.Atoi(q.Get("page")); err == nil && n > 1 {
 		page = n
+	} else if seq, err := strconv.ParseInt(q.Get("event"), 10, 64); err == nil {
+		// A link to one event (from the ETA history): the page that holds it.
+		if i := slices.IndexFunc(matched, func(e uiEvent) bool { return e.Seq == seq }); i >= 0 {
+			page = i/eventsPerPage + 1
+		}
 	}
 	pages := max(1, (len(matched)+eventsPerPage-1)/eventsPerPage)
 	page = min(page, pages)

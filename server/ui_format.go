@@ -27,6 +27,9 @@ func (u *ui) funcs() template.FuncMap {
 		"num":       numText,
 		"fnum":      fmtFloat,
 		"hours":     fmtHours,
+		"shift":     fmtShift,
+		"moved":     moveWay,
+		"costShift": fmtCostShift,
 		"pct":       pct,
 		"pctf":      pctOf,
 		"days":      func(d float64) string { return fmtHours(d * 24) },
@@ -114,6 +117,51 @@ func fmtHours(h float64) string {
 	default:
 		return strconv.FormatFloat(math.Round(h/24*10)/10, 'f', -1, 64) + " d"
 	}
+}
+
+// fmtShift says in words how far a date moved, given in hours (later
+// positive): "2 days later", "5 h earlier", "40 min later", "no change"
+// (under a minute).
+func fmtShift(h float64) string {
+	dir := moveWay(h)
+	if dir == "" {
+		return "no change"
+	}
+	h = math.Abs(h)
+	var s string
+	switch {
+	case h < 1:
+		s = fmt.Sprintf("%d min", int(math.Round(h*60)))
+	case h < 48:
+		s = strconv.FormatFloat(math.Round(h*10)/10, 'f', -1, 64) + " h"
+	default:
+		s = strconv.FormatFloat(math.Round(h/24*10)/10, 'f', -1, 64) + " days"
+	}
+	return s + " " + dir
+}
+
+// moveWay says which way a date moved (hours, later positive): "later",
+// "earlier", or "" when it moved less than a minute.
+func moveWay(h float64) string {
+	switch {
+	case math.IsNaN(h) || math.Abs(h) < 1.0/60:
+		return ""
+	case h > 0:
+		return "later"
+	}
+	return "earlier"
+}
+
+// fmtCostShift says a change of cost in words: "£1.2m more", "£350k
+// less", "no change" (under one unit of the currency).
+func fmtCostShift(currency string, v float64) string {
+	switch {
+	case math.IsNaN(v) || math.Abs(v) < 1:
+		return "no change"
+	case v > 0:
+		return fmtMoney(currency, v) + " more"
+	}
+	return fmtMoney(currency, -v) + " less"
 }
 
 // fmtMoney writes an amount with three significant figures and a scale:

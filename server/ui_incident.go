@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/phasegate/phasegate"
 	"github.com/phasegate/phasegate/estate"
 	"github.com/phasegate/phasegate/forecast"
 	"github.com/phasegate/phasegate/incident"
@@ -78,6 +79,15 @@ func (u *ui) page(a incident.Actor, in *uiIncident, nav, title string) *uiPage {
 	return p
 }
 
+// stillPage starts a page of an incident that does not refresh itself at
+// events: one with a form being typed into, or whose data come after the
+// event.
+func (u *ui) stillPage(a incident.Actor, in *uiIncident, nav, title string) *uiPage {
+	p := u.page(a, in, nav, title)
+	p.Live = ""
+	return p
+}
+
 // isRefresh: the page's own script fetching a fresh copy (it must not
 // take a flash message meant for a page the user opens).
 func isRefresh(r *http.Request) bool { return r.Header.Get("X-Phasegate-Refresh") != "" }
@@ -98,6 +108,20 @@ func (u *ui) livePlan(r *http.Request, a incident.Actor, in *uiIncident) (*uiPla
 	return u.plans.get(in.ID(), planKey(in), u.clock(), func() (*uiPlan, error) {
 		return u.computePlan(r, a, in)
 	})
+}
+
+// livePlanOrNote is livePlan for a page that can do without the plan: an
+// error the user can act on (an estate that cannot be planned) comes back
+// as a note for the page; only an internal one is an error.
+func (u *ui) livePlanOrNote(r *http.Request, a incident.Actor, in *uiIncident) (*uiPlan, *uiError, error) {
+	lp, err := u.livePlan(r, a, in)
+	switch {
+	case err == nil:
+		return lp, nil, nil
+	case phasegate.ErrorCode(err) == phasegate.EINTERNAL:
+		return nil, nil, err
+	}
+	return nil, uiErrorOf(err), nil
 }
 
 func (u *ui) computePlan(r *http.Request, a incident.Actor, in *uiIncident) (*uiPlan, error) {

@@ -37,7 +37,7 @@ func TestUITemplatesParseAtStartUp(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the embedded templates do not parse: %v", err)
 	}
-	for _, want := range []string{"login", "error", "incidents", "overview", "plan", "systems", "system", "isolate", "approvals", "events"} {
+	for _, want := range []string{"login", "error", "incidents", "overview", "plan", "systems", "system", "isolate", "approvals", "events", "history", "whatif"} {
 		if pages[want] == nil {
 			t.Errorf("no page %q parsed", want)
 		}
@@ -167,6 +167,17 @@ func TestUIFormats(t *testing.T) {
 	}
 	if got := fmtHours(768); got != "32 d" {
 		t.Errorf("fmtHours(768) = %q", got)
+	}
+	for h, want := range map[float64]string{0: "no change", 0.01: "no change", 0.5: "30 min later", -5: "5 h earlier",
+		36.25: "36.3 h later", 48: "2 days later", -79.2: "3.3 days earlier", math.NaN(): "no change"} {
+		if got := fmtShift(h); got != want {
+			t.Errorf("fmtShift(%v) = %q, want %q", h, got, want)
+		}
+	}
+	for v, want := range map[float64]string{0.4: "no change", 1_200_000: "£1.20m more", -350_000: "£350k less"} {
+		if got := fmtCostShift("GBP", v); got != want {
+			t.Errorf("fmtCostShift(%v) = %q, want %q", v, got, want)
+		}
 	}
 }
 

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/phasegate/phasegate"
 	"github.com/phasegate/phasegate/incident"
 )
 
@@ -101,13 +100,12 @@ func (u *ui) handleOverview(w http.ResponseWriter, r *http.Request, a incident.A
 		}
 	}
 
-	if lp, err := u.livePlan(r, a, in); err != nil {
-		if phasegate.ErrorCode(err) == phasegate.EINTERNAL {
-			u.fail(w, r, p, err)
-			return
-		}
-		d.PlanError = uiErrorOf(err)
-	} else {
+	lp, note, err := u.livePlanOrNote(r, a, in)
+	if err != nil {
+		u.fail(w, r, p, err)
+		return
+	}
+	if d.PlanError = note; lp != nil {
 		u.overviewPlan(&d, in, lp)
 	}
 

@@ -27,6 +27,8 @@ func (u *ui) routes() []uiRoute {
 		{"GET /incidents/{id}/plan/{picture}", a(u.handlePlanPicture)},
 		{"GET /incidents/{id}/forecast", a(u.handleForecastPage)},
 		{"GET /incidents/{id}/backlogs", a(u.handleBacklogsPage)},
+		{"GET /incidents/{id}/history", a(u.handleHistoryPage)},
+		{"GET /incidents/{id}/whatif", a(u.handleWhatIfPage)},
 		{"GET /incidents/{id}/systems", a(u.handleSystems)},
 		{"GET /incidents/{id}/systems/{system}", a(u.handleSystemPage)},
 		{"POST /incidents/{id}/systems/{system}/transition", a(u.handleTransitionForm)},

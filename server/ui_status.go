@@ -41,9 +41,7 @@ func (u *ui) statusUIRoutes() []uiRoute {
 // follow system moves, and a refresh must not replace a form being
 // typed into.
 func (u *ui) statusPage(a incident.Actor, in *uiIncident, title string) *uiPage {
-	p := u.page(a, in, "updates", title)
-	p.Live = ""
-	return p
+	return u.stillPage(a, in, "updates", title)
 }
 
 func updatesPath(in int64) string        { return fmt.Sprintf("/incidents/%d/updates", in) }

@@ -279,6 +279,7 @@ func TestUIRoles(t *testing.T) {
 	ts, id := newUIServer(t)
 	// A two-person request waiting: ic asks to restore vault.
 	ts.mustStatus(ts.transition("ic", id, "vault", incident.StateRestoring), 202)
+	ts.recordETAs(id) // as the plan worker would: the history page has dates
 	base := fmt.Sprintf("/incidents/%d", id)
 	type want struct {
 		containment bool // the bulk containment page and its nav link
@@ -301,7 +302,8 @@ func TestUIRoles(t *testing.T) {
 		t.Run(user, func(t *testing.T) {
 			c := uiLogin(t, ts, user)
 			pages := []string{base, base + "/plan", base + "/forecast", base + "/backlogs", base + "/systems", base + "/systems/db", base + "/systems/vault",
-				base + "/approvals", base + "/events", "/incidents"}
+				base + "/approvals", base + "/events", base + "/history", base + "/history?service=build",
+				base + "/whatif", base + "/whatif?cap-team-1=apps&cap-1=%2B1&dep-1=db&dep-requires-1=net", "/incidents"}
 			var posts []string
 			for _, p := range pages {
 				r := c.get(p).must(t, 200)
@@ -322,6 +324,10 @@ func TestUIRoles(t *testing.T) {
 					}
 				}
 			}
+			// Asking what if and reading how the dates moved need view
+			// only: every role gets the answer.
+			c.get(base+"/whatif?cap-team-1=apps&cap-1=%2B1").must(t, 200).has(t, `id="answer"`)
+			c.get(base+"/history").must(t, 200).has(t, "3 dates recorded", "Build vehicles")
 			ov := c.get(base)
 			if got := strings.Contains(ov.body, `href="`+base+`/isolate"`); got != w.containment {
 				t.Errorf("containment link shown: %v, want %v", got, w.containment)
