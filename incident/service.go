@@ -58,6 +58,11 @@ type Settings struct {
 	// planner's effort for the live plan and its history.
 	PlanDebounce  time.Duration
 	PlanSchedules int
+	// PlanRefresh is how often the plan worker recomputes every open
+	// incident even when nothing moved: dates slip as time passes while
+	// work waits, and the history should show that as it happens, not
+	// blame it on the next event. Negative: never.
+	PlanRefresh time.Duration
 	// EstateCache is how many parsed estate versions to keep in memory.
 	EstateCache int
 }
@@ -76,6 +81,7 @@ var DefaultSettings = Settings{
 	Lockout:         15 * time.Minute,
 	PlanDebounce:    2 * time.Second,
 	PlanSchedules:   200,
+	PlanRefresh:     time.Hour,
 	EstateCache:     8,
 }
 
@@ -152,6 +158,7 @@ func (st Settings) withDefaults() Settings {
 	def(&st.FailureWindow, d.FailureWindow)
 	def(&st.Lockout, d.Lockout)
 	def(&st.PlanDebounce, d.PlanDebounce)
+	def(&st.PlanRefresh, d.PlanRefresh)
 	if st.MaxFailures == 0 {
 		st.MaxFailures = d.MaxFailures
 	}

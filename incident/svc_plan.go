@@ -143,13 +143,25 @@ func (s *Service) RecordETAs(ctx context.Context, incidentID int64) ([]ETAChange
 
 // RunPlanWorker recomputes the plan of incidents whose systems changed,
 // debounced by Settings.PlanDebounce, off the request path, until ctx
-// ends. Run one per process.
+// ends; and every Settings.PlanRefresh, the plan of every open incident,
+// so that dates slipping while work waits are recorded as time passes.
+// Run one per process.
 func (s *Service) RunPlanWorker(ctx context.Context) error {
+	var refresh <-chan time.Time
+	if d := s.settings.PlanRefresh; d > 0 {
+		t := time.NewTicker(d)
+		defer t.Stop()
+		refresh = t.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-s.kick:
+		case <-refresh:
+			if err := s.markOpenIncidents(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("listing the open incidents to refresh their plans", "err", err)
+			}
 		}
 		// Debounce: a bulk isolation or a burst of transitions becomes
 		// one recomputation.
@@ -170,6 +182,26 @@ func (s *Service) RunPlanWorker(ctx context.Context) error {
 			}
 		}
 	}
+}
+
+// markOpenIncidents marks every open incident for the plan worker.
+func (s *Service) markOpenIncidents(ctx context.Context) error {
+	var ins []Incident
+	err := s.view(ctx, func(tx Tx) (err error) {
+		ins, err = tx.Incidents()
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range ins {
+		if _, ok := s.dirty[ins[i].ID]; !ok && ins[i].Open() {
+			s.dirty[ins[i].ID] = 0
+		}
+	}
+	return nil
 }
 
 // Progress maps the systems' states to the planner's progress at now:

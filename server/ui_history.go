@@ -89,6 +89,24 @@ type historyData struct {
 	FilterError    *uiError
 	PlanError      *uiError
 	API            string
+	// Refresh says how often the plan is recomputed with nothing
+	// happening ("" when never).
+	Refresh string
+}
+
+// refreshText says a refresh period in words: "hour", "15m0s".
+func refreshText(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return ""
+	case d == time.Hour:
+		return "hour"
+	case d%time.Hour == 0:
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	case d%time.Minute == 0:
+		return fmt.Sprintf("%d minutes", d/time.Minute)
+	}
+	return d.String()
 }
 
 func (u *ui) handleHistoryPage(w http.ResponseWriter, r *http.Request, a incident.Actor) {
@@ -100,7 +118,7 @@ func (u *ui) handleHistoryPage(w http.ResponseWriter, r *http.Request, a inciden
 	// worker: a refresh at the event would miss them.
 	p := u.stillPage(a, in, "", "How the dates moved")
 	d := historyData{ID: in.ID(), Service: strings.TrimSpace(r.URL.Query().Get("service")), MaxRows: maxHistoryRows,
-		API: fmt.Sprintf("/api/v1/incidents/%d/plan/history", in.ID())}
+		API: fmt.Sprintf("/api/v1/incidents/%d/plan/history", in.ID()), Refresh: refreshText(u.s.svc.Settings().PlanRefresh)}
 	d.Services = append(d.Services, option{historyRestart, "The whole restart (every system back)"})
 	names := map[string]string{historyRestart: "The whole restart"}
 	for _, s := range in.est.Services {

@@ -229,3 +229,13 @@ func TestPlanCacheSharesOnePlan(t *testing.T) {
 		t.Fatalf("after a failure: %d failures, %d computations; want the next page to compute afresh", fails, calls)
 	}
 }
+
+func TestRefreshText(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		-1: "", 0: "", time.Hour: "hour", 3 * time.Hour: "3 hours", 15 * time.Minute: "15 minutes", 90 * time.Second: "1m30s",
+	} {
+		if got := refreshText(d); got != want {
+			t.Errorf("refreshText(%v) = %q, want %q", d, got, want)
+		}
+	}
+}

@@ -530,3 +530,63 @@ func TestPlanWorkerRecordsAfterEvents(t *testing.T) {
 		}
 	})
 }
+
+// TestPlanWorkerRefreshesAsTimePasses: with nothing happening, dates slip
+// as time passes while every system waits; the worker's periodic refresh
+// records the slip as it happens, naming no new event (the same seq as
+// the record before), rather than leaving it to be blamed on the next
+// event.
+func TestPlanWorkerRefreshesAsTimePasses(t *testing.T) {
+	forEachStore(t, func(t *testing.T, h *harness) {
+		svc := incident.New(incident.Config{Store: h.db, Clock: h.clock.Now,
+			Settings: incident.Settings{Password: fastPasswords, PlanSchedules: 20,
+				PlanDebounce: time.Millisecond, PlanRefresh: 5 * time.Millisecond}})
+		ctx, cancel := context.WithCancel(h.ctx)
+		done := make(chan error, 1)
+		go func() { done <- svc.RunPlanWorker(ctx) }()
+		defer func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("worker: %v", err)
+			}
+		}()
+		h.upload()
+		in, err := svc.DeclareIncident(h.ctx, h.as("ic"), incident.Declaration{Name: "x", Kind: "ransomware", TotalShutdown: true})
+		h.must(err, "declare")
+		// restarts waits (bounded; not a timing assertion) for a record of
+		// the whole restart's date that satisfies ok.
+		restarts := func(what string, ok func([]incident.ETAChange) bool) []incident.ETAChange {
+			t.Helper()
+			deadline := time.Now().Add(20 * time.Second)
+			for {
+				hist, err := svc.ETAHistory(h.ctx, h.as("viewer"), in.ID)
+				h.must(err, "history")
+				var rs []incident.ETAChange
+				for _, c := range hist {
+					if c.Subject == incident.SubjectRestart {
+						rs = append(rs, c)
+					}
+				}
+				if ok(rs) {
+					return rs
+				}
+				if time.Now().After(deadline) {
+					t.Fatalf("the worker recorded no %s: %+v", what, rs)
+				}
+				time.Sleep(5 * time.Millisecond)
+			}
+		}
+		first := restarts("first date", func(rs []incident.ETAChange) bool { return len(rs) > 0 })
+		// Ten hours pass and nobody does anything: every system still
+		// waits, so everything is ten hours later.
+		h.clock.Advance(10 * time.Hour)
+		rs := restarts("slip", func(rs []incident.ETAChange) bool { return len(rs) > len(first) })
+		last, before := rs[len(rs)-1], first[len(first)-1]
+		if got := last.ETA.Sub(before.ETA); got != 10*time.Hour {
+			t.Errorf("the restart moved %v in ten idle hours, want 10h later (%v → %v)", got, before.ETA, last.ETA)
+		}
+		if last.Seq != before.Seq {
+			t.Errorf("the slip names event %d; no event happened since %d", last.Seq, before.Seq)
+		}
+	})
+}
