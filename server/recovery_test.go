@@ -3,6 +3,7 @@ package server_test
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -99,6 +100,18 @@ func TestScriptedRecoveryOfTheDemo(t *testing.T) {
 		}
 		if p.MakespanHours != 0 {
 			t.Errorf("makespan_hours %v after every system is online, want 0", p.MakespanHours)
+		}
+
+		// The recovery room's pages after the recovery: every service back.
+		c := uiLogin(t, ts, "viewer")
+		base := path("/incidents/%d", id)
+		fc := c.get(base+"/forecast").must(t, 200)
+		if n := strings.Count(fc.body, `<span class="tag tag-back">back</span>`); n < 2*len(p.Services) {
+			t.Errorf("the forecast page marks %d services back (in its dates and its ledger), want every one of %d in both", n, len(p.Services))
+		}
+		fc.has(t, `<span class="number-value">back</span>`)
+		for _, page := range []string{base, base + "/backlogs", base + "/whatif?cap-team-1=forensics&cap-1=%2B2", base + "/history", base + "/plan"} {
+			c.get(page).must(t, 200)
 		}
 
 		var rep incident.VerifyReport

@@ -561,7 +561,8 @@ func TestUIClosedIncident(t *testing.T) {
 	ts.mustStatus(ts.do("ic", "POST", fmt.Sprintf("/api/v1/incidents/%d/close", id), map[string]string{"reason": "recovered"}), 200)
 	c := uiLogin(t, ts, "ic")
 	base := fmt.Sprintf("/incidents/%d", id)
-	for _, p := range []string{base, base + "/systems/vault", base + "/systems/db", base + "/approvals"} {
+	for _, p := range []string{base, base + "/systems/vault", base + "/systems/db", base + "/approvals",
+		base + "/forecast", base + "/backlogs", base + "/whatif", base + "/history"} {
 		r := c.get(p).must(t, 200)
 		r.has(t, "closed")
 		if a := actions(r.body); len(a) > 0 {
