@@ -118,6 +118,9 @@ type Tx interface {
 	// ETAHistory returns the changes of one incident in the order
 	// recorded.
 	ETAHistory(incidentID int64) ([]ETAChange, error)
+	// LatestETAs returns the latest change of each subject of one
+	// incident, in any order.
+	LatestETAs(incidentID int64) ([]ETAChange, error)
 
 	// InsertStatusUpdate stores u, assigning u.ID.
 	InsertStatusUpdate(u *StatusUpdate) error

@@ -111,12 +111,12 @@ func (s *Service) RecordETAs(ctx context.Context, incidentID int64) ([]ETAChange
 	var changes []ETAChange
 	err = s.store.Update(ctx, func(tx Tx) error {
 		changes = nil
-		hist, err := tx.ETAHistory(incidentID)
+		latest, err := tx.LatestETAs(incidentID)
 		if err != nil {
 			return err
 		}
 		last := map[string]ETAChange{}
-		for _, c := range hist {
+		for _, c := range latest {
 			last[c.Subject] = c
 		}
 		now := tx.Now()

@@ -427,6 +427,26 @@ func TestScriptedRecovery(t *testing.T) {
 				t.Errorf("no ETA history for %s: %v", s, subjects)
 			}
 		}
+		// The latest record of each subject, as the plan worker reads it,
+		// is the last of that subject in the whole history.
+		want := map[string]incident.ETAChange{}
+		for _, c := range hist {
+			want[c.Subject] = c
+		}
+		var latest []incident.ETAChange
+		h.must(h.db.View(h.ctx, func(tx incident.Tx) (err error) {
+			latest, err = tx.LatestETAs(in.ID)
+			return err
+		}), "latest ETAs")
+		if len(latest) != len(want) {
+			t.Errorf("LatestETAs gives %d subjects, the history has %d", len(latest), len(want))
+		}
+		for _, c := range latest {
+			w := want[c.Subject]
+			if c.Seq != w.Seq || !c.ETA.Equal(w.ETA) || !c.Previous.Equal(w.Previous) || !c.At.Equal(w.At) {
+				t.Errorf("latest of %s: %+v, want %+v", c.Subject, c, w)
+			}
+		}
 		if rep := h.verify(); !rep.OK {
 			t.Fatalf("chain: %+v", rep.Problem)
 		}

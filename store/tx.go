@@ -784,8 +784,17 @@ func (t *tx) InsertETA(c incident.ETAChange) error {
 }
 
 func (t *tx) ETAHistory(incidentID int64) ([]incident.ETAChange, error) {
-	rows, err := t.query(`SELECT incident_id, seq, at, subject, eta, previous, detail FROM eta_history
+	return t.etaChanges(`SELECT incident_id, seq, at, subject, eta, previous, detail FROM eta_history
 		WHERE incident_id = ? ORDER BY id`, incidentID)
+}
+
+func (t *tx) LatestETAs(incidentID int64) ([]incident.ETAChange, error) {
+	return t.etaChanges(`SELECT incident_id, seq, at, subject, eta, previous, detail FROM eta_history
+		WHERE id IN (SELECT MAX(id) FROM eta_history WHERE incident_id = ? GROUP BY subject) ORDER BY id`, incidentID)
+}
+
+func (t *tx) etaChanges(query string, args ...any) ([]incident.ETAChange, error) {
+	rows, err := t.query(query, args...)
 	if err != nil {
 		return nil, err
 	}
