@@ -120,6 +120,11 @@ func lazyList(key string) bool {
 	return false
 }
 
+func (l *jsonLists) count(n *yaml.Node) (int, bool) {
+	marks, ok := l.marks[n]
+	return len(marks), ok
+}
+
 // entry builds entry k of list n. It reuses the nodes of the entry built
 // before, which the decoder, having walked it, no longer holds.
 func (l *jsonLists) entry(n *yaml.Node, k int) (v *yaml.Node) {

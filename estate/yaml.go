@@ -54,7 +54,11 @@ var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 func (d *decoder) readTree(data []byte) (root *yaml.Node, reported bool) {
 	var jf *jsonFail
 	if !d.opts.yamlOnly && looksJSON(data) {
-		if root, d.lists, jf = readJSON(data, !d.opts.eagerJSON); jf == nil {
+		var lists *jsonLists
+		if root, lists, jf = readJSON(data, !d.opts.eagerJSON); jf == nil {
+			if lists != nil {
+				d.lists = lists
+			}
 			return root, false
 		}
 		// The YAML parser reads some JSON mistakes (trailing commas) and
