@@ -414,8 +414,7 @@ func (r *blockReader) null(line, col int) *yaml.Node {
 	if r.skim {
 		return &r.scratch
 	}
-	n := r.node(yaml.ScalarNode, "!!null", line, col)
-	return n
+	return r.node(yaml.ScalarNode, "!!null", line, col)
 }
 
 // mapping reads a block mapping whose first key is at r.i, up to the
