@@ -72,6 +72,32 @@ func BenchmarkParse100kYAML(b *testing.B) {
 	}
 }
 
+// BenchmarkParseBlockYAML parses and validates the same estates written
+// as EncodeYAML writes them (and `phasegate bench --generate` does): a
+// block mapping per system, estimates and short lists in flow style, the
+// shape people write by hand too.
+func BenchmarkParseBlockYAML(b *testing.B) {
+	for _, n := range []int{10_000, 100_000} {
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			e, err := Parse(File{Name: "large.yaml", Data: largeEstateYAML(n, 4)})
+			if err != nil {
+				b.Fatal(err)
+			}
+			data, err := EncodeYAML(e)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Parse(File{Name: "large.yaml", Data: data}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
 // BenchmarkValidate100k runs the checks alone, as on an estate built in
 // code.
 func BenchmarkValidate100k(b *testing.B) {

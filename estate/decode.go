@@ -35,9 +35,21 @@ type decoder struct {
 	itemsPath []string
 
 	opts readOpts
-	// lists holds the top-level lists of the current file when it is
-	// JSON read lazily.
-	lists *jsonLists
+	// lists holds the top-level lists of the current file when its
+	// reader builds their entries one at a time.
+	lists lazyLists
+}
+
+// lazyLists holds the top-level lists of a file unbuilt: a reader that
+// checks a whole file first can build each entity when the decoder
+// comes to it, so that a large file's tree never exists whole (json.go).
+type lazyLists interface {
+	// count is the number of entries of the sequence n, if n is one of
+	// the lists held.
+	count(n *yaml.Node) (int, bool)
+	// entry builds entry k of list n, reusing the nodes of the entry
+	// built before.
+	entry(n *yaml.Node, k int) *yaml.Node
 }
 
 func newDecoder() *decoder {
@@ -280,8 +292,8 @@ func (d *decoder) list(v *yaml.Node, field, what string, each func(n *yaml.Node)
 // entries is the number of entries of the sequence v.
 func (d *decoder) entries(v *yaml.Node) int {
 	if d.lists != nil {
-		if marks, ok := d.lists.marks[v]; ok {
-			return len(marks)
+		if n, ok := d.lists.count(v); ok {
+			return n
 		}
 	}
 	return len(v.Content)
@@ -292,7 +304,7 @@ func (d *decoder) entries(v *yaml.Node) int {
 // in order and keep none of their nodes.
 func (d *decoder) entry(v *yaml.Node, k int) *yaml.Node {
 	if d.lists != nil {
-		if _, ok := d.lists.marks[v]; ok {
+		if _, ok := d.lists.count(v); ok {
 			return d.lists.entry(v, k)
 		}
 	}

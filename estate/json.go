@@ -71,7 +71,7 @@ func trimBOM(data []byte) []byte {
 // starts, and builds it when the decoder comes to it. A large file's
 // tree then never exists whole.
 func readJSON(data []byte, lazy bool) (root *yaml.Node, lists *jsonLists, fail *jsonFail) {
-	r := &jsonReader{data: trimBOM(data), line: 1, keys: make(map[string]string)}
+	r := &jsonReader{data: trimBOM(data), line: 1}
 	if lazy {
 		r.lists = &jsonLists{r: r, marks: make(map[*yaml.Node][]jsonMark)}
 	}
@@ -93,7 +93,7 @@ func readJSON(data []byte, lazy bool) (root *yaml.Node, lists *jsonLists, fail *
 	}
 	r.flush()
 	// The entries built later must not reuse the slabs of this tree.
-	r.nodes, r.ptrs = nil, nil
+	r.keep()
 	return root, r.lists, nil
 }
 
@@ -120,6 +120,11 @@ func lazyList(key string) bool {
 	return false
 }
 
+func (l *jsonLists) count(n *yaml.Node) (int, bool) {
+	marks, ok := l.marks[n]
+	return len(marks), ok
+}
+
 // entry builds entry k of list n. It reuses the nodes of the entry built
 // before, which the decoder, having walked it, no longer holds.
 func (l *jsonLists) entry(n *yaml.Node, k int) (v *yaml.Node) {
@@ -128,9 +133,7 @@ func (l *jsonLists) entry(n *yaml.Node, k int) (v *yaml.Node) {
 	// Columns count on from m.col: as if the line started col-1 bytes
 	// before, all of them single-byte characters.
 	r.i, r.line, r.lineStart, r.cont, r.depth = m.i, int(m.line), m.i-int(m.col)+1, 0, 2
-	clear(r.nodes)
-	clear(r.ptrs)
-	r.nodes, r.ptrs = r.nodes[:0], r.ptrs[:0]
+	r.reuse()
 	defer func() {
 		if p := recover(); p != nil {
 			if _, ok := p.(jsonStop); ok {
@@ -155,28 +158,12 @@ type jsonReader struct {
 	depth     int
 	fail      *jsonFail
 
-	// lists, when set, holds the top-level lists unbuilt; skim is set
-	// while such a list's entries are checked without building nodes.
-	lists   *jsonLists
-	skim    bool
-	scratch yaml.Node
-
-	nodes []yaml.Node  // slab the nodes are cut from
-	ptrs  []*yaml.Node // slab the Content slices are cut from
-	stack []*yaml.Node // children of the open collections
-
-	// Values are collected in arena and turned into strings a chunk at a
-	// time: one allocation per chunk instead of one per value, and
-	// nothing of the file's keys and punctuation kept alive.
-	arena []byte
-	refs  []valueRef
-	keys  map[string]string // keys read so far, each allocated once
-	buf   []byte            // a string with escapes, decoded
-}
-
-type valueRef struct {
-	n          *yaml.Node
-	start, end int
+	// lists, when set, holds the top-level lists unbuilt; treeSlab.skim
+	// is set while such a list's entries are checked without building
+	// nodes.
+	lists *jsonLists
+	treeSlab
+	buf []byte // a string with escapes, decoded
 }
 
 // col is the column of data[i] as the YAML parser counts it: in
@@ -231,35 +218,7 @@ func (r *jsonReader) space(tabs bool) {
 }
 
 func (r *jsonReader) node(kind yaml.Kind, tag string) *yaml.Node {
-	if r.skim {
-		return &r.scratch
-	}
-	if len(r.nodes) == cap(r.nodes) {
-		// Small first: a lazily read file needs a few dozen at a time.
-		r.nodes = make([]yaml.Node, 0, min(1024, max(64, 2*cap(r.nodes))))
-	}
-	r.nodes = r.nodes[:len(r.nodes)+1]
-	n := &r.nodes[len(r.nodes)-1]
-	n.Kind, n.Tag, n.Line, n.Column = kind, tag, r.line, r.col()
-	return n
-}
-
-// content moves the children pushed since base into a slice of their own.
-func (r *jsonReader) content(base int) []*yaml.Node {
-	kids := r.stack[base:]
-	n := len(kids)
-	if n == 0 || r.skim {
-		r.stack = r.stack[:base]
-		return nil
-	}
-	if cap(r.ptrs)-len(r.ptrs) < n {
-		r.ptrs = make([]*yaml.Node, 0, max(min(4096, 2*cap(r.ptrs)), 256, n))
-	}
-	at := len(r.ptrs)
-	r.ptrs = append(r.ptrs, kids...)
-	clear(kids)
-	r.stack = r.stack[:base]
-	return r.ptrs[at : at+n : at+n]
+	return r.treeSlab.node(kind, tag, r.line, r.col())
 }
 
 func (r *jsonReader) value() *yaml.Node {
@@ -421,43 +380,6 @@ func (r *jsonReader) lazyArray() *yaml.Node {
 	r.lists.marks[n] = marks
 	r.depth--
 	return n
-}
-
-// key returns the key as a string, allocating each distinct key once.
-func (r *jsonReader) key(b []byte) string {
-	if r.skim {
-		return ""
-	}
-	if s, ok := r.keys[string(b)]; ok {
-		return s
-	}
-	s := string(b)
-	if len(r.keys) < 1000 {
-		r.keys[s] = s
-	}
-	return s
-}
-
-// setValue gives n the value b, by way of the arena.
-func (r *jsonReader) setValue(n *yaml.Node, b []byte) {
-	if r.skim {
-		return
-	}
-	start := len(r.arena)
-	r.arena = append(r.arena, b...)
-	r.refs = append(r.refs, valueRef{n, start, len(r.arena)})
-	if len(r.arena) >= 64<<10 {
-		r.flush()
-	}
-}
-
-// flush turns the arena into one string that the values share.
-func (r *jsonReader) flush() {
-	s := string(r.arena)
-	for _, v := range r.refs {
-		v.n.Value = s[v.start:v.end]
-	}
-	r.arena, r.refs = r.arena[:0], r.refs[:0]
 }
 
 // str reads a string whose opening quote is at r.i and returns its

@@ -40,12 +40,16 @@ type readOpts struct {
 	// the trees are decoded in file order, so the result is the same for
 	// any number.
 	workers int
-	// yamlOnly reads JSON with the YAML parser too, as the tests compare.
+	// yamlOnly reads every file with the YAML parser (yaml.v3), JSON and
+	// block YAML too, as the tests compare.
 	yamlOnly bool
 	// eagerJSON builds JSON trees whole, as the tests compare; Parse
 	// builds them an entity at a time (see readJSON), which allocates a
 	// quarter of the memory in three fifths of the time.
 	eagerJSON bool
+	// eagerYAML builds block YAML trees whole, as the tests compare;
+	// Parse builds them an entity at a time too (see readBlockYAML).
+	eagerYAML bool
 }
 
 // defaultOpts reads files on every processor the Go runtime may use.

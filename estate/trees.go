@@ -11,7 +11,7 @@ type fileTree struct {
 	root     *yaml.Node
 	reported bool // a problem says why root is nil
 	probs    Problems
-	lists    *jsonLists // the lists not yet built, for JSON read lazily
+	lists    lazyLists // the lists not yet built, for files read lazily
 }
 
 // readFileTree reads one file's tree. It touches nothing shared, so that

@@ -48,13 +48,26 @@ func (d *decoder) visit(n *yaml.Node) *yaml.Node {
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
 // readTree parses data into the root of its one document: JSON with the
-// scanner of json.go where it can, anything else with the YAML parser.
-// It returns nil for an empty file or a failure, and whether it reported
-// a problem.
+// scanner of json.go and block YAML with the reader of yamlblock.go
+// where they can, anything else with the YAML parser. It returns nil for
+// an empty file or a failure, and whether it reported a problem.
 func (d *decoder) readTree(data []byte) (root *yaml.Node, reported bool) {
 	var jf *jsonFail
+	if !d.opts.yamlOnly && !looksJSON(data) {
+		root, lists, why := readBlockYAML(data, !d.opts.eagerYAML)
+		if why == "" {
+			if lists != nil {
+				d.lists = lists
+			}
+			return root, false
+		}
+	}
 	if !d.opts.yamlOnly && looksJSON(data) {
-		if root, d.lists, jf = readJSON(data, !d.opts.eagerJSON); jf == nil {
+		var lists *jsonLists
+		if root, lists, jf = readJSON(data, !d.opts.eagerJSON); jf == nil {
+			if lists != nil {
+				d.lists = lists
+			}
 			return root, false
 		}
 		// The YAML parser reads some JSON mistakes (trailing commas) and
