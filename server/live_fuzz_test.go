@@ -116,3 +116,62 @@ func FuzzScenarioBody(f *testing.F) {
 		}
 	})
 }
+
+// FuzzWhatIfForm feeds arbitrary query strings to the what-if page's form:
+// reading it, checking its rows against the estate and laying it out
+// never panic; a form with a problem names it beside its field; and a
+// scenario the form accepts is one the estate can be asked, or refused
+// with a change error or the estate's problems, never anything else.
+func FuzzWhatIfForm(f *testing.F) {
+	for _, s := range []string{
+		"cap-team-1=apps&cap-1=%2B2&ask=1",
+		"cap-team-1=app&cap-1=six",
+		"cap-team-1=apps&cap-1=0&cap-team-2=apps&cap-2=-1",
+		"est-system-1=erp&est-phase-1=clearance&est-1=2h/3h/5h",
+		"est-system-1=erp&est-phase-1=restore&est-1=none&est-system-2=db&est-phase-2=clearance&est-2=-1d",
+		"bad-1=mail&bad-2=nope",
+		"dep-1=db&dep-requires-1=net&dep-2=build&dep-requires-2=erp",
+		"cap-team-9=apps&cap-9=%2B1&cap-team-99=apps",
+		"%zz&ask",
+	} {
+		f.Add(s)
+	}
+	data, err := os.ReadFile("testdata/live-estate.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	est, err := estate.Parse(estate.File{Name: "live-estate.yaml", Data: data})
+	if err != nil {
+		f.Fatal(err)
+	}
+	ix := est.Index()
+	teams := []option{}
+	for _, t := range est.Teams {
+		teams = append(teams, option{t.ID, t.Name})
+	}
+	f.Fuzz(func(t *testing.T, rawQuery string) {
+		q, _ := url.ParseQuery(rawQuery)
+		form := readWhatIfForm(q)
+		sc, words := form.scenario(est, ix)
+		problems := form.problems()
+		for _, p := range problems {
+			if strings.TrimSpace(p) == "" || !strings.Contains(p, "row ") {
+				t.Fatalf("%q: problem %q does not say which row", rawQuery, p)
+			}
+		}
+		form.lay(teams)
+		if len(problems) > 0 || sc.Empty() {
+			return
+		}
+		if len(words) == 0 {
+			t.Fatalf("%q: a scenario accepted without saying its changes", rawQuery)
+		}
+		if _, _, _, err := sc.Apply(est, nil); err != nil {
+			var ce *forecast.ChangeError
+			var ps estate.Problems
+			if !errors.As(err, &ce) && !errors.As(err, &ps) {
+				t.Fatalf("%q: the scenario fails with %v (%T)", rawQuery, err, err)
+			}
+		}
+	})
+}
