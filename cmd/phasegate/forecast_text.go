@@ -12,6 +12,7 @@ import (
 
 	"github.com/phasegate/phasegate/estate"
 	"github.com/phasegate/phasegate/forecast"
+	"github.com/phasegate/phasegate/incident"
 )
 
 // writeForecastText writes a forecast for a person: the whole restart's
@@ -364,4 +365,49 @@ func deltaMoney(cur string, v float64) string {
 		return "−" + money(cur, -v)
 	}
 	return "+" + money(cur, v)
+}
+
+// writeHistoryText lists how the live plan's headline dates moved, in
+// the order recorded: when, whose date, from → to, by how much, and the
+// event it is recorded against (the last before the plan was
+// recomputed; the same as the record before it when nothing moved but
+// time).
+func writeHistoryText(w io.Writer, est *estate.Estate, cs []incident.ETAChange) error {
+	bw := &errWriter{w: w}
+	name := func(subject string) string {
+		if subject == incident.SubjectRestart {
+			return "All systems back"
+		}
+		id := strings.TrimPrefix(subject, "service:")
+		for _, s := range est.Services {
+			if s.ID == id {
+				return orDefault(s.Name, id)
+			}
+		}
+		return id
+	}
+	fmt.Fprintf(bw, "%s: how the dates moved (%s)\n", orDefault(est.Organization, "Estate"), plural(len(cs), "record"))
+	if len(cs) == 0 {
+		fmt.Fprintln(bw, "  Nothing recorded yet: the plan is recorded a few seconds after each change, and every hour.")
+		return bw.err
+	}
+	start := cs[0].At
+	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  Recorded\tDate of\tFrom\tTo\tMoved\tEvent")
+	lastSeq := map[string]int64{}
+	for _, c := range cs {
+		from, moved := "first said", ""
+		if !c.Previous.IsZero() {
+			from = shortDate(c.Previous.UTC(), start)
+			moved = deltaHours(c.ETA.Sub(c.Previous).Hours())
+		}
+		ev := fmt.Sprintf("#%d", c.Seq)
+		if prev, ok := lastSeq[c.Subject]; ok && prev == c.Seq {
+			ev += " (nothing moved since: time passed)"
+		}
+		lastSeq[c.Subject] = c.Seq
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", shortDate(c.At.UTC(), start), name(c.Subject), from, shortDate(c.ETA.UTC(), start), moved, ev)
+	}
+	tw.Flush()
+	return bw.err
 }

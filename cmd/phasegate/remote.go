@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/phasegate/phasegate/estate"
+	"github.com/phasegate/phasegate/forecast"
 	"github.com/phasegate/phasegate/incident"
 	"github.com/phasegate/phasegate/planner"
 )
@@ -33,14 +34,19 @@ func incidentCommand() command {
        phasegate incident show ID [--state STATE]
        phasegate incident isolate ID (--all | --select SELECTOR) --reason TEXT
        phasegate incident plan ID
+       phasegate incident forecast ID [--runs N] [--seed N] [--by DATE]
+       phasegate incident history ID
 
 declare starts an incident on the latest estate version (--total-shutdown:
 every system starts isolated). isolate contains at once every system the
 selector picks: --all, or --select kind=K,tag=T,team=T,system=ID. plan shows
-the live plan from every system's current state.` + clientFlagsUsage,
+the live plan from every system's current state; forecast its P50/P80/P95
+dates (--by: the chance of being back by the end of that day); history how
+each service's date moved and which event moved it.` + clientFlagsUsage,
 		run: runSub("incident", []subcommand{
 			{"declare", runIncidentDeclare}, {"list", runIncidentList}, {"show", runIncidentShow},
 			{"isolate", runIncidentIsolate}, {"plan", runIncidentPlan},
+			{"forecast", runIncidentForecast}, {"history", runIncidentHistory},
 		}),
 	}
 }
@@ -313,22 +319,92 @@ func runIncidentPlan(ctx context.Context, args []string, e env) error {
 	if err != nil || p == nil {
 		return err
 	}
-	// The text summary names the organisation: fetch the incident's
-	// estate version.
+	est, err := incidentEstate(ctx, c, id)
+	if err != nil {
+		return err
+	}
+	return writePlanText(e.stdout, est, p)
+}
+
+// incidentEstate fetches the estate version an incident runs on, for the
+// names the text summaries use.
+func incidentEstate(ctx context.Context, c *apiClient, id int64) (*estate.Estate, error) {
 	var in incident.Incident
 	if _, err := c.do(ctx, "GET", fmt.Sprintf("/api/v1/incidents/%d", id), nil, &in); err != nil {
-		return err
+		return nil, err
 	}
 	var ev struct {
 		Estate *estate.Estate `json:"estate"`
 	}
 	if _, err := c.do(ctx, "GET", fmt.Sprintf("/api/v1/estate/versions/%d", in.EstateVersion), nil, &ev); err != nil {
-		return err
+		return nil, err
 	}
 	if ev.Estate == nil {
 		ev.Estate = &estate.Estate{}
 	}
-	return writePlanText(e.stdout, ev.Estate, p)
+	return ev.Estate, nil
+}
+
+func runIncidentForecast(ctx context.Context, args []string, e env) error {
+	var runs int
+	var seed, by string
+	c, cf, pos, err := clientArgs("incident", args, e, 1, "give the incident: phasegate incident forecast ID [--runs N] [--seed N] [--by DATE]", func(fs fsReg) {
+		fs.IntVar(&runs, "runs", 0, "how many runs (default: the server's)")
+		fs.StringVar(&seed, "seed", "", "the random seed (default: the incident's id, as the live plan)")
+		fs.StringVar(&by, "by", "", "a date (the end of that day, UTC) or an RFC 3339 time: the chance of being back by then")
+	})
+	if err != nil {
+		return err
+	}
+	id, err := idArg(pos[0], "incident")
+	if err != nil {
+		return err
+	}
+	q := url.Values{}
+	if runs != 0 {
+		q.Set("runs", strconv.Itoa(runs))
+	}
+	if seed != "" {
+		q.Set("seed", seed)
+	}
+	if by != "" {
+		q.Set("by", by)
+	}
+	path := fmt.Sprintf("/api/v1/incidents/%d/forecast", id)
+	if len(q) > 0 {
+		path += "?" + q.Encode()
+	}
+	r, _, err := fetch[forecast.Result](ctx, c, cf, e, "GET", path, nil)
+	if err != nil || r == nil {
+		return err
+	}
+	est, err := incidentEstate(ctx, c, id)
+	if err != nil {
+		return err
+	}
+	return writeForecastText(e.stdout, est, r)
+}
+
+func runIncidentHistory(ctx context.Context, args []string, e env) error {
+	c, cf, pos, err := clientArgs("incident", args, e, 1, "give the incident: phasegate incident history ID", nil)
+	if err != nil {
+		return err
+	}
+	id, err := idArg(pos[0], "incident")
+	if err != nil {
+		return err
+	}
+	h, _, err := fetch[struct {
+		Changes []incident.ETAChange `json:"changes"`
+	}](ctx, c, cf, e, "GET", fmt.Sprintf("/api/v1/incidents/%d/plan/history", id), nil)
+	if err != nil || h == nil {
+		return err
+	}
+	est, err := incidentEstate(ctx, c, id)
+	if err != nil {
+		return err
+	}
+	return writeHistoryText(e.stdout, est, h.Changes)
 }
 
 // ---- system

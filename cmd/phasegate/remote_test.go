@@ -11,6 +11,7 @@ import (
 
 	_ "modernc.org/sqlite"
 
+	"github.com/phasegate/phasegate/forecast"
 	"github.com/phasegate/phasegate/incident"
 	"github.com/phasegate/phasegate/planner"
 )
@@ -107,6 +108,22 @@ func TestClientCommandsRunARecoveryStep(t *testing.T) {
 	}
 	if code, out, errb = as(ic, "incident", "plan", "2"); code != 0 || !strings.Contains(out, "Northfield") {
 		t.Errorf("incident plan (text): %d %.300s %s", code, out, errb)
+	}
+	// The live forecast and the dates' history, in words and as JSON.
+	if code, out, errb = as(ic, "incident", "forecast", "2", "--runs", "200", "--by", "2030-01-01"); code != 0 ||
+		!strings.Contains(out, "Northfield Motors: restart forecast from 200 runs") || !strings.Contains(out, "Back by Wed 2 Jan 2030 00:00 UTC  100% of runs") {
+		t.Errorf("incident forecast: %d %.600s %s", code, out, errb)
+	}
+	code, out, _ = as(ic, "incident", "forecast", "2", "--runs", "200", "--format", "json")
+	var fr forecast.Result
+	if code != 0 || json.Unmarshal([]byte(out), &fr) != nil || fr.Runs != 200 || len(fr.Services) == 0 {
+		t.Errorf("incident forecast --format json: %d %.200s", code, out)
+	}
+	if code, _, errb = as(ic, "incident", "forecast", "2", "--by", "8 October"); code != exitFailure || !strings.Contains(errb, "not a date; write it like 2025-10-08") {
+		t.Errorf("incident forecast --by with a bad date: %d %s", code, errb)
+	}
+	if code, out, errb = as(ic, "incident", "history", "2"); code != 0 || !strings.Contains(out, "Northfield Motors: how the dates moved") {
+		t.Errorf("incident history: %d %s %s", code, out, errb)
 	}
 	if code, out, _ = as(ic, "incident", "show", "2", "--state", "restoring"); code != 0 || !strings.Contains(out, "entra-id") {
 		t.Errorf("incident show --state restoring: %d %s", code, out)
