@@ -99,6 +99,18 @@ func TestUIForecastPage(t *testing.T) {
 		page.has(t, "Not produced (P80)", "vehicles")
 	})
 
+	t.Run("the overview's dates to promise", func(t *testing.T) {
+		var api forecast.Result
+		ts.mustStatus(ts.do("viewer", "GET", base2api(base)+"/forecast", nil), 200).decode(t, &api)
+		ov := c.get(base).must(t, 200)
+		ov.has(t, "80 % sure by", "80 % sure by "+uiDay(api.Restart.P80))
+		for _, o := range api.Services {
+			if row := rowOf(t, ov.body, ">"+o.Name+"</a>"); !strings.Contains(row, uiWhen(o.P80)) {
+				t.Errorf("the overview's row of %s lacks its P80 %q: %s", o.ID, uiWhen(o.P80), text(row))
+			}
+		}
+	})
+
 	t.Run("a bad date or run count is said beside its field", func(t *testing.T) {
 		page := c.get(base+"/forecast?by=8+October&runs=7").must(t, 200)
 		page.has(t, `id="f-by-err"`, "not a date; write it like 2025-10-08", `aria-invalid="true"`,

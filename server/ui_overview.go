@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/phasegate/phasegate/forecast"
 	"github.com/phasegate/phasegate/incident"
 )
 
@@ -25,6 +26,8 @@ type serviceRow struct {
 	Why        string
 	PerDay     float64
 	SoFar      float64
+	// P80 is the live forecast's date, 80 % sure (zero without one).
+	P80 time.Time
 }
 
 // milestone is a system coming back next, and why then.
@@ -55,11 +58,15 @@ type overviewData struct {
 	LossPerDay    float64
 	PlanError     *uiError
 	End           time.Time
-	Services      []serviceRow
-	Milestones    []milestone
-	Recent        []uiEvent
-	Pending       []uiApproval
-	CanIsolate    bool
+	// EndP80 is when every system is back, 80 % sure; HasForecast says
+	// whether the live forecast could be made.
+	EndP80      time.Time
+	HasForecast bool
+	Services    []serviceRow
+	Milestones  []milestone
+	Recent      []uiEvent
+	Pending     []uiApproval
+	CanIsolate  bool
 }
 
 // recentEvents is how many of the latest events the overview lists.
@@ -107,6 +114,14 @@ func (u *ui) handleOverview(w http.ResponseWriter, r *http.Request, a incident.A
 	}
 	if d.PlanError = note; lp != nil {
 		u.overviewPlan(&d, in, lp)
+		// The dates to promise beside the plan's: the live forecast, the
+		// forecast page's (same cache). Without it the page still shows
+		// the plan, and the log says why.
+		if b, err := u.liveForecastOf(r, a, in, liveQuery{runs: u.s.live.cfg.DefaultRuns}); err != nil {
+			u.s.log.Warn("live forecast for the overview", "incident", in.ID(), "error", err)
+		} else {
+			overviewForecast(&d, b.result)
+		}
 	}
 
 	evs, err := u.latestEvents(r, a, in, recentEvents)
@@ -174,6 +189,18 @@ func (u *ui) overviewPlan(d *overviewData, in *uiIncident, lp *uiPlan) {
 	}
 	slices.SortStableFunc(ms, func(a, b milestone) int { return a.When.Compare(b.When) })
 	d.Milestones = ms[:min(len(ms), 8)]
+}
+
+// overviewForecast adds each service's P80 date and the whole restart's.
+func overviewForecast(d *overviewData, r *forecast.Result) {
+	p80 := make(map[string]time.Time, len(r.Services))
+	for _, o := range r.Services {
+		p80[o.ID] = o.P80
+	}
+	for i := range d.Services {
+		d.Services[i].P80 = p80[d.Services[i].ID]
+	}
+	d.EndP80, d.HasForecast = r.Restart.P80, true
 }
 
 // latestEvents returns up to n of the incident's newest events, newest
