@@ -177,6 +177,9 @@ type formService struct {
 	ETA       string // yyyy-mm-dd
 	Note      string
 	Live      string // the live plan's line, e.g. "expected back Wed 24 Sep"
+	// P80 is the day the live forecast is 80 % sure of ("" when the
+	// service is back or there is no forecast).
+	P80       string
 	Published string // what its audiences were last told
 	Changed   bool
 }
@@ -227,6 +230,23 @@ func (u *ui) newDraftForm(r *http.Request, a incident.Actor, in *uiIncident) (*d
 			fs.ETA = x.live.ETA.Format(time.DateOnly)
 		}
 		f.Services = append(f.Services, fs)
+	}
+	// The day to promise: the live forecast's P80 beside the plan's own
+	// day, which few runs keep. Without a forecast the form still works.
+	if b, err := u.liveForecastOf(r, a, in, liveQuery{runs: u.s.live.cfg.DefaultRuns}); err != nil {
+		u.s.log.Warn("live forecast for a status update's form", "incident", in.ID(), "error", err)
+	} else {
+		p80 := map[string]time.Time{}
+		for _, o := range b.result.Services {
+			if o.P95Hours > 0 {
+				p80[o.ID] = o.P80
+			}
+		}
+		for i := range f.Services {
+			if t, ok := p80[f.Services[i].ID]; ok && f.Services[i].ETA != "" {
+				f.Services[i].P80 = fmtDay(t)
+			}
+		}
 	}
 	return f, nil
 }

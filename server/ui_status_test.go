@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/phasegate/phasegate/forecast"
 	"github.com/phasegate/phasegate/incident"
 )
 
@@ -38,6 +39,22 @@ func TestUIStatusDraftApprovePublish(t *testing.T) {
 	form := comms.get(base+"/new").must(t, 200)
 	form.has(t, `name="audience" value="suppliers"`, `id="inc-supplier-payments"`, "Live plan: expected back",
 		"Nothing published yet", `<label for="title">Title</label>`)
+	// Beside the plan's day, the day the live forecast is 80 % sure of.
+	var fr forecast.Result
+	ts.mustStatus(ts.do("viewer", "GET", fmt.Sprintf("/api/v1/incidents/%d/forecast", id), nil), 200).decode(t, &fr)
+	found := false
+	for _, o := range fr.Services {
+		if o.ID == "supplier-payments" {
+			found = true
+			row := rowOf(t, form.body, `id="svc-supplier-payments"`)
+			if w := "80 % sure by " + uiDay(o.P80); !strings.Contains(row, w) {
+				t.Errorf("the draft form's supplier payments row lacks %q: %s", w, text(row))
+			}
+		}
+	}
+	if !found {
+		t.Error("the live forecast has no supplier-payments")
+	}
 
 	// Invalid: no audience. The form comes back with what was typed and why.
 	bad := comms.post(base, draftValues("Supplier payments resume")).must(t, http.StatusUnprocessableEntity)
