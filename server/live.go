@@ -46,6 +46,9 @@ type liveQuery struct {
 	// forecast's deterministic plan is the live plan (GET …/plan).
 	seedGiven bool
 	by        time.Time
+	// within bounds the wait for a page that can do without the forecast
+	// (errNotReady after it; the computation goes on); 0: no bound.
+	within time.Duration
 }
 
 // parseLiveQuery reads runs, seed and by, and refuses parameters the
@@ -177,7 +180,7 @@ func (s *Server) liveBaseline(ctx context.Context, a incident.Actor, sn *inciden
 	if !q.by.IsZero() {
 		key.by = q.by.UnixNano()
 	}
-	v, err := s.live.get(ctx, key, sn.Now, "forecast", func(ctx context.Context) (any, int, error) {
+	v, err := s.live.getWithin(ctx, key, sn.Now, "forecast", func(ctx context.Context) (any, int, error) {
 		opts := forecast.Options{Runs: q.runs, Seed: q.seed, Start: sn.Now, Progress: sn.Progress(), By: q.by,
 			Schedules: s.svc.Settings().PlanSchedules}
 		var res *forecast.Result
@@ -198,7 +201,7 @@ func (s *Server) liveBaseline(ctx context.Context, a incident.Actor, sn *inciden
 			since = sn.Now
 		}
 		return &liveBase{snap: sn, result: res, down: down, since: since}, q.runs * (len(sn.Estate.Services) + 1), nil
-	})
+	}, q.within)
 	if err != nil {
 		return nil, err
 	}

@@ -135,6 +135,24 @@ func (c *liveCache) close() { c.stop(errShuttingDown) }
 // now), being computed (it waits for it), or computed now by compute. It
 // returns early with ctx's error when ctx ends first.
 func (c *liveCache) get(ctx context.Context, key liveKey, now time.Time, kind string, compute liveCompute) (any, error) {
+	return c.getWithin(ctx, key, now, kind, compute, 0)
+}
+
+// errNotReady: getWithin gave up waiting; the computation goes on.
+var errNotReady = errors.New("server: the live forecast is still being computed")
+
+// getWithin is get for a page that can do without the value: it waits at
+// most wait (0: as long as it takes), then returns errNotReady, leaving
+// the computation to finish and be kept for the next request, however
+// long it takes (a forecast of a large estate). Leaving because ctx ended
+// cancels it, as get does.
+func (c *liveCache) getWithin(ctx context.Context, key liveKey, now time.Time, kind string, compute liveCompute, wait time.Duration) (any, error) {
+	var giveUp <-chan time.Time
+	if wait > 0 {
+		t := time.NewTimer(wait)
+		defer t.Stop()
+		giveUp = t.C
+	}
 	c.mu.Lock()
 	e, ok := c.entries[key]
 	if ok && isDone(e) && now.Sub(e.asOf) >= c.cfg.MaxAge {
@@ -163,6 +181,11 @@ func (c *liveCache) get(ctx context.Context, key liveKey, now time.Time, kind st
 	select {
 	case <-e.done:
 		return e.val, e.err
+	case <-giveUp:
+		c.mu.Lock()
+		e.waiters--
+		c.mu.Unlock()
+		return nil, errNotReady
 	case <-ctx.Done():
 		c.mu.Lock()
 		e.waiters--

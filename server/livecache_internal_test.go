@@ -236,3 +236,38 @@ func TestLiveCachePanic(t *testing.T) {
 		t.Errorf("a panicking computation: %v", err)
 	}
 }
+
+// TestLiveCacheGetWithin: a page that can do without a forecast waits a
+// bounded time, and the computation it leaves goes on, is kept, and is
+// not computed again for the next request.
+func TestLiveCacheGetWithin(t *testing.T) {
+	c := newLiveCache(LiveConfig{}, nil)
+	release := make(chan struct{})
+	var calls atomic.Int32
+	compute := func(ctx context.Context) (any, int, error) {
+		calls.Add(1)
+		select {
+		case <-release:
+			return "forecast", 1, nil
+		case <-ctx.Done():
+			return nil, 0, ctx.Err()
+		}
+	}
+	key := liveKey{incident: 1, runs: 100}
+	if v, err := c.getWithin(context.Background(), key, t0, "forecast", compute, 10*time.Millisecond); !errors.Is(err, errNotReady) || v != nil {
+		t.Fatalf("getWithin before the computation ends: %v, %v; want errNotReady", v, err)
+	}
+	// Nobody waits now, and yet it is not cancelled: released, it ends
+	// and is kept.
+	close(release)
+	v, err := c.get(context.Background(), key, t0, "forecast", compute)
+	if err != nil || v != "forecast" {
+		t.Fatalf("get after: %v, %v", v, err)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("computed %d times, want once", n)
+	}
+	if v, err := c.getWithin(context.Background(), key, t0, "forecast", compute, time.Nanosecond); err != nil || v != "forecast" {
+		t.Errorf("getWithin once kept: %v, %v", v, err)
+	}
+}

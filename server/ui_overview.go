@@ -2,6 +2,7 @@ package server
 
 import (
 	"cmp"
+	"errors"
 	"net/http"
 	"slices"
 	"time"
@@ -62,11 +63,14 @@ type overviewData struct {
 	// whether the live forecast could be made.
 	EndP80      time.Time
 	HasForecast bool
-	Services    []serviceRow
-	Milestones  []milestone
-	Recent      []uiEvent
-	Pending     []uiApproval
-	CanIsolate  bool
+	// ForecastPending: the forecast takes longer than a page may wait
+	// (a large estate); it goes on, for the next look.
+	ForecastPending bool
+	Services        []serviceRow
+	Milestones      []milestone
+	Recent          []uiEvent
+	Pending         []uiApproval
+	CanIsolate      bool
 }
 
 // recentEvents is how many of the latest events the overview lists.
@@ -117,9 +121,13 @@ func (u *ui) handleOverview(w http.ResponseWriter, r *http.Request, a incident.A
 		// The dates to promise beside the plan's: the live forecast, the
 		// forecast page's (same cache). Without it the page still shows
 		// the plan, and the log says why.
-		if b, err := u.liveForecastOf(r, a, in, liveQuery{runs: u.s.live.cfg.DefaultRuns}); err != nil {
+		b, err := u.liveForecastOf(r, a, in, liveQuery{runs: u.s.live.cfg.DefaultRuns, within: uiForecastWait})
+		switch {
+		case errors.Is(err, errNotReady):
+			d.ForecastPending = true
+		case err != nil:
 			u.s.log.Warn("live forecast for the overview", "incident", in.ID(), "error", err)
-		} else {
+		default:
 			overviewForecast(&d, b.result)
 		}
 	}
@@ -190,6 +198,10 @@ func (u *ui) overviewPlan(d *overviewData, in *uiIncident, lp *uiPlan) {
 	slices.SortStableFunc(ms, func(a, b milestone) int { return a.When.Compare(b.When) })
 	d.Milestones = ms[:min(len(ms), 8)]
 }
+
+// uiForecastWait is how long a page that can do without the live
+// forecast (the overview, the status form) waits for it.
+const uiForecastWait = 2 * time.Second
 
 // overviewForecast adds each service's P80 date and the whole restart's.
 func overviewForecast(d *overviewData, r *forecast.Result) {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -233,8 +234,10 @@ func (u *ui) newDraftForm(r *http.Request, a incident.Actor, in *uiIncident) (*d
 	}
 	// The day to promise: the live forecast's P80 beside the plan's own
 	// day, which few runs keep. Without a forecast the form still works.
-	if b, err := u.liveForecastOf(r, a, in, liveQuery{runs: u.s.live.cfg.DefaultRuns}); err != nil {
-		u.s.log.Warn("live forecast for a status update's form", "incident", in.ID(), "error", err)
+	if b, err := u.liveForecastOf(r, a, in, liveQuery{runs: u.s.live.cfg.DefaultRuns, within: uiForecastWait}); err != nil {
+		if !errors.Is(err, errNotReady) {
+			u.s.log.Warn("live forecast for a status update's form", "incident", in.ID(), "error", err)
+		}
 	} else {
 		p80 := map[string]time.Time{}
 		for _, o := range b.result.Services {
