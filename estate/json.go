@@ -485,20 +485,30 @@ func (r *jsonReader) hex4() rune {
 	if r.i+6 > len(r.data) {
 		r.syntax("a \\u escape needs four hex digits")
 	}
-	var ch rune
-	for _, c := range r.data[r.i+2 : r.i+6] {
-		switch {
-		case c >= '0' && c <= '9':
-			ch = ch<<4 | rune(c-'0')
-		case c >= 'a' && c <= 'f':
-			ch = ch<<4 | rune(c-'a'+10)
-		case c >= 'A' && c <= 'F':
-			ch = ch<<4 | rune(c-'A'+10)
-		default:
-			r.syntax("a \\u escape needs four hex digits")
-		}
+	ch, ok := hexValue(r.data[r.i+2 : r.i+6])
+	if !ok {
+		r.syntax("a \\u escape needs four hex digits")
 	}
 	return ch
+}
+
+// hexValue reads hex digits (at most eight) as a number; ok is false
+// when one is not a hex digit. The JSON and block-YAML readers' escapes
+// both use it.
+func hexValue(digits []byte) (v rune, ok bool) {
+	for _, c := range digits {
+		switch {
+		case c >= '0' && c <= '9':
+			v = v<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			v = v<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			v = v<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	return v, true
 }
 
 // number reads a JSON number and returns its text.

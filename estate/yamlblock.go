@@ -762,23 +762,16 @@ func (r *blockReader) escape() {
 	if r.i+size > len(d) {
 		r.giveUp("a short escape")
 	}
-	v := 0
-	for _, c := range d[r.i : r.i+size] {
-		switch {
-		case c >= '0' && c <= '9':
-			v = v<<4 | int(c-'0')
-		case c >= 'a' && c <= 'f':
-			v = v<<4 | int(c-'a'+10)
-		case c >= 'A' && c <= 'F':
-			v = v<<4 | int(c-'A'+10)
-		default:
-			r.giveUp("an escape without its hex digits")
-		}
+	// Eight digits fill a rune's 32 bits: with the top bit set the value
+	// is negative, and no character either.
+	v, ok := hexValue(d[r.i : r.i+size])
+	if !ok {
+		r.giveUp("an escape without its hex digits")
 	}
-	if v >= 0xd800 && v <= 0xdfff || v > 0x10ffff {
+	if v >= 0xd800 && v <= 0xdfff || v > 0x10ffff || v < 0 {
 		r.giveUp("an escape of no character")
 	}
-	r.buf = utf8.AppendRune(r.buf, rune(v))
+	r.buf = utf8.AppendRune(r.buf, v)
 	r.i += size
 }
 
