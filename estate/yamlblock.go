@@ -570,51 +570,13 @@ func (r *blockReader) flowNode() *yaml.Node {
 }
 
 func (r *blockReader) flowSeq() *yaml.Node {
-	r.enter()
-	n := r.nodeAt(yaml.SequenceNode, "!!seq", r.i)
-	n.Style = yaml.FlowStyle
-	r.i++
-	base := len(r.stack)
-	r.spaces()
-	if r.at() == ']' {
-		r.i++
-		r.depth--
-		return n
-	}
-	for {
+	return r.flow(yaml.SequenceNode, "!!seq", ']', "a flow list", func() {
 		r.stack = append(r.stack, r.flowNode())
-		r.spaces()
-		switch r.at() {
-		case ',':
-			r.i++
-			r.spaces()
-			if r.at() == ']' {
-				r.giveUp("a comma before ']'")
-			}
-		case ']':
-			r.i++
-			n.Content = r.content(base)
-			r.depth--
-			return n
-		default:
-			r.giveUp("a flow list not closed on its line")
-		}
-	}
+	})
 }
 
 func (r *blockReader) flowMap() *yaml.Node {
-	r.enter()
-	n := r.nodeAt(yaml.MappingNode, "!!map", r.i)
-	n.Style = yaml.FlowStyle
-	r.i++
-	base := len(r.stack)
-	r.spaces()
-	if r.at() == '}' {
-		r.i++
-		r.depth--
-		return n
-	}
-	for {
+	return r.flow(yaml.MappingNode, "!!map", '}', "a flow mapping", func() {
 		start := r.i
 		if c := r.at(); c == '"' || c == '\'' {
 			r.stack = append(r.stack, r.quoted())
@@ -640,21 +602,41 @@ func (r *blockReader) flowMap() *yaml.Node {
 			r.giveUp("a key without a value in a flow mapping")
 		}
 		r.stack = append(r.stack, r.flowNode())
+	})
+}
+
+// flow reads a flow collection on one line: the opening bracket at r.i,
+// entries (each read by entry onto the stack) separated by commas, and
+// close. what names it in the reasons to give up.
+func (r *blockReader) flow(kind yaml.Kind, tag string, close byte, what string, entry func()) *yaml.Node {
+	r.enter()
+	n := r.nodeAt(kind, tag, r.i)
+	n.Style = yaml.FlowStyle
+	r.i++
+	base := len(r.stack)
+	r.spaces()
+	if r.at() == close {
+		r.i++
+		r.depth--
+		return n
+	}
+	for {
+		entry()
 		r.spaces()
 		switch r.at() {
 		case ',':
 			r.i++
 			r.spaces()
-			if r.at() == '}' {
-				r.giveUp("a comma before '}'")
+			if r.at() == close {
+				r.giveUp("a comma before '" + string(close) + "'")
 			}
-		case '}':
+		case close:
 			r.i++
 			n.Content = r.content(base)
 			r.depth--
 			return n
 		default:
-			r.giveUp("a flow mapping not closed on its line")
+			r.giveUp(what + " not closed on its line")
 		}
 	}
 }
