@@ -121,6 +121,27 @@ func (b *tab) open(path string) {
 	b.do(chromedp.Navigate(b.base+path), chromedp.WaitReady(chromedp.ID("main")))
 }
 
+// phoneWidth is the narrow screen every page must fit, in CSS pixels.
+const phoneWidth = 375
+
+// onPhone makes the tab a phone's screen.
+func (b *tab) onPhone() {
+	b.t.Helper()
+	b.do(chromedp.EmulateViewport(phoneWidth, 812, chromedp.EmulateMobile))
+}
+
+// fitsPhone opens each page (on a tab made a phone with onPhone) and
+// checks that it does not scroll sideways.
+func (b *tab) fitsPhone(paths ...string) {
+	b.t.Helper()
+	for _, p := range paths {
+		b.open(p)
+		if w := run(b, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > phoneWidth {
+			b.t.Errorf("%s is %d px wide on a %d px screen: it scrolls sideways", p, w, phoneWidth)
+		}
+	}
+}
+
 // submit clicks a button that posts a form and waits for the page that
 // answers (after any redirect).
 func (b *tab) submit(sel chromedp.CSS) {
@@ -487,14 +508,9 @@ func TestUIInBrowser(t *testing.T) {
 
 	t.Run("phone width", func(t *testing.T) {
 		ph := newTab(t, browser, ts.url, "ic on a phone")
-		ph.do(chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
+		ph.onPhone()
 		ph.login("ic")
-		for _, p := range []string{base, sysPath, base + "/events", base + "/isolate"} {
-			ph.open(p)
-			if w := run(ph, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 375 {
-				t.Errorf("%s is %d px wide on a 375 px screen: it scrolls sideways", p, w)
-			}
-		}
+		ph.fitsPhone(base, sysPath, base+"/events", base+"/isolate")
 		ph.open(base)
 		ph.sees("#numbers", "Systems up")
 		ph.shot("overview-phone", "")

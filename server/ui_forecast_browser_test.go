@@ -66,13 +66,8 @@ func TestUIForecastInBrowser(t *testing.T) {
 
 	t.Run("phone width", func(t *testing.T) {
 		ph := newTab(t, browser, ts.url, "viewer on a phone")
-		ph.do(chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
+		ph.onPhone()
 		ph.login("viewer")
-		for _, p := range []string{base + "/forecast?width=narrow", base + "/backlogs?width=narrow"} {
-			ph.open(p)
-			if w := run(ph, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 375 {
-				t.Errorf("%s is %d px wide on a 375 px screen: it scrolls sideways", p, w)
-			}
-		}
+		ph.fitsPhone(base+"/forecast?width=narrow", base+"/backlogs?width=narrow")
 	})
 }

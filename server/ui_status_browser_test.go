@@ -114,11 +114,8 @@ func TestUIStatusUpdateInBrowser(t *testing.T) {
 			t.Errorf("the public page has %d forms or scripts", n)
 		}
 		pub.shot("status-public", "")
-		pub.do(chromedp.EmulateViewport(375, 812, chromedp.EmulateMobile))
-		pub.open("/status/suppliers")
-		if w := run(pub, chromedp.Evaluate[int](`document.documentElement.scrollWidth`)); w > 375 {
-			t.Errorf("the public page is %d px wide on a 375 px screen", w)
-		}
+		pub.onPhone()
+		pub.fitsPhone("/status/suppliers")
 		pub.shot("status-public-phone", "")
 		// Nobody else's page shows it.
 		pub.open("/status/retailers")
