@@ -139,7 +139,7 @@ func (u *ui) handleForecastPage(w http.ResponseWriter, r *http.Request, a incide
 	p := u.page(a, in, "forecast", "Forecast")
 	qv := r.URL.Query()
 	d := forecastData{ID: in.ID(), Currency: in.est.Currency, QueryErrors: map[string]string{}}
-	fq := forecastQuery{By: strings.TrimSpace(qv.Get("by")), Chart: qv.Get("chart"), Narrow: qv.Get("width") == "narrow"}
+	fq := forecastQuery{By: strings.TrimSpace(qv.Get("by")), Chart: qv.Get("chart"), Narrow: narrowAsked(r)}
 	var msg string
 	fq.Runs, msg = u.readRuns(r)
 	if msg != "" {
@@ -203,9 +203,7 @@ func (u *ui) handleForecastPage(w http.ResponseWriter, r *http.Request, a incide
 	c := chart.FanOf(in.est.Organization, res)
 	c.Subtitle = fmt.Sprintf("As of %s: %s", res.Start.Format("2 Jan 2006 15:04 MST"), c.Subtitle)
 	c.IDPrefix = "pg-" + fq.Chart
-	if fq.Narrow {
-		c.Width = 380
-	}
+	c.Width = pictureWidth(fq.Narrow)
 	draw := chart.Fan
 	if fq.Chart == "cdf" {
 		draw = chart.CDF
@@ -305,7 +303,7 @@ func (u *ui) handleBacklogsPage(w http.ResponseWriter, r *http.Request, a incide
 	p := u.page(a, in, "backlogs", "Backlogs")
 	qv := r.URL.Query()
 	d := backlogsData{ID: in.ID(), Currency: in.est.Currency, Policies: forecast.Policies,
-		Search: strings.TrimSpace(qv.Get("supplier")), Narrow: qv.Get("width") == "narrow", MaxSuppliers: maxSupplierRows}
+		Search: strings.TrimSpace(qv.Get("supplier")), Narrow: narrowAsked(r), MaxSuppliers: maxSupplierRows}
 	if len(in.est.Backlogs) == 0 {
 		p.Data = d
 		u.render(w, r, http.StatusOK, "backlogs", p)
@@ -328,9 +326,7 @@ func (u *ui) handleBacklogsPage(w http.ResponseWriter, r *http.Request, a incide
 		c := chart.BurnDownOf(in.est.Organization, b.result, bo, v.Surge)
 		c.Now = &now
 		c.IDPrefix = fmt.Sprintf("pg-burn%d", i)
-		if d.Narrow {
-			c.Width = 380
-		}
+		c.Width = pictureWidth(d.Narrow)
 		var buf bytes.Buffer
 		if err := chart.BurnDown(&buf, c); err != nil {
 			u.fail(w, r, p, fmt.Errorf("drawing backlog %s of incident %d: %w", bo.ID, in.ID(), err))

@@ -40,7 +40,7 @@ const (
 func readPlanQuery(r *http.Request) planQuery {
 	q := r.URL.Query()
 	pq := planQuery{Team: q.Get("team"), Kind: q.Get("kind"), Service: q.Get("service"),
-		Search: strings.TrimSpace(q.Get("q")), Group: q.Get("group"), Rows: defaultPlanRows, Narrow: q.Get("width") == "narrow"}
+		Search: strings.TrimSpace(q.Get("q")), Group: q.Get("group"), Rows: defaultPlanRows, Narrow: narrowAsked(r)}
 	switch pq.Group {
 	case "team", "none":
 	default:
@@ -70,6 +70,19 @@ func (pq planQuery) values() string {
 	}
 	s := withQuery("", kv...)
 	return strings.TrimPrefix(s, "?")
+}
+
+// narrowAsked reports whether the page's form asks for pictures drawn
+// for a phone (its width field, template width-field).
+func narrowAsked(r *http.Request) bool { return r.URL.Query().Get("width") == "narrow" }
+
+// pictureWidth is the width a page draws its pictures at: a phone's, or
+// 0 for the chart's own (wide) default.
+func pictureWidth(narrow bool) float64 {
+	if narrow {
+		return 380
+	}
+	return 0
 }
 
 type option struct {
@@ -177,10 +190,7 @@ func chartStates(in *uiIncident) map[string]chart.State {
 // drawPlan draws one picture of the plan: "timeline" or "waves".
 func (u *ui) drawPlan(p *planner.Plan, in *uiIncident, pq planQuery, picture string, now time.Time, prefix string) ([]byte, error) {
 	var buf bytes.Buffer
-	width := 0.0
-	if pq.Narrow {
-		width = 380
-	}
+	width := pictureWidth(pq.Narrow)
 	var err error
 	switch picture {
 	case "timeline":
