@@ -67,14 +67,7 @@ func FuzzScenarioBody(f *testing.F) {
 	} {
 		f.Add([]byte(s))
 	}
-	data, err := os.ReadFile("testdata/live-estate.yaml")
-	if err != nil {
-		f.Fatal(err)
-	}
-	est, err := estate.Parse(estate.File{Name: "live-estate.yaml", Data: data})
-	if err != nil {
-		f.Fatal(err)
-	}
+	est := liveEstate(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		var body scenarioBody
 		if err := decodeBytes(data, &body); err != nil {
@@ -136,14 +129,7 @@ func FuzzWhatIfForm(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	data, err := os.ReadFile("testdata/live-estate.yaml")
-	if err != nil {
-		f.Fatal(err)
-	}
-	est, err := estate.Parse(estate.File{Name: "live-estate.yaml", Data: data})
-	if err != nil {
-		f.Fatal(err)
-	}
+	est := liveEstate(f)
 	ix := est.Index()
 	teams := []option{}
 	for _, t := range est.Teams {
@@ -174,4 +160,18 @@ func FuzzWhatIfForm(f *testing.F) {
 			}
 		}
 	})
+}
+
+// liveEstate is the live tests' estate, parsed.
+func liveEstate(f *testing.F) *estate.Estate {
+	f.Helper()
+	data, err := os.ReadFile("testdata/live-estate.yaml")
+	if err != nil {
+		f.Fatal(err)
+	}
+	est, err := estate.Parse(estate.File{Name: "live-estate.yaml", Data: data})
+	if err != nil {
+		f.Fatal(err)
+	}
+	return est
 }

@@ -511,43 +511,17 @@ func TestEstateVersionsAndMove(t *testing.T) {
 // debounced worker, which records the moved dates off the request path.
 func TestPlanWorkerRecordsAfterEvents(t *testing.T) {
 	forEachStore(t, func(t *testing.T, h *harness) {
-		svc := incident.New(incident.Config{Store: h.db, Clock: h.clock.Now,
-			Settings: incident.Settings{Password: fastPasswords, PlanSchedules: 20, PlanDebounce: 5 * time.Millisecond}})
-		ctx, cancel := context.WithCancel(h.ctx)
-		done := make(chan error, 1)
-		go func() { done <- svc.RunPlanWorker(ctx) }()
-		defer func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("worker: %v", err)
-			}
-		}()
+		svc := planWorker(t, h, incident.Settings{PlanDebounce: 5 * time.Millisecond})
 		h.upload()
 		in, err := svc.DeclareIncident(h.ctx, h.as("ic"), incident.Declaration{Name: "x", Kind: "ransomware"})
 		h.must(err, "declare")
 		res, err := svc.Isolate(h.ctx, h.as("ic"), in.ID, incident.Selector{All: true}, "shutdown")
 		h.must(err, "isolate")
-		// Wait (bounded) for the worker; this is not a timing assertion.
-		deadline := time.Now().Add(20 * time.Second)
-		for {
-			hist, err := svc.ETAHistory(h.ctx, h.as("viewer"), in.ID)
-			h.must(err, "history")
-			var restart *incident.ETAChange
-			for i := range hist {
-				if hist[i].Subject == incident.SubjectRestart {
-					restart = &hist[i]
-				}
-			}
-			// The isolation moved the restart date: the last record
-			// names an event of the isolation.
-			if restart != nil && restart.Seq >= res.Seq-int64(len(res.Isolated)) {
-				break
-			}
-			if time.Now().After(deadline) {
-				t.Fatalf("the worker recorded no date after the isolation: %+v", hist)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
+		// The isolation moved the restart date: the last record names an
+		// event of the isolation.
+		restartDates(t, h, svc, in.ID, "date after the isolation", func(rs []incident.ETAChange) bool {
+			return len(rs) > 0 && rs[len(rs)-1].Seq >= res.Seq-int64(len(res.Isolated))
+		})
 	})
 }
 
@@ -558,49 +532,15 @@ func TestPlanWorkerRecordsAfterEvents(t *testing.T) {
 // event.
 func TestPlanWorkerRefreshesAsTimePasses(t *testing.T) {
 	forEachStore(t, func(t *testing.T, h *harness) {
-		svc := incident.New(incident.Config{Store: h.db, Clock: h.clock.Now,
-			Settings: incident.Settings{Password: fastPasswords, PlanSchedules: 20,
-				PlanDebounce: time.Millisecond, PlanRefresh: 5 * time.Millisecond}})
-		ctx, cancel := context.WithCancel(h.ctx)
-		done := make(chan error, 1)
-		go func() { done <- svc.RunPlanWorker(ctx) }()
-		defer func() {
-			cancel()
-			if err := <-done; err != nil {
-				t.Errorf("worker: %v", err)
-			}
-		}()
+		svc := planWorker(t, h, incident.Settings{PlanDebounce: time.Millisecond, PlanRefresh: 5 * time.Millisecond})
 		h.upload()
 		in, err := svc.DeclareIncident(h.ctx, h.as("ic"), incident.Declaration{Name: "x", Kind: "ransomware", TotalShutdown: true})
 		h.must(err, "declare")
-		// restarts waits (bounded; not a timing assertion) for a record of
-		// the whole restart's date that satisfies ok.
-		restarts := func(what string, ok func([]incident.ETAChange) bool) []incident.ETAChange {
-			t.Helper()
-			deadline := time.Now().Add(20 * time.Second)
-			for {
-				hist, err := svc.ETAHistory(h.ctx, h.as("viewer"), in.ID)
-				h.must(err, "history")
-				var rs []incident.ETAChange
-				for _, c := range hist {
-					if c.Subject == incident.SubjectRestart {
-						rs = append(rs, c)
-					}
-				}
-				if ok(rs) {
-					return rs
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("the worker recorded no %s: %+v", what, rs)
-				}
-				time.Sleep(5 * time.Millisecond)
-			}
-		}
-		first := restarts("first date", func(rs []incident.ETAChange) bool { return len(rs) > 0 })
+		first := restartDates(t, h, svc, in.ID, "first date", func(rs []incident.ETAChange) bool { return len(rs) > 0 })
 		// Ten hours pass and nobody does anything: every system still
 		// waits, so everything is ten hours later.
 		h.clock.Advance(10 * time.Hour)
-		rs := restarts("slip", func(rs []incident.ETAChange) bool { return len(rs) > len(first) })
+		rs := restartDates(t, h, svc, in.ID, "slip", func(rs []incident.ETAChange) bool { return len(rs) > len(first) })
 		last, before := rs[len(rs)-1], first[len(first)-1]
 		if got := last.ETA.Sub(before.ETA); got != 10*time.Hour {
 			t.Errorf("the restart moved %v in ten idle hours, want 10h later (%v → %v)", got, before.ETA, last.ETA)
@@ -609,4 +549,48 @@ func TestPlanWorkerRefreshesAsTimePasses(t *testing.T) {
 			t.Errorf("the slip names event %d; no event happened since %d", last.Seq, before.Seq)
 		}
 	})
+}
+
+// planWorker is a service on h's store with its plan worker running
+// (fast passwords and a small planning effort added to s), stopped when
+// the test ends.
+func planWorker(t *testing.T, h *harness, s incident.Settings) *incident.Service {
+	t.Helper()
+	s.Password, s.PlanSchedules = fastPasswords, 20
+	svc := incident.New(incident.Config{Store: h.db, Clock: h.clock.Now, Settings: s})
+	ctx, cancel := context.WithCancel(h.ctx)
+	done := make(chan error, 1)
+	go func() { done <- svc.RunPlanWorker(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("worker: %v", err)
+		}
+	})
+	return svc
+}
+
+// restartDates waits (bounded; not a timing assertion) until the
+// incident's records of the whole restart's date satisfy ok, and returns
+// them in the order recorded.
+func restartDates(t *testing.T, h *harness, svc *incident.Service, id int64, what string, ok func([]incident.ETAChange) bool) []incident.ETAChange {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		hist, err := svc.ETAHistory(h.ctx, h.as("viewer"), id)
+		h.must(err, "history")
+		var rs []incident.ETAChange
+		for _, c := range hist {
+			if c.Subject == incident.SubjectRestart {
+				rs = append(rs, c)
+			}
+		}
+		if ok(rs) {
+			return rs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the worker recorded no %s: %+v", what, rs)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
