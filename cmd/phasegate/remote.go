@@ -106,6 +106,20 @@ func clientArgs(name string, args []string, e env, want int, synopsis string, ex
 	return c, &cf, pos, nil
 }
 
+// clientIDArgs is clientArgs for a command whose first argument is the
+// id of what (an incident, an approval): it reads the id too.
+func clientIDArgs(name string, args []string, e env, want int, what, synopsis string, extra func(fsReg)) (*apiClient, *clientFlags, int64, []string, error) {
+	c, cf, pos, err := clientArgs(name, args, e, want, synopsis, extra)
+	if err != nil {
+		return nil, nil, 0, nil, err
+	}
+	id, err := idArg(pos[0], what)
+	if err != nil {
+		return nil, nil, 0, nil, err
+	}
+	return c, cf, id, pos, nil
+}
+
 type fsReg interface {
 	StringVar(*string, string, string, string)
 	BoolVar(*bool, string, bool, string)
@@ -212,13 +226,9 @@ func runIncidentList(ctx context.Context, args []string, e env) error {
 
 func runIncidentShow(ctx context.Context, args []string, e env) error {
 	var state string
-	c, cf, pos, err := clientArgs("incident", args, e, 1, "give the incident: phasegate incident show ID", func(fs fsReg) {
+	c, cf, id, _, err := clientIDArgs("incident", args, e, 1, "incident", "give the incident: phasegate incident show ID", func(fs fsReg) {
 		fs.StringVar(&state, "state", "", "only systems in this state")
 	})
-	if err != nil {
-		return err
-	}
-	id, err := idArg(pos[0], "incident")
 	if err != nil {
 		return err
 	}
@@ -263,15 +273,11 @@ func stateNames() []string {
 func runIncidentIsolate(ctx context.Context, args []string, e env) error {
 	var all bool
 	var sel, reason string
-	c, cf, pos, err := clientArgs("incident", args, e, 1, "give the incident: phasegate incident isolate ID --all --reason TEXT", func(fs fsReg) {
+	c, cf, id, _, err := clientIDArgs("incident", args, e, 1, "incident", "give the incident: phasegate incident isolate ID --all --reason TEXT", func(fs fsReg) {
 		fs.BoolVar(&all, "all", false, "every system")
 		fs.StringVar(&sel, "select", "", "selector: kind=K,tag=T,team=T,system=ID")
 		fs.StringVar(&reason, "reason", "", "why")
 	})
-	if err != nil {
-		return err
-	}
-	id, err := idArg(pos[0], "incident")
 	if err != nil {
 		return err
 	}
@@ -307,11 +313,7 @@ func runIncidentIsolate(ctx context.Context, args []string, e env) error {
 }
 
 func runIncidentPlan(ctx context.Context, args []string, e env) error {
-	c, cf, pos, err := clientArgs("incident", args, e, 1, "give the incident: phasegate incident plan ID", nil)
-	if err != nil {
-		return err
-	}
-	id, err := idArg(pos[0], "incident")
+	c, cf, id, _, err := clientIDArgs("incident", args, e, 1, "incident", "give the incident: phasegate incident plan ID", nil)
 	if err != nil {
 		return err
 	}
@@ -348,15 +350,11 @@ func incidentEstate(ctx context.Context, c *apiClient, id int64) (*estate.Estate
 func runIncidentForecast(ctx context.Context, args []string, e env) error {
 	var runs int
 	var seed, by string
-	c, cf, pos, err := clientArgs("incident", args, e, 1, "give the incident: phasegate incident forecast ID [--runs N] [--seed N] [--by DATE]", func(fs fsReg) {
+	c, cf, id, _, err := clientIDArgs("incident", args, e, 1, "incident", "give the incident: phasegate incident forecast ID [--runs N] [--seed N] [--by DATE]", func(fs fsReg) {
 		fs.IntVar(&runs, "runs", 0, "how many runs (default: the server's)")
 		fs.StringVar(&seed, "seed", "", "the random seed (default: the incident's id, as the live plan)")
 		fs.StringVar(&by, "by", "", "a date (the end of that day, UTC) or an RFC 3339 time: the chance of being back by then")
 	})
-	if err != nil {
-		return err
-	}
-	id, err := idArg(pos[0], "incident")
 	if err != nil {
 		return err
 	}
@@ -386,11 +384,7 @@ func runIncidentForecast(ctx context.Context, args []string, e env) error {
 }
 
 func runIncidentHistory(ctx context.Context, args []string, e env) error {
-	c, cf, pos, err := clientArgs("incident", args, e, 1, "give the incident: phasegate incident history ID", nil)
-	if err != nil {
-		return err
-	}
-	id, err := idArg(pos[0], "incident")
+	c, cf, id, _, err := clientIDArgs("incident", args, e, 1, "incident", "give the incident: phasegate incident history ID", nil)
 	if err != nil {
 		return err
 	}
@@ -411,14 +405,10 @@ func runIncidentHistory(ctx context.Context, args []string, e env) error {
 
 func runSystemTransition(ctx context.Context, args []string, e env) error {
 	var to, reason string
-	c, cf, pos, err := clientArgs("system", args, e, 2, "give the incident and the system: phasegate system transition INCIDENT SYSTEM --to STATE --reason TEXT", func(fs fsReg) {
+	c, cf, id, pos, err := clientIDArgs("system", args, e, 2, "incident", "give the incident and the system: phasegate system transition INCIDENT SYSTEM --to STATE --reason TEXT", func(fs fsReg) {
 		fs.StringVar(&to, "to", "", "state")
 		fs.StringVar(&reason, "reason", "", "why")
 	})
-	if err != nil {
-		return err
-	}
-	id, err := idArg(pos[0], "incident")
 	if err != nil {
 		return err
 	}
@@ -445,15 +435,11 @@ func runSystemTransition(ctx context.Context, args []string, e env) error {
 func runSystemTick(ctx context.Context, args []string, e env) error {
 	var undo bool
 	var note, evidence string
-	c, cf, pos, err := clientArgs("system", args, e, 3, "give the incident, the system and the item: phasegate system tick INCIDENT SYSTEM ITEM", func(fs fsReg) {
+	c, cf, id, pos, err := clientIDArgs("system", args, e, 3, "incident", "give the incident, the system and the item: phasegate system tick INCIDENT SYSTEM ITEM", func(fs fsReg) {
 		fs.BoolVar(&undo, "undo", false, "untick")
 		fs.StringVar(&note, "note", "", "note")
 		fs.StringVar(&evidence, "evidence", "", "evidence reference")
 	})
-	if err != nil {
-		return err
-	}
-	id, err := idArg(pos[0], "incident")
 	if err != nil {
 		return err
 	}
@@ -471,11 +457,7 @@ func runSystemTick(ctx context.Context, args []string, e env) error {
 }
 
 func runSystemShow(ctx context.Context, args []string, e env) error {
-	c, cf, pos, err := clientArgs("system", args, e, 2, "give the incident and the system: phasegate system show INCIDENT SYSTEM", nil)
-	if err != nil {
-		return err
-	}
-	id, err := idArg(pos[0], "incident")
+	c, cf, id, pos, err := clientIDArgs("system", args, e, 2, "incident", "give the incident and the system: phasegate system show INCIDENT SYSTEM", nil)
 	if err != nil {
 		return err
 	}
@@ -511,13 +493,9 @@ func runSystemShow(ctx context.Context, args []string, e env) error {
 
 func runApprovalList(ctx context.Context, args []string, e env) error {
 	var status string
-	c, cf, pos, err := clientArgs("approval", args, e, 1, "give the incident: phasegate approval list INCIDENT", func(fs fsReg) {
+	c, cf, id, _, err := clientIDArgs("approval", args, e, 1, "incident", "give the incident: phasegate approval list INCIDENT", func(fs fsReg) {
 		fs.StringVar(&status, "status", "", "pending, approved, rejected, cancelled or expired")
 	})
-	if err != nil {
-		return err
-	}
-	id, err := idArg(pos[0], "incident")
 	if err != nil {
 		return err
 	}
@@ -552,13 +530,9 @@ func runApprovalDecide(approve bool) func(context.Context, []string, env) error 
 	}
 	return func(ctx context.Context, args []string, e env) error {
 		var note string
-		c, cf, pos, err := clientArgs("approval", args, e, 1, "give the approval's id: phasegate approval "+verb+" ID", func(fs fsReg) {
+		c, cf, id, _, err := clientIDArgs("approval", args, e, 1, "approval", "give the approval's id: phasegate approval "+verb+" ID", func(fs fsReg) {
 			fs.StringVar(&note, "note", "", "note")
 		})
-		if err != nil {
-			return err
-		}
-		id, err := idArg(pos[0], "approval")
 		if err != nil {
 			return err
 		}
