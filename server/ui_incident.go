@@ -96,6 +96,9 @@ func isRefresh(r *http.Request) bool { return r.Header.Get("X-Phasegate-Refresh"
 
 // uiPlan is the live plan with its impact ledger.
 type uiPlan struct {
+	// snap is the state the plan was computed from: the live forecast
+	// of the same page starts from it too.
+	snap   *incident.Snapshot
 	plan   *planner.Plan
 	ledger *forecast.Ledger
 	bySys  map[string]*planner.SystemPlan
@@ -136,7 +139,7 @@ func (u *ui) computePlan(r *http.Request, a incident.Actor, in *uiIncident) (*ui
 	if err != nil {
 		return nil, err
 	}
-	lp := &uiPlan{plan: p, bySys: make(map[string]*planner.SystemPlan, len(p.Systems))}
+	lp := &uiPlan{snap: sn, plan: p, bySys: make(map[string]*planner.SystemPlan, len(p.Systems))}
 	for i := range p.Systems {
 		lp.bySys[p.Systems[i].ID] = &p.Systems[i]
 	}

@@ -119,9 +119,10 @@ func (u *ui) handleOverview(w http.ResponseWriter, r *http.Request, a incident.A
 	if d.PlanError = note; lp != nil {
 		u.overviewPlan(&d, in, lp)
 		// The dates to promise beside the plan's: the live forecast, the
-		// forecast page's (same cache). Without it the page still shows
-		// the plan, and the log says why.
-		b, err := u.liveForecastOf(r, a, in, liveQuery{runs: u.s.live.cfg.DefaultRuns, within: uiForecastWait})
+		// forecast page's (same cache), from the state the plan was
+		// computed from. Without it the page still shows the plan, and
+		// the log says why.
+		b, err := u.s.liveBaseline(r.Context(), a, lp.snap, liveQuery{runs: u.s.live.cfg.DefaultRuns, within: uiForecastWait})
 		switch {
 		case errors.Is(err, errNotReady):
 			d.ForecastPending = true
