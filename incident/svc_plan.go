@@ -75,6 +75,21 @@ func (s *Service) ETAHistory(ctx context.Context, a Actor, incidentID int64) ([]
 // last system is back.
 const SubjectRestart = "restart"
 
+// TimePassed reports, for each change of cs (in the order recorded),
+// whether it names the same event as the previous record of its subject:
+// no system moved in between, so the date moved as time passed (or with
+// a change of estate). A subject's first record is not.
+func TimePassed(cs []ETAChange) []bool {
+	out := make([]bool, len(cs))
+	last := map[string]int64{}
+	for i, c := range cs {
+		seq, ok := last[c.Subject]
+		out[i] = ok && seq == c.Seq
+		last[c.Subject] = c.Seq
+	}
+	return out
+}
+
 // headline is one date of a plan worth a history.
 type headline struct {
 	subject string

@@ -94,7 +94,8 @@ type historyData struct {
 	Refresh string
 }
 
-// refreshText says a refresh period in words: "hour", "15m0s".
+// refreshText says a refresh period in words: "hour", "3 hours",
+// "15 minutes".
 func refreshText(d time.Duration) string {
 	switch {
 	case d <= 0:
@@ -157,9 +158,9 @@ func (u *ui) handleHistoryPage(w http.ResponseWriter, r *http.Request, a inciden
 
 	// Every date by what it is the date of, in the order recorded.
 	bySubject := map[string][]incident.ETAChange{}
-	lastSeq := map[string]int64{}
+	again := incident.TimePassed(changes)
 	var moves []etaMove
-	for _, c := range changes {
+	for i, c := range changes {
 		key := historyKey(c.Subject)
 		if _, ok := names[key]; !ok || d.Service != "" && key != d.Service {
 			continue // a service of an earlier estate version, or filtered out
@@ -169,9 +170,8 @@ func (u *ui) handleHistoryPage(w http.ResponseWriter, r *http.Request, a inciden
 			Back: !c.ETA.After(c.At), Seq: c.Seq}
 		if !m.First {
 			m.Shift = c.ETA.Sub(c.Previous).Hours()
-			m.Again = c.Seq == lastSeq[key]
+			m.Again = again[i]
 		}
-		lastSeq[key] = c.Seq
 		var detail struct {
 			LastSystem string `json:"last_system"`
 		}

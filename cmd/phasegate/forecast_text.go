@@ -394,18 +394,17 @@ func writeHistoryText(w io.Writer, est *estate.Estate, cs []incident.ETAChange) 
 	start := cs[0].At
 	tw := tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "  Recorded\tDate of\tFrom\tTo\tMoved\tEvent")
-	lastSeq := map[string]int64{}
-	for _, c := range cs {
+	again := incident.TimePassed(cs)
+	for i, c := range cs {
 		from, moved := "first said", ""
 		if !c.Previous.IsZero() {
 			from = shortDate(c.Previous.UTC(), start)
 			moved = deltaHours(c.ETA.Sub(c.Previous).Hours())
 		}
 		ev := fmt.Sprintf("#%d", c.Seq)
-		if prev, ok := lastSeq[c.Subject]; ok && prev == c.Seq {
+		if again[i] {
 			ev += " (nothing moved since: time passed)"
 		}
-		lastSeq[c.Subject] = c.Seq
 		fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\t%s\n", shortDate(c.At.UTC(), start), name(c.Subject), from, shortDate(c.ETA.UTC(), start), moved, ev)
 	}
 	tw.Flush()
