@@ -55,10 +55,9 @@ func (u *ui) runOptions() (opts []option, def int) {
 	return opts, cfg.DefaultRuns
 }
 
-// readRuns reads the runs field: one of the offered counts, else the
-// default with a message saying why.
-func (u *ui) readRuns(r *http.Request) (int, string) {
-	opts, def := u.runOptions()
+// readRuns reads the runs field: one of the offered counts opts, else
+// the default def with a message saying why.
+func (u *ui) readRuns(r *http.Request, opts []option, def int) (int, string) {
 	v := r.URL.Query().Get("runs")
 	if v == "" {
 		return def, ""
@@ -141,7 +140,9 @@ func (u *ui) handleForecastPage(w http.ResponseWriter, r *http.Request, a incide
 	d := forecastData{ID: in.ID(), Currency: in.est.Currency, QueryErrors: map[string]string{}}
 	fq := forecastQuery{By: strings.TrimSpace(qv.Get("by")), Chart: qv.Get("chart"), Narrow: narrowAsked(r)}
 	var msg string
-	fq.Runs, msg = u.readRuns(r)
+	var def int
+	d.RunsOptions, def = u.runOptions()
+	fq.Runs, msg = u.readRuns(r, d.RunsOptions, def)
 	if msg != "" {
 		d.QueryErrors["runs"] = msg
 	}
@@ -157,7 +158,6 @@ func (u *ui) handleForecastPage(w http.ResponseWriter, r *http.Request, a incide
 		}
 	}
 	d.Query = fq
-	d.RunsOptions, _ = u.runOptions()
 	b, err := u.liveForecastOf(r, a, in, liveQuery{runs: fq.Runs, by: fq.ByTime})
 	if err != nil {
 		u.fail(w, r, p, err)
@@ -228,8 +228,6 @@ func (u *ui) handleForecastPage(w http.ResponseWriter, r *http.Request, a incide
 type backlogView struct {
 	forecast.BacklogOutlook
 	Chart template.HTML
-	// Surge: the backlog names surge capacity.
-	Surge bool
 	// Suppliers are the listed items' suppliers matching the search, with
 	// when each is paid under every policy; Matched counts them all.
 	Suppliers []supplierRow
@@ -243,6 +241,9 @@ type supplierRow struct {
 	forecast.SupplierPaid
 	Paid []forecast.SupplierPaid
 }
+
+// Surge reports whether the backlog names surge capacity.
+func (b backlogView) Surge() bool { return b.SurgeCapacityPerDay > 0 }
 
 // backlogCaseRow is the backlog at one return date, labelled.
 type backlogCaseRow struct {
@@ -322,8 +323,8 @@ func (u *ui) handleBacklogsPage(w http.ResponseWriter, r *http.Request, a incide
 	}
 	now := b.result.Start
 	for i, bo := range bs {
-		v := backlogView{BacklogOutlook: bo, Surge: bo.SurgeCapacityPerDay > 0}
-		c := chart.BurnDownOf(in.est.Organization, b.result, bo, v.Surge)
+		v := backlogView{BacklogOutlook: bo}
+		c := chart.BurnDownOf(in.est.Organization, b.result, bo, v.Surge())
 		c.Now = &now
 		c.IDPrefix = fmt.Sprintf("pg-burn%d", i)
 		c.Width = pictureWidth(d.Narrow)
