@@ -88,15 +88,8 @@ func checkJSONMatchesYAML(t *testing.T, data []byte) {
 		if !bytes.Equal(jsonEscapes(data), data) {
 			fast, fastP = noColumns(fast, fastP)
 		}
-		if !reflect.DeepEqual(fastP, slowP) {
-			t.Fatalf("problems differ for\n%q\nJSON (eager %v): %v\nYAML: %v", data, opts.eagerJSON, fastP, slowP)
-		}
-		if !reflect.DeepEqual(fast, slow) {
-			t.Fatalf("estates differ for\n%q\nJSON (eager %v): %+v\nYAML: %+v", data, opts.eagerJSON, fast, slow)
-		}
-		if got := itemRefsWith(files, opts); !reflect.DeepEqual(got, slowRefs) {
-			t.Fatalf("ItemRefs differ for\n%q\nJSON (eager %v): %q\nYAML: %q", data, opts.eagerJSON, got, slowRefs)
-		}
+		sameParse(t, data, fmt.Sprintf("JSON (eager %v)", opts.eagerJSON), "YAML",
+			fast, fastP, itemRefsWith(files, opts), slow, slowP, slowRefs)
 	}
 }
 
@@ -233,5 +226,22 @@ func TestJSONColumns(t *testing.T) {
 	// string's 2 quotes and 18 characters, then `, "currency": "GBP", `.
 	if want := []string{"1:71 x", "2:2 y"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("unknown fields at %q, want %q", got, want)
+	}
+}
+
+// sameParse fails t when two readers of data disagree on the estate, its
+// problems or the item files it names; got is the reader under test,
+// want the reference (yaml.v3), each named in the message.
+func sameParse(t testing.TB, data []byte, gotName, wantName string,
+	got *Estate, gotP Problems, gotRefs []string, want *Estate, wantP Problems, wantRefs []string) {
+	t.Helper()
+	if !reflect.DeepEqual(gotP, wantP) {
+		t.Fatalf("problems differ for\n%q\n%s: %v\n%s: %v", data, gotName, gotP, wantName, wantP)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("estates differ for\n%q\n%s: %+v\n%s: %+v", data, gotName, got, wantName, want)
+	}
+	if !reflect.DeepEqual(gotRefs, wantRefs) {
+		t.Fatalf("ItemRefs differ for\n%q\n%s: %q\n%s: %q", data, gotName, gotRefs, wantName, wantRefs)
 	}
 }

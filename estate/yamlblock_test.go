@@ -6,7 +6,6 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
-	"reflect"
 	"strings"
 	"testing"
 
@@ -97,15 +96,8 @@ func checkBlockYAML(t *testing.T, data []byte) bool {
 	slowRefs := itemRefsWith(files, slowOpts)
 	for _, opts := range []readOpts{{workers: 1}, {workers: 1, eagerYAML: true}} {
 		fast, _, fastP := parseWith(files, opts)
-		if !reflect.DeepEqual(fastP, slowP) {
-			t.Fatalf("problems differ for\n%q\nblock reader (eager %v): %v\nyaml.v3: %v", data, opts.eagerYAML, fastP, slowP)
-		}
-		if !reflect.DeepEqual(fast, slow) {
-			t.Fatalf("estates differ for\n%q\nblock reader (eager %v): %+v\nyaml.v3: %+v", data, opts.eagerYAML, fast, slow)
-		}
-		if got := itemRefsWith(files, opts); !reflect.DeepEqual(got, slowRefs) {
-			t.Fatalf("ItemRefs differ for\n%q\nblock reader (eager %v): %q\nyaml.v3: %q", data, opts.eagerYAML, got, slowRefs)
-		}
+		sameParse(t, data, fmt.Sprintf("block reader (eager %v)", opts.eagerYAML), "yaml.v3",
+			fast, fastP, itemRefsWith(files, opts), slow, slowP, slowRefs)
 	}
 	return why == ""
 }
