@@ -1039,28 +1039,22 @@ func resolveNumber(s string) string {
 			return "!!float"
 		}
 	}
-	if rest, ok := strings.CutPrefix(plain, "0b"); ok {
-		if _, err := strconv.ParseInt(rest, 2, 64); err == nil {
-			return "!!int"
-		}
-		if _, err := strconv.ParseUint(rest, 2, 64); err == nil {
-			return "!!int"
-		}
-	} else if rest, ok := strings.CutPrefix(plain, "-0b"); ok {
-		if _, err := strconv.ParseInt("-"+rest, 2, 64); err == nil {
-			return "!!int"
-		}
-	}
-	if rest, ok := strings.CutPrefix(plain, "0o"); ok {
-		if _, err := strconv.ParseInt(rest, 8, 64); err == nil {
-			return "!!int"
-		}
-		if _, err := strconv.ParseUint(rest, 8, 64); err == nil {
-			return "!!int"
-		}
-	} else if rest, ok := strings.CutPrefix(plain, "-0o"); ok {
-		if _, err := strconv.ParseInt("-"+rest, 8, 64); err == nil {
-			return "!!int"
+	// Binary and octal with yaml.v3's own prefixes, as it reads them.
+	for _, p := range [...]struct {
+		prefix string
+		base   int
+	}{{"0b", 2}, {"0o", 8}} {
+		if rest, ok := strings.CutPrefix(plain, p.prefix); ok {
+			if _, err := strconv.ParseInt(rest, p.base, 64); err == nil {
+				return "!!int"
+			}
+			if _, err := strconv.ParseUint(rest, p.base, 64); err == nil {
+				return "!!int"
+			}
+		} else if rest, ok := strings.CutPrefix(plain, "-"+p.prefix); ok {
+			if _, err := strconv.ParseInt("-"+rest, p.base, 64); err == nil {
+				return "!!int"
+			}
 		}
 	}
 	return "!!str"
