@@ -130,6 +130,15 @@ func (b *tab) onPhone() {
 	b.do(chromedp.EmulateViewport(phoneWidth, 812, chromedp.EmulateMobile))
 }
 
+// phoneTab is a new tab with a phone's screen, logged in as user.
+func phoneTab(t *testing.T, browser context.Context, base, user string) *tab {
+	t.Helper()
+	ph := newTab(t, browser, base, user+" on a phone")
+	ph.onPhone()
+	ph.login(user)
+	return ph
+}
+
 // fitsPhone opens each page (on a tab made a phone with onPhone) and
 // checks that it does not scroll sideways.
 func (b *tab) fitsPhone(paths ...string) {
@@ -507,9 +516,7 @@ func TestUIInBrowser(t *testing.T) {
 	})
 
 	t.Run("phone width", func(t *testing.T) {
-		ph := newTab(t, browser, ts.url, "ic on a phone")
-		ph.onPhone()
-		ph.login("ic")
+		ph := phoneTab(t, browser, ts.url, "ic")
 		ph.fitsPhone(base, sysPath, base+"/events", base+"/isolate")
 		ph.open(base)
 		ph.sees("#numbers", "Systems up")

@@ -65,9 +65,7 @@ func TestUIForecastInBrowser(t *testing.T) {
 	vw.t = t
 
 	t.Run("phone width", func(t *testing.T) {
-		ph := newTab(t, browser, ts.url, "viewer on a phone")
-		ph.onPhone()
-		ph.login("viewer")
+		ph := phoneTab(t, browser, ts.url, "viewer")
 		ph.fitsPhone(base+"/forecast?width=narrow", base+"/backlogs?width=narrow")
 	})
 }

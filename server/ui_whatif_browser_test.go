@@ -129,9 +129,7 @@ func TestUIHistoryAndWhatIfInBrowser(t *testing.T) {
 	ic.t = t
 
 	t.Run("phone width", func(t *testing.T) {
-		ph := newTab(t, browser, ts.url, "ic on a phone")
-		ph.onPhone()
-		ph.login("ic")
+		ph := phoneTab(t, browser, ts.url, "ic")
 		ph.fitsPhone(base+"/history", base+"/whatif?cap-team-1=forensics&cap-1=%2B2")
 	})
 }
