@@ -285,6 +285,9 @@ type NewUser struct {
 	Name     string  `json:"name"`
 	Password string  `json:"password"`
 	Grants   []Grant `json:"roles"`
+	// Reason says why, for the second admin when the account waits for
+	// one.
+	Reason string `json:"reason,omitempty"`
 }
 
 // TokenRequest creates an API token.

@@ -122,6 +122,20 @@ type Tx interface {
 	// incident, in any order.
 	LatestETAs(incidentID int64) ([]ETAChange, error)
 
+	// InsertAccountRequest stores r, assigning r.ID.
+	InsertAccountRequest(r *AccountRequest) error
+	// UpdateAccountRequest stores UserID, Status, DecidedBy, DecidedByID,
+	// DecidedAt, Note and Seq.
+	UpdateAccountRequest(r *AccountRequest) error
+	AccountRequest(id int64) (*AccountRequest, error)
+	// AccountRequests returns the requests q selects, newest first.
+	AccountRequests(q AccountQuery) ([]AccountRequest, error)
+
+	// Flag reports whether a store-wide switch was set (see SetFlag).
+	Flag(name string) (bool, error)
+	// SetFlag sets a switch for good; setting it again changes nothing.
+	SetFlag(name, by string) error
+
 	// InsertStatusUpdate stores u, assigning u.ID.
 	InsertStatusUpdate(u *StatusUpdate) error
 	// UpdateStatusUpdate stores every field of u but its ID, IncidentID,

@@ -37,12 +37,43 @@ func validatePassword(p string) error {
 	return nil
 }
 
-// CreateUser creates an account. Needs users.manage.
-func (s *Service) CreateUser(ctx context.Context, a Actor, u NewUser) (*User, error) {
+// CreateUser creates an account. Needs users.manage. Under dual control
+// (see dualControl) an account with a role beyond viewer is not created
+// but asked for: the AccountRequest is returned and a second admin
+// approves it.
+func (s *Service) CreateUser(ctx context.Context, a Actor, nu NewUser) (*User, *AccountRequest, error) {
 	if err := a.Authorize(ActionUsersManage, nil); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return s.addUser(ctx, a.Name, u)
+	nu.Name = strings.TrimSpace(nu.Name)
+	if err := validateNewUser(nu.Name, nu.Password, nu.Grants); err != nil {
+		return nil, nil, err
+	}
+	hash, err := HashPassword(nu.Password, s.settings.Password, s.random)
+	if err != nil {
+		return nil, nil, err
+	}
+	var u *User
+	var req *AccountRequest
+	err = s.update(ctx, func(w *writer) error {
+		if on, err := dualControl(w, a); err != nil {
+			return err
+		} else if on && givesPower(nil, nu.Grants) {
+			if _, err := w.UserByName(nu.Name); err == nil {
+				return phasegate.Errorf(phasegate.ECONFLICT, "name: a user named %q already exists; choose another name", nu.Name)
+			}
+			req = &AccountRequest{Kind: ChangeUserCreate, UserName: nu.Name, Secret: hash, Reason: nu.Reason,
+				Change:  AccountChange{Roles: nu.Grants},
+				Summary: fmt.Sprintf("create user %s with the roles %s", nu.Name, strings.Join(grantStrings(nu.Grants), ", "))}
+			return s.requestChange(w, a, req)
+		}
+		u = &User{Name: nu.Name, PasswordHash: hash, Grants: nu.Grants, CreatedBy: a.Name}
+		return insertUser(w, a.Name, u, nil)
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	return u, req, nil
 }
 
 func (s *Service) addUser(ctx context.Context, actor string, nu NewUser) (*User, error) {
@@ -55,18 +86,32 @@ func (s *Service) addUser(ctx context.Context, actor string, nu NewUser) (*User,
 		return nil, err
 	}
 	u := &User{Name: nu.Name, PasswordHash: hash, Grants: nu.Grants, CreatedBy: actor}
-	err = s.update(ctx, func(w *writer) error {
-		u.CreatedAt = w.Now()
-		if err := w.InsertUser(u); err != nil {
-			return err
-		}
-		_, err := w.event(actor, EventUserCreated, 0, "user:"+u.Name, map[string]any{"name": u.Name, "roles": grantStrings(u.Grants)})
-		return err
-	})
+	err = s.update(ctx, func(w *writer) error { return insertUser(w, actor, u, nil) })
 	if err != nil {
 		return nil, err
 	}
 	return u, nil
+}
+
+// insertUser stores a new account with its event (extra: more of the
+// event's payload) and latches dual control when it makes a second admin.
+func insertUser(w *writer, actor string, u *User, extra map[string]any) error {
+	u.CreatedAt = w.Now()
+	if err := w.InsertUser(u); err != nil {
+		return err
+	}
+	if _, err := w.event(actor, EventUserCreated, 0, "user:"+u.Name,
+		withExtra(map[string]any{"name": u.Name, "roles": grantStrings(u.Grants)}, extra)); err != nil {
+		return err
+	}
+	return latchDualControl(w, actor)
+}
+
+func withExtra(payload, extra map[string]any) map[string]any {
+	for k, v := range extra {
+		payload[k] = v
+	}
+	return payload
 }
 
 // Users lists the accounts. Needs users.manage.
@@ -113,98 +158,162 @@ func enabledAdmins(tx Tx) (int, error) {
 }
 
 // SetGrants replaces a user's roles. Needs users.manage. It refuses to
-// leave no enabled admin.
-func (s *Service) SetGrants(ctx context.Context, a Actor, userID int64, grants []Grant) (*User, error) {
+// leave no enabled admin. Under dual control, roles that add a role beyond
+// viewer or widen a scope are asked for (the AccountRequest is returned);
+// taking roles away acts at once.
+func (s *Service) SetGrants(ctx context.Context, a Actor, userID int64, grants []Grant, reason string) (*User, *AccountRequest, error) {
 	if err := a.Authorize(ActionUsersManage, nil); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := ValidateGrants(grants); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var out *User
+	var req *AccountRequest
 	err := s.update(ctx, func(w *writer) error {
 		u, err := w.User(userID)
 		if err != nil {
 			return err
 		}
-		before := grantStrings(u.Grants)
-		u.Grants = grants
-		if err := w.UpdateUser(u); err != nil {
+		if on, err := dualControl(w, a); err != nil {
 			return err
-		}
-		if n, err := enabledAdmins(w); err != nil {
-			return err
-		} else if n == 0 {
-			return phasegate.Errorf(phasegate.ECONFLICT, "this would leave no enabled admin; give another user the admin role first")
+		} else if on && givesPower(u.Grants, grants) {
+			req = &AccountRequest{Kind: ChangeUserRoles, UserID: u.ID, UserName: u.Name, Reason: reason,
+				Change: AccountChange{Roles: grants, From: grantStrings(u.Grants)},
+				Summary: fmt.Sprintf("give %s the roles %s (now %s)", u.Name,
+					strings.Join(grantStrings(grants), ", "), orNone(grantStrings(u.Grants)))}
+			return s.requestChange(w, a, req)
 		}
 		out = u
-		_, err = w.event(a.Name, EventUserRoles, 0, "user:"+u.Name, map[string]any{
-			"name": u.Name, "from": before, "to": grantStrings(grants)})
-		return err
+		return setGrants(w, a.Name, u, grants, nil)
 	})
-	return out, err
+	return out, req, err
+}
+
+func orNone(ss []string) string {
+	if len(ss) == 0 {
+		return "none"
+	}
+	return strings.Join(ss, ", ")
+}
+
+// setGrants stores u's new roles with their event.
+func setGrants(w *writer, actor string, u *User, grants []Grant, extra map[string]any) error {
+	before := grantStrings(u.Grants)
+	u.Grants = grants
+	if err := w.UpdateUser(u); err != nil {
+		return err
+	}
+	if n, err := enabledAdmins(w); err != nil {
+		return err
+	} else if n == 0 {
+		return phasegate.Errorf(phasegate.ECONFLICT, "this would leave no enabled admin; give another user the admin role first")
+	}
+	if _, err := w.event(actor, EventUserRoles, 0, "user:"+u.Name, withExtra(map[string]any{
+		"name": u.Name, "from": before, "to": grantStrings(grants)}, extra)); err != nil {
+		return err
+	}
+	return latchDualControl(w, actor)
 }
 
 // SetPassword changes a password: one's own always, others with
-// users.manage.
-func (s *Service) SetPassword(ctx context.Context, a Actor, userID int64, password string) error {
-	if userID != a.UserID {
+// users.manage. Under dual control another user's password is asked for
+// (the AccountRequest is returned): resetting someone else's password is
+// how the help-desk attack takes over an account.
+func (s *Service) SetPassword(ctx context.Context, a Actor, userID int64, password, reason string) (*AccountRequest, error) {
+	own := userID == a.UserID
+	if !own {
 		if err := a.Authorize(ActionUsersManage, nil); err != nil {
-			return err
+			return nil, err
 		}
 	} else if err := a.Authorize(ActionView, nil); err != nil {
-		return err
+		return nil, err
 	}
 	if err := validatePassword(password); err != nil {
-		return err
+		return nil, err
 	}
 	hash, err := HashPassword(password, s.settings.Password, s.random)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return s.update(ctx, func(w *writer) error {
+	var req *AccountRequest
+	err = s.update(ctx, func(w *writer) error {
 		u, err := w.User(userID)
 		if err != nil {
 			return err
 		}
-		u.PasswordHash = hash
-		if err := w.UpdateUser(u); err != nil {
-			return err
+		if !own {
+			if on, err := dualControl(w, a); err != nil {
+				return err
+			} else if on {
+				req = &AccountRequest{Kind: ChangeUserPassword, UserID: u.ID, UserName: u.Name, Secret: hash, Reason: reason,
+					Summary: fmt.Sprintf("set a new password for %s", u.Name)}
+				return s.requestChange(w, a, req)
+			}
 		}
-		_, err = w.event(a.Name, EventUserPassword, 0, "user:"+u.Name, map[string]any{"name": u.Name, "own": userID == a.UserID})
-		return err
+		return setPasswordHash(w, a.Name, u, hash, own, nil)
 	})
+	return req, err
+}
+
+// setPasswordHash stores u's new password hash with its event.
+func setPasswordHash(w *writer, actor string, u *User, hash string, own bool, extra map[string]any) error {
+	u.PasswordHash = hash
+	if err := w.UpdateUser(u); err != nil {
+		return err
+	}
+	_, err := w.event(actor, EventUserPassword, 0, "user:"+u.Name, withExtra(map[string]any{"name": u.Name, "own": own}, extra))
+	return err
 }
 
 // SetDisabled disables or re-enables a user; a disabled user's sessions
 // and tokens stop working. Needs users.manage; nobody disables themself.
-func (s *Service) SetDisabled(ctx context.Context, a Actor, userID int64, disabled bool) (*User, error) {
+// Disabling acts at once, like containment; under dual control
+// re-enabling is asked for (the AccountRequest is returned).
+func (s *Service) SetDisabled(ctx context.Context, a Actor, userID int64, disabled bool, reason string) (*User, *AccountRequest, error) {
 	if err := a.Authorize(ActionUsersManage, nil); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if userID == a.UserID && disabled {
-		return nil, phasegate.Errorf(phasegate.ECONFLICT, "you cannot disable yourself; ask another admin")
+		return nil, nil, phasegate.Errorf(phasegate.ECONFLICT, "you cannot disable yourself; ask another admin")
 	}
 	var out *User
+	var req *AccountRequest
 	err := s.update(ctx, func(w *writer) error {
 		u, err := w.User(userID)
 		if err != nil {
 			return err
 		}
-		u.Disabled = disabled
-		if err := w.UpdateUser(u); err != nil {
-			return err
-		}
-		if n, err := enabledAdmins(w); err != nil {
-			return err
-		} else if n == 0 {
-			return phasegate.Errorf(phasegate.ECONFLICT, "this would leave no enabled admin")
+		if !disabled && u.Disabled {
+			if on, err := dualControl(w, a); err != nil {
+				return err
+			} else if on {
+				req = &AccountRequest{Kind: ChangeUserEnable, UserID: u.ID, UserName: u.Name, Reason: reason,
+					Summary: fmt.Sprintf("enable %s again (roles %s)", u.Name, orNone(grantStrings(u.Grants)))}
+				return s.requestChange(w, a, req)
+			}
 		}
 		out = u
-		_, err = w.event(a.Name, EventUserDisabled, 0, "user:"+u.Name, map[string]any{"name": u.Name, "disabled": disabled})
-		return err
+		return setDisabled(w, a.Name, u, disabled, nil)
 	})
-	return out, err
+	return out, req, err
+}
+
+// setDisabled stores u's disabled mark with its event.
+func setDisabled(w *writer, actor string, u *User, disabled bool, extra map[string]any) error {
+	u.Disabled = disabled
+	if err := w.UpdateUser(u); err != nil {
+		return err
+	}
+	if n, err := enabledAdmins(w); err != nil {
+		return err
+	} else if n == 0 {
+		return phasegate.Errorf(phasegate.ECONFLICT, "this would leave no enabled admin")
+	}
+	if _, err := w.event(actor, EventUserDisabled, 0, "user:"+u.Name, withExtra(map[string]any{"name": u.Name, "disabled": disabled}, extra)); err != nil {
+		return err
+	}
+	return latchDualControl(w, actor)
 }
 
 // CreateToken creates an API token acting with one role the user holds.
@@ -231,6 +340,15 @@ func (s *Service) CreateToken(ctx context.Context, a Actor, r TokenRequest) (*Ne
 		u, err := w.User(r.UserID)
 		if err != nil {
 			return err
+		}
+		if u.ID != a.UserID {
+			if on, err := dualControl(w, a); err != nil {
+				return err
+			} else if on {
+				return phasegate.Errorf(phasegate.ECONFLICT,
+					"a token for %s would let whoever holds it act as %s, and account changes need a second admin: "+
+						"%s creates their own token (POST /api/v1/tokens), or use `phasegate token create` on the server's host", u.Name, u.Name, u.Name)
+			}
 		}
 		out, err = s.newToken(w, a.Name, u, r)
 		return err

@@ -63,6 +63,12 @@ func (s *Server) apiRoutes() []Route {
 		{"PUT", "/api/v1/users/{id}/password", AccessOwnOr, incident.ActionUsersManage, general, s.handleSetPassword},
 		{"PUT", "/api/v1/users/{id}/disabled", AccessAction, incident.ActionUsersManage, general, s.handleSetDisabled},
 
+		{"GET", "/api/v1/account-requests", AccessAction, incident.ActionUsersManage, general, s.handleAccountRequests},
+		{"GET", "/api/v1/account-requests/{id}", AccessAction, incident.ActionUsersManage, general, s.handleAccountRequest},
+		{"POST", "/api/v1/account-requests/{id}/approve", AccessAction, incident.ActionUsersManage, general, s.handleApproveAccount},
+		{"POST", "/api/v1/account-requests/{id}/reject", AccessAction, incident.ActionUsersManage, general, s.handleRejectAccount},
+		{"POST", "/api/v1/account-requests/{id}/cancel", AccessOwnOr, incident.ActionUsersManage, general, s.handleCancelAccount},
+
 		{"GET", "/api/v1/tokens", AccessOwnOr, incident.ActionTokensAll, general, s.handleTokens},
 		{"POST", "/api/v1/tokens", AccessOwnOr, incident.ActionTokensAll, general, s.handleCreateToken},
 		{"DELETE", "/api/v1/tokens/{id}", AccessOwnOr, incident.ActionTokensAll, general, s.handleRevokeToken},
@@ -387,16 +393,22 @@ func (s *Server) handleApprovals(w http.ResponseWriter, r *http.Request) {
 	}
 	q := incident.ApprovalQuery{IncidentID: id, SystemID: r.URL.Query().Get("system"),
 		Status: incident.ApprovalStatus(r.URL.Query().Get("status"))}
-	switch q.Status {
-	case "", incident.ApprovalPending, incident.ApprovalApproved, incident.ApprovalRejected,
-		incident.ApprovalCancelled, incident.ApprovalExpired:
-	default:
+	if !validApprovalStatus(q.Status) {
 		s.writeError(w, r, invalidRequest(http.StatusBadRequest,
 			"status=%q: use pending, approved, rejected, cancelled or expired", q.Status))
 		return
 	}
 	as, err := s.svc.Approvals(r.Context(), actorFrom(r.Context()), q)
 	reply(s, w, r, http.StatusOK, approvalsResponse{Approvals: nonNil(as)}, err)
+}
+
+func validApprovalStatus(st incident.ApprovalStatus) bool {
+	switch st {
+	case "", incident.ApprovalPending, incident.ApprovalApproved, incident.ApprovalRejected,
+		incident.ApprovalCancelled, incident.ApprovalExpired:
+		return true
+	}
+	return false
 }
 
 func (s *Server) handleApproval(w http.ResponseWriter, r *http.Request) {
@@ -519,12 +531,43 @@ type createUserRequest struct {
 	Name     string           `json:"name"`
 	Password string           `json:"password"`
 	Roles    []incident.Grant `json:"roles"`
+	Reason   string           `json:"reason"`
 }
 
 type createUserResponse struct {
-	User *incident.User `json:"user"`
+	User *incident.User `json:"user,omitempty"`
+	// Request is set instead of User when the account waits for a second
+	// admin (202).
+	Request *incident.AccountRequest `json:"request,omitempty"`
 	// Password is set only when the server generated it: shown once.
 	Password string `json:"password,omitempty"`
+}
+
+// accountRequestResponse is the answer 202: the change waits for a second
+// admin.
+type accountRequestResponse struct {
+	Request *incident.AccountRequest `json:"request"`
+	Message string                   `json:"message"`
+}
+
+func waitingMessage(req *incident.AccountRequest) string {
+	return fmt.Sprintf("account request %d waits for a second admin: %s. Another admin approves it with POST /api/v1/account-requests/%d/approve",
+		req.ID, req.Summary, req.ID)
+}
+
+// replyAccount answers a change that either happened (ok, with v) or
+// waits for a second admin (202, with the request).
+func replyAccount(s *Server, w http.ResponseWriter, r *http.Request, ok int, v any, req *incident.AccountRequest, err error) {
+	if err == nil && req != nil {
+		w.Header().Set("Location", fmt.Sprintf("/api/v1/account-requests/%d", req.ID))
+		writeJSON(w, http.StatusAccepted, accountRequestResponse{Request: req, Message: waitingMessage(req)})
+		return
+	}
+	if err == nil && v == nil {
+		w.WriteHeader(ok)
+		return
+	}
+	reply(s, w, r, ok, v, err)
 }
 
 func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
@@ -542,13 +585,18 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
 		}
 		req.Password, res.Password = pw, pw
 	}
-	u, err := s.svc.CreateUser(r.Context(), actorFrom(r.Context()),
-		incident.NewUser{Name: req.Name, Password: req.Password, Grants: req.Roles})
+	u, ar, err := s.svc.CreateUser(r.Context(), actorFrom(r.Context()),
+		incident.NewUser{Name: req.Name, Password: req.Password, Grants: req.Roles, Reason: req.Reason})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	res.User = u
+	res.User, res.Request = u, ar
+	if ar != nil {
+		w.Header().Set("Location", fmt.Sprintf("/api/v1/account-requests/%d", ar.ID))
+		writeJSON(w, http.StatusAccepted, res)
+		return
+	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/users/%d", u.ID))
 	writeJSON(w, http.StatusCreated, res)
 }
@@ -573,7 +621,8 @@ func (s *Server) handleUser(w http.ResponseWriter, r *http.Request) {
 }
 
 type rolesRequest struct {
-	Roles []incident.Grant `json:"roles"`
+	Roles  []incident.Grant `json:"roles"`
+	Reason string           `json:"reason"`
 }
 
 func (s *Server) handleSetRoles(w http.ResponseWriter, r *http.Request) {
@@ -581,12 +630,13 @@ func (s *Server) handleSetRoles(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	u, err := s.svc.SetGrants(r.Context(), actorFrom(r.Context()), id, req.Roles)
-	reply(s, w, r, http.StatusOK, u, err)
+	u, ar, err := s.svc.SetGrants(r.Context(), actorFrom(r.Context()), id, req.Roles, req.Reason)
+	replyAccount(s, w, r, http.StatusOK, u, ar, err)
 }
 
 type passwordRequest struct {
 	Password string `json:"password"`
+	Reason   string `json:"reason"`
 }
 
 func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request) {
@@ -599,15 +649,13 @@ func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.svc.SetPassword(r.Context(), actorFrom(r.Context()), id, req.Password); err != nil {
-		s.writeError(w, r, err)
-		return
-	}
-	w.WriteHeader(http.StatusNoContent)
+	ar, err := s.svc.SetPassword(r.Context(), actorFrom(r.Context()), id, req.Password, req.Reason)
+	replyAccount(s, w, r, http.StatusNoContent, nil, ar, err)
 }
 
 type disabledRequest struct {
-	Disabled *bool `json:"disabled"`
+	Disabled *bool  `json:"disabled"`
+	Reason   string `json:"reason"`
 }
 
 func (s *Server) handleSetDisabled(w http.ResponseWriter, r *http.Request) {
@@ -619,8 +667,68 @@ func (s *Server) handleSetDisabled(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, invalidRequest(http.StatusBadRequest, `give "disabled": true or false`))
 		return
 	}
-	u, err := s.svc.SetDisabled(r.Context(), actorFrom(r.Context()), id, *req.Disabled)
-	reply(s, w, r, http.StatusOK, u, err)
+	u, ar, err := s.svc.SetDisabled(r.Context(), actorFrom(r.Context()), id, *req.Disabled, req.Reason)
+	replyAccount(s, w, r, http.StatusOK, u, ar, err)
+}
+
+type accountRequestsResponse struct {
+	// DualControl: account changes that give power wait for a second
+	// admin.
+	DualControl bool                      `json:"dual_control"`
+	Requests    []incident.AccountRequest `json:"requests"`
+}
+
+func (s *Server) handleAccountRequests(w http.ResponseWriter, r *http.Request) {
+	q := incident.AccountQuery{Status: incident.ApprovalStatus(r.URL.Query().Get("status"))}
+	if !validApprovalStatus(q.Status) {
+		s.writeError(w, r, invalidRequest(http.StatusBadRequest,
+			"status=%q: use pending, approved, rejected, cancelled or expired", q.Status))
+		return
+	}
+	a := actorFrom(r.Context())
+	on, err := s.svc.DualControl(r.Context(), a)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	rs, err := s.svc.AccountRequests(r.Context(), a, q)
+	reply(s, w, r, http.StatusOK, accountRequestsResponse{DualControl: on, Requests: nonNil(rs)}, err)
+}
+
+func (s *Server) handleAccountRequest(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.pathID(w, r, "account request id")
+	if !ok {
+		return
+	}
+	ar, err := s.svc.AccountRequestByID(r.Context(), actorFrom(r.Context()), id)
+	reply(s, w, r, http.StatusOK, ar, err)
+}
+
+func (s *Server) handleApproveAccount(w http.ResponseWriter, r *http.Request) {
+	id, note, ok := s.idAndNote(w, r, "account request id")
+	if !ok {
+		return
+	}
+	ar, err := s.svc.ApproveAccountRequest(r.Context(), actorFrom(r.Context()), id, note)
+	reply(s, w, r, http.StatusOK, ar, err)
+}
+
+func (s *Server) handleRejectAccount(w http.ResponseWriter, r *http.Request) {
+	id, note, ok := s.idAndNote(w, r, "account request id")
+	if !ok {
+		return
+	}
+	ar, err := s.svc.RejectAccountRequest(r.Context(), actorFrom(r.Context()), id, note)
+	reply(s, w, r, http.StatusOK, ar, err)
+}
+
+func (s *Server) handleCancelAccount(w http.ResponseWriter, r *http.Request) {
+	id, note, ok := s.idAndNote(w, r, "account request id")
+	if !ok {
+		return
+	}
+	ar, err := s.svc.CancelAccountRequest(r.Context(), actorFrom(r.Context()), id, note)
+	reply(s, w, r, http.StatusOK, ar, err)
 }
 
 type tokensResponse struct {

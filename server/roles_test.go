@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync/atomic"
 	"testing"
 
@@ -29,7 +30,10 @@ type roleFixture struct {
 	incident int64
 	approval int64 // a pending request on vault that stays pending
 	target   *incident.User
-	n        atomic.Int64
+	// admin2 is a second admin, no principal of the table: with two
+	// admins, account changes that give power wait for one of them.
+	admin2 incident.Actor
+	n      atomic.Int64
 }
 
 // call is one request of the table: a concrete path and body, and the
@@ -210,6 +214,29 @@ func (f *roleFixture) setUp(t *testing.T, ctx context.Context) {
 	must(err)
 	_, err = ts.svc.BreakGlassAddUser(ctx, "login-user", testPassword, []incident.Grant{{Role: incident.RoleViewer}})
 	must(err)
+	a2, err := ts.svc.BreakGlassAddUser(ctx, "admin2", testPassword, []incident.Grant{{Role: incident.RoleAdmin}})
+	must(err)
+	f.admin2 = incident.Actor{UserID: a2.ID, Name: a2.Name, Grants: a2.Grants}
+}
+
+// freshAccountRequest cancels admin2's pending account requests and asks
+// again (a new password for target), returning the request's id.
+func (f *roleFixture) freshAccountRequest(t *testing.T, ctx context.Context) int64 {
+	ts := f.ts
+	pend, err := ts.svc.AccountRequests(ctx, f.admin2, incident.AccountQuery{Status: incident.ApprovalPending})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range pend {
+		if _, err := ts.svc.CancelAccountRequest(ctx, f.admin2, r.ID, "fixture"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	req, err := ts.svc.SetPassword(ctx, f.admin2, f.target.ID, "a fixture password 1", "fixture")
+	if err != nil || req == nil {
+		t.Fatalf("account request: %v %+v", err, req)
+	}
+	return req.ID
 }
 
 // freshApproval cancels ad's pending request, if any, and asks again
@@ -341,6 +368,15 @@ func (f *roleFixture) calls(t *testing.T, ctx context.Context, rt server.Route, 
 	case "PUT /api/v1/users/{id}/disabled":
 		return []call{{path: fmt.Sprintf("/api/v1/users/%d/disabled", f.target.ID), action: a,
 			body: map[string]bool{"disabled": false}}}
+	case "GET /api/v1/account-requests":
+		return []call{{path: rt.Pattern + "?status=pending", action: a}}
+	case "GET /api/v1/account-requests/{id}":
+		return []call{{path: fmt.Sprintf("/api/v1/account-requests/%d", f.freshAccountRequest(t, ctx)), action: a}}
+	case "POST /api/v1/account-requests/{id}/approve", "POST /api/v1/account-requests/{id}/reject",
+		"POST /api/v1/account-requests/{id}/cancel":
+		verb := rt.Pattern[strings.LastIndex(rt.Pattern, "/")+1:]
+		return []call{{path: fmt.Sprintf("/api/v1/account-requests/%d/%s", f.freshAccountRequest(t, ctx), verb), action: a,
+			body: map[string]string{"note": "table"}}}
 	case "GET /api/v1/tokens":
 		return append(f.ownCall(p, rt.Pattern, nil),
 			call{label: "another user", path: fmt.Sprintf("/api/v1/tokens?user_id=%d", f.target.ID), action: a})

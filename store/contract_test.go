@@ -115,7 +115,7 @@ func TestPermissionsFollowTheTable(t *testing.T) {
 			}},
 			{incident.ActionUsersManage, nil, func(a incident.Actor, _ int64, _ string) error {
 				n++
-				_, err := h.svc.CreateUser(h.ctx, a, incident.NewUser{Name: fmt.Sprintf("u%d", n), Password: testPassword,
+				_, _, err := h.svc.CreateUser(h.ctx, a, incident.NewUser{Name: fmt.Sprintf("u%d", n), Password: testPassword,
 					Grants: []incident.Grant{{Role: incident.RoleViewer}}})
 				return err
 			}},
@@ -526,7 +526,7 @@ func TestTokens(t *testing.T) {
 			t.Fatalf("tokens %+v: last use not recorded", toks)
 		}
 		// Removing the role disables the token.
-		_, err = h.svc.SetGrants(h.ctx, h.as("admin"), multi.ID, []incident.Grant{{Role: incident.RoleViewer}})
+		_, _, err = h.svc.SetGrants(h.ctx, h.as("admin"), multi.ID, []incident.Grant{{Role: incident.RoleViewer}}, "")
 		h.must(err, "set grants")
 		_, err = h.svc.TokenActor(h.ctx, nt.Secret, "")
 		wantCode(t, err, phasegate.EUNAUTHORIZED)
@@ -542,7 +542,7 @@ func TestTokens(t *testing.T) {
 		_, err = h.svc.TokenActor(h.ctx, "pgt_forged", "")
 		wantCode(t, err, phasegate.EUNAUTHORIZED)
 		// The last admin cannot be removed.
-		_, err = h.svc.SetGrants(h.ctx, h.as("admin"), h.as("admin").UserID, []incident.Grant{{Role: incident.RoleViewer}})
+		_, _, err = h.svc.SetGrants(h.ctx, h.as("admin"), h.as("admin").UserID, []incident.Grant{{Role: incident.RoleViewer}}, "")
 		wantCode(t, err, phasegate.ECONFLICT)
 		// Bootstrap does nothing once users exist.
 		name, pw, err := h.svc.Bootstrap(h.ctx)

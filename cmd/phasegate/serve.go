@@ -543,7 +543,7 @@ func (a *App) addDemoUsers(ctx context.Context) error {
 			return err
 		}
 		pw := base64.RawURLEncoding.EncodeToString(raw[:])
-		if _, err := a.svc.CreateUser(ctx, actor, incident.NewUser{Name: u.name, Password: pw, Grants: []incident.Grant{u.grant}}); err != nil {
+		if _, _, err := a.svc.CreateUser(ctx, actor, incident.NewUser{Name: u.name, Password: pw, Grants: []incident.Grant{u.grant}}); err != nil {
 			return fmt.Errorf("user %s: %w", u.name, err)
 		}
 		fmt.Fprintf(a.e.stdout, "    %-10s %s   %s\n", u.name, pw, u.what)
