@@ -98,6 +98,7 @@ func commands() []command {
 		incidentCommand(),
 		systemCommand(),
 		approvalCommand(),
+		accountCommand(),
 	}, forecastCommands()...)
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"net/http"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -251,5 +252,51 @@ func TestAuditVerifyNamesAnAlteredEvent(t *testing.T) {
 	code, out, _ = pg(t, "", "audit", "verify", "--db", db)
 	if code != exitFailure || !strings.Contains(out, "first bad event: 13") || !strings.Contains(out, "12") {
 		t.Fatalf("verify after removing event 12: exit %d\n%s", code, out)
+	}
+}
+
+// TestAccountCommandsNeedASecondAdmin: with two admins, an account made
+// from the command line waits; the admin who asked cannot approve it, the
+// other can, and the new account's password works.
+func TestAccountCommandsNeedASecondAdmin(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "phasegate.db")
+	ada := breakGlassToken(t, db, "ada", "admin")
+	bob := breakGlassToken(t, db, "bob", "admin")
+	e, _, _ := testEnv("")
+	url, stop := startApp(t, serveConfig{db: db}, e)
+	defer stop()
+	as := func(tok string, args ...string) (int, string, string) {
+		t.Helper()
+		return pg(t, "", append(args, "--server", url, "--token", tok)...)
+	}
+	code, out, errb := as(ada, "account", "add", "ivy", "--role", "recovery-lead", "--reason", "IR firm, ticket 4711")
+	m := regexp.MustCompile(`Account request (\d+) waits for a second admin: create user ivy with the roles recovery-lead`).FindStringSubmatch(out)
+	pw := regexp.MustCompile(`Password \(shown only this once\): (\S+)`).FindStringSubmatch(out)
+	if code != 0 || m == nil || pw == nil {
+		t.Fatalf("account add: exit %d: %s %s", code, out, errb)
+	}
+	if code, out, _ = as(bob, "account", "requests", "--status", "pending"); code != 0 ||
+		!strings.Contains(out, "Dual control is on") || !strings.Contains(out, "IR firm, ticket 4711") {
+		t.Errorf("account requests: %d %s", code, out)
+	}
+	if code, _, errb = as(ada, "account", "approve", m[1]); code != exitFailure || !strings.Contains(errb, "second person") {
+		t.Errorf("approving one's own request: exit %d: %s", code, errb)
+	}
+	if code, out, errb = as(bob, "account", "approve", m[1], "--note", "confirmed with the IR firm"); code != 0 ||
+		!strings.Contains(out, "is approved") {
+		t.Fatalf("account approve: exit %d: %s %s", code, out, errb)
+	}
+	// ivy exists and can log in with the password printed once.
+	c := &apiClient{base: url, http: http.DefaultClient}
+	var sess json.RawMessage
+	if _, err := c.do(context.Background(), "POST", "/api/v1/session", map[string]string{"name": "ivy", "password": pw[1]}, &sess); err != nil {
+		t.Fatalf("ivy logs in: %v", err)
+	}
+	// Disabling acts at once.
+	if code, out, errb = as(bob, "account", "disable", "ivy", "--reason", "contract ended"); code != 0 || !strings.Contains(out, "Disabled ivy") {
+		t.Fatalf("account disable: exit %d: %s %s", code, out, errb)
+	}
+	if code, _, errb = as(bob, "account", "disable", "nobody", "--reason", "x"); code == 0 || !strings.Contains(errb, `no user "nobody"`) {
+		t.Errorf("disable an unknown user: exit %d: %s", code, errb)
 	}
 }

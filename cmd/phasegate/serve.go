@@ -218,6 +218,12 @@ func (a *App) Open(ctx context.Context) error {
 			return err
 		}
 	}
+	if on, err := a.svc.DualControl(ctx, incident.SystemActor("serve", incident.RoleAdmin)); err != nil {
+		return err
+	} else if !on {
+		a.log.Warn("there is one admin, so account changes act without a second person: " +
+			"make a second admin (phasegate user add NAME --role admin), and from then on one fooled admin cannot make two people")
+	}
 	ln, err := net.Listen("tcp", a.cfg.addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %v; choose another --addr", a.cfg.addr, err)
@@ -518,7 +524,8 @@ func writeHeadline(w io.Writer, id int64, p *planner.Plan) {
 
 // demoUsers are the people of the demo recovery, one per role that runs
 // it, so a new user can log in and act at once. admin (created first)
-// manages accounts but does not run the recovery.
+// manages accounts but does not run the recovery; secadmin, a second
+// admin, puts account changes under dual control (docs/adr/0007).
 var demoUsers = []struct {
 	name  string
 	grant incident.Grant
@@ -530,6 +537,7 @@ var demoUsers = []struct {
 	{"sap-owner", incident.Grant{Role: incident.RoleSystemOwner, Teams: []string{"sap-basis"}}, "owns the SAP systems (team sap-basis)"},
 	{"comms", incident.Grant{Role: incident.RoleComms}, "drafts status updates for suppliers, retailers, staff"},
 	{"viewer", incident.Grant{Role: incident.RoleViewer}, "sees everything, changes nothing"},
+	{"secadmin", incident.Grant{Role: incident.RoleAdmin}, "second admin: approves admin's account changes (dual control)"},
 }
 
 // addDemoUsers creates the demo's people with random passwords and prints
