@@ -55,6 +55,8 @@ type Tx interface {
 	LatestEstateVersion() (*EstateVersion, error)
 	// EstateVersions lists every version, newest first, without documents.
 	EstateVersions() ([]EstateVersion, error)
+	// ApproveEstateVersion stores v's ApprovedBy and ApprovedAt.
+	ApproveEstateVersion(v *EstateVersion) error
 
 	InsertIncident(in *Incident) error // assigns in.ID
 	UpdateIncident(in *Incident) error
@@ -169,6 +171,26 @@ type EstateVersion struct {
 	Services int      `json:"services"`
 	Teams    int      `json:"teams"`
 	Document []byte   `json:"-"`
+	// Weakens lists what the version takes away from the gates of a
+	// restart, against the newest version in use before it: a system's
+	// two-person rule, items of its clearance checklist. Such a version is
+	// pending until a second person approves it (see Pending).
+	Weakens []Weakening `json:"weakens,omitempty"`
+	// ApprovedBy and ApprovedAt: who approved a version that weakens.
+	ApprovedBy string    `json:"approved_by,omitempty"`
+	ApprovedAt time.Time `json:"approved_at,omitzero"`
+}
+
+// Pending reports whether the version waits for a second person before an
+// incident may use it.
+func (v *EstateVersion) Pending() bool { return len(v.Weakens) > 0 && v.ApprovedBy == "" }
+
+// Weakening is one system's gate that an estate version takes away.
+type Weakening struct {
+	System string `json:"system"`
+	// Lost says what, e.g. "the two-person rule (criticality 1 → 3)" or
+	// "checklist item krbtgt-reset-twice".
+	Lost string `json:"lost"`
 }
 
 // Incident is one declared incident.

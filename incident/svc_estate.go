@@ -14,7 +14,11 @@ import (
 
 // UploadEstate validates estate files and stores them as a new estate
 // version. Problems come back as *phasegate.Error{Code: EINVALID,
-// Details: estate.Problems}. Needs estate.upload.
+// Details: estate.Problems}. Needs estate.upload. A version that takes a
+// gate of a restart away (a two-person rule, a checklist item) is stored
+// pending: no incident may use it until a second person approves it
+// (ApproveEstateVersion), so one person cannot edit the two-person rule
+// away.
 func (s *Service) UploadEstate(ctx context.Context, a Actor, files ...estate.File) (*EstateVersion, error) {
 	if err := a.Authorize(ActionEstateUpload, nil); err != nil {
 		return nil, err
@@ -38,13 +42,28 @@ func (s *Service) UploadEstate(ctx context.Context, a Actor, files ...estate.Fil
 	}
 	err = s.update(ctx, func(w *writer) error {
 		v.UploadedAt = w.Now()
+		base, err := s.baseVersion(w)
+		if err != nil {
+			return err
+		}
+		if base != nil {
+			v.Weakens = weakenings(base, est)
+		}
+		if a.System && len(v.Weakens) > 0 {
+			// phasegate itself, loading --estate at start-up on the host.
+			v.ApprovedBy, v.ApprovedAt = a.Name, v.UploadedAt
+		}
 		if err := w.InsertEstateVersion(v); err != nil {
 			return err
 		}
-		_, err := w.event(a.Name, EventEstateUploaded, 0, fmt.Sprintf("estate:%d", v.Number), map[string]any{
+		payload := map[string]any{
 			"number": v.Number, "sha256": v.SHA256, "sources": v.Sources,
 			"systems": v.Systems, "services": v.Services, "teams": v.Teams, "organization": est.Organization,
-		})
+		}
+		if len(v.Weakens) > 0 {
+			payload["weakens"], payload["pending"] = v.Weakens, v.Pending()
+		}
+		_, err = w.event(a.Name, EventEstateUploaded, 0, fmt.Sprintf("estate:%d", v.Number), payload)
 		return err
 	})
 	if err != nil {

@@ -48,6 +48,9 @@ func (s *Service) DeclareIncident(ctx context.Context, a Actor, d Declaration) (
 		if err != nil {
 			return err
 		}
+		if err := usable(v); err != nil {
+			return err
+		}
 		est, err := s.estateVersion(w, v.Number)
 		if err != nil {
 			return err
@@ -254,6 +257,13 @@ func (s *Service) MoveEstate(ctx context.Context, a Actor, id int64, version int
 		if version <= in.EstateVersion {
 			return phasegate.Errorf(phasegate.ECONFLICT, "incident %d runs on estate version %d; it can only move to a newer version, not %d",
 				in.ID, in.EstateVersion, version)
+		}
+		v, err := w.EstateVersion(version)
+		if err != nil {
+			return err
+		}
+		if err := usable(v); err != nil {
+			return err
 		}
 		est, err := s.estateVersion(w, version)
 		if err != nil {

@@ -33,6 +33,7 @@ func (s *Server) apiRoutes() []Route {
 		{"PUT", "/api/v1/estate", AccessAction, incident.ActionEstateUpload, general, s.handleUploadEstate},
 		{"GET", "/api/v1/estate/versions", AccessAction, v, general, s.handleEstateVersions},
 		{"GET", "/api/v1/estate/versions/{version}", AccessAction, v, general, s.handleEstateVersion},
+		{"POST", "/api/v1/estate/versions/{version}/approve", AccessAction, incident.ActionEstateUpload, general, s.handleApproveEstate},
 
 		{"POST", "/api/v1/incidents", AccessAction, incident.ActionIncidentDeclare, general, s.handleDeclare},
 		{"GET", "/api/v1/incidents", AccessAction, v, general, s.handleIncidents},
@@ -136,6 +137,21 @@ func (s *Server) handleEstateVersion(w http.ResponseWriter, r *http.Request) {
 	}
 	ver, est, err := s.svc.Estate(r.Context(), actorFrom(r.Context()), int(n))
 	reply(s, w, r, http.StatusOK, estateVersionResponse{Version: ver, Estate: est}, err)
+}
+
+func (s *Server) handleApproveEstate(w http.ResponseWriter, r *http.Request) {
+	n, err := pathInt(r, "version", "estate version")
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	var req noteRequest
+	if err := decodeOptional(w, r, &req); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	ver, err := s.svc.ApproveEstateVersion(r.Context(), actorFrom(r.Context()), int(n), req.text())
+	reply(s, w, r, http.StatusOK, ver, err)
 }
 
 // ---- incidents

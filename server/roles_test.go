@@ -283,6 +283,9 @@ func (f *roleFixture) calls(t *testing.T, ctx context.Context, rt server.Route, 
 		return []call{{path: rt.Pattern, action: a}}
 	case "GET /api/v1/estate/versions/{version}":
 		return []call{{path: "/api/v1/estate/versions/1", action: a}}
+	case "POST /api/v1/estate/versions/{version}/approve":
+		// Version 1 takes nothing away: allowed callers get 409, the rest 403.
+		return []call{{path: "/api/v1/estate/versions/1/approve", action: a, body: map[string]string{"note": "table"}}}
 	case "POST /api/v1/incidents":
 		return []call{{path: rt.Pattern, action: a, body: incident.Declaration{Name: "table", Kind: "ransomware"}}}
 	case "GET /api/v1/incidents":

@@ -239,28 +239,47 @@ func (t *tx) InsertEstateVersion(v *incident.EstateVersion) error {
 	}
 	v.Number = int(n)
 	sources, _ := json.Marshal(v.Sources)
-	_, err = t.exec(`INSERT INTO estate_versions (number, sha256, uploaded_by, uploaded_at, sources, systems, services, teams, document)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		v.Number, v.SHA256, v.UploadedBy, ts(v.UploadedAt), string(sources), v.Systems, v.Services, v.Teams, string(v.Document))
+	weakens, err := json.Marshal(v.Weakens)
+	if err != nil {
+		return err
+	}
+	_, err = t.exec(`INSERT INTO estate_versions (number, sha256, uploaded_by, uploaded_at, sources, systems, services, teams, document,
+		weakens, approved_by, approved_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		v.Number, v.SHA256, v.UploadedBy, ts(v.UploadedAt), string(sources), v.Systems, v.Services, v.Teams, string(v.Document),
+		string(weakens), v.ApprovedBy, ts(v.ApprovedAt))
 	return err
 }
 
-const estateCols = `number, sha256, uploaded_by, uploaded_at, sources, systems, services, teams`
+func (t *tx) ApproveEstateVersion(v *incident.EstateVersion) error {
+	if err := t.mustWrite(); err != nil {
+		return err
+	}
+	res, err := t.exec(`UPDATE estate_versions SET approved_by = ?, approved_at = ? WHERE number = ?`,
+		v.ApprovedBy, ts(v.ApprovedAt), v.Number)
+	return affected(res, err, "there is no estate version %d", v.Number)
+}
+
+const estateCols = `number, sha256, uploaded_by, uploaded_at, sources, systems, services, teams, weakens, approved_by, approved_at`
 
 func scanEstate(sc interface{ Scan(...any) error }, withDoc bool) (*incident.EstateVersion, error) {
 	var v incident.EstateVersion
-	var at, sources, doc string
-	dest := []any{&v.Number, &v.SHA256, &v.UploadedBy, &at, &sources, &v.Systems, &v.Services, &v.Teams}
+	var at, sources, weakens, approved, doc string
+	dest := []any{&v.Number, &v.SHA256, &v.UploadedBy, &at, &sources, &v.Systems, &v.Services, &v.Teams,
+		&weakens, &v.ApprovedBy, &approved}
 	if withDoc {
 		dest = append(dest, &doc)
 	}
 	if err := sc.Scan(dest...); err != nil {
 		return nil, err
 	}
-	if err := times(at, &v.UploadedAt); err != nil {
+	if err := times(at, &v.UploadedAt, approved, &v.ApprovedAt); err != nil {
 		return nil, err
 	}
 	_ = json.Unmarshal([]byte(sources), &v.Sources)
+	if err := json.Unmarshal([]byte(weakens), &v.Weakens); err != nil {
+		return nil, fmt.Errorf("store: estate version %d: stored weakens: %w", v.Number, err)
+	}
 	if withDoc {
 		v.Document = []byte(doc)
 	}

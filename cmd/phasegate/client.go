@@ -65,11 +65,21 @@ func (c *clientFlags) client(e env) (*apiClient, error) {
 		http: &http.Client{Timeout: 5 * time.Minute}}, nil
 }
 
+// rawBody is a request body sent as it is, with its content type (an
+// estate upload), instead of as JSON.
+type rawBody struct {
+	contentType string
+	data        []byte
+}
+
 // do sends a request and decodes a JSON answer into out (when not nil).
 // It returns the status of a successful answer.
 func (c *apiClient) do(ctx context.Context, method, path string, body, out any) (int, error) {
 	var rd io.Reader
-	if body != nil {
+	contentType := "application/json"
+	if raw, ok := body.(rawBody); ok {
+		rd, contentType = bytes.NewReader(raw.data), raw.contentType
+	} else if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			return 0, err
@@ -83,7 +93,7 @@ func (c *apiClient) do(ctx context.Context, method, path string, body, out any) 
 	req.Header.Set("Authorization", "Bearer "+c.token)
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Content-Type", contentType)
 	}
 	res, err := c.http.Do(req)
 	if err != nil {

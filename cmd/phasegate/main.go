@@ -99,6 +99,7 @@ func commands() []command {
 		systemCommand(),
 		approvalCommand(),
 		accountCommand(),
+		estateCommand(),
 	}, forecastCommands()...)
 }
 

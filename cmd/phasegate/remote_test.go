@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"net/http"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -299,4 +300,79 @@ func TestAccountCommandsNeedASecondAdmin(t *testing.T) {
 	if code, _, errb = as(bob, "account", "disable", "nobody", "--reason", "x"); code == 0 || !strings.Contains(errb, `no user "nobody"`) {
 		t.Errorf("disable an unknown user: exit %d: %s", code, errb)
 	}
+}
+
+// TestEstateCommandsGuardTheGates uploads the demo estate from the
+// command line (a directory with an items CSV), then a copy where the
+// SAP database is no longer criticality 1: the copy waits for a second
+// person, no incident may use it, and its uploader cannot approve it.
+func TestEstateCommandsGuardTheGates(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "phasegate.db")
+	ic := breakGlassToken(t, db, "ivy", "incident-commander")
+	rl := breakGlassToken(t, db, "rita", "recovery-lead")
+	e, _, _ := testEnv("")
+	url, stop := startApp(t, serveConfig{db: db}, e)
+	defer stop()
+	as := func(tok string, args ...string) (int, string, string) {
+		t.Helper()
+		return pg(t, "", append(args, "--server", url, "--token", tok)...)
+	}
+	demo := filepath.Join("..", "..", "examples", "northfield-motors")
+	code, out, errb := as(ic, "estate", "upload", demo)
+	if code != 0 || !strings.Contains(out, "Uploaded estate version 1:") || strings.Contains(out, "second person") {
+		t.Fatalf("estate upload: exit %d: %s %s", code, out, errb)
+	}
+	weak := copyDir(t, demo)
+	erp := filepath.Join(weak, "erp.yaml")
+	data, err := os.ReadFile(erp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data = []byte(strings.Replace(string(data), "    kind: data\n    team: dba\n    criticality: 1\n", "    kind: data\n    team: dba\n    criticality: 3\n", 1))
+	if err := os.WriteFile(erp, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errb = as(ic, "estate", "upload", weak)
+	if code != 0 || !strings.Contains(out, "until a second person approves it") || !strings.Contains(out, "sap-hana-prod: the two-person rule (criticality 1 → 3)") {
+		t.Fatalf("weakened upload: exit %d: %s %s", code, out, errb)
+	}
+	if code, _, errb = as(ic, "incident", "declare", "on the weak estate"); code != exitFailure || !strings.Contains(errb, "second person") {
+		t.Errorf("declare on a pending version: exit %d: %s", code, errb)
+	}
+	if code, _, errb = as(ic, "estate", "approve", "2"); code != exitFailure || !strings.Contains(errb, "uploaded estate version 2") {
+		t.Errorf("uploader approves: exit %d: %s", code, errb)
+	}
+	if code, out, _ = as(rl, "estate", "versions"); code != 0 || !strings.Contains(out, "waits for a second person") {
+		t.Errorf("estate versions: %d %s", code, out)
+	}
+	if code, out, errb = as(rl, "estate", "approve", "2", "--note", "sap-hana-prod is now a replica"); code != 0 || !strings.Contains(out, "Approved estate version 2") {
+		t.Fatalf("approve: exit %d: %s %s", code, out, errb)
+	}
+	if code, out, errb = as(ic, "incident", "declare", "on the approved estate"); code != 0 || !strings.Contains(out, "estate version 2") {
+		t.Errorf("declare once approved: exit %d: %s %s", code, out, errb)
+	}
+}
+
+// copyDir copies the files of a directory (not its subdirectories) into
+// a temporary one.
+func copyDir(t *testing.T, dir string) string {
+	t.Helper()
+	out := t.TempDir()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, en := range ents {
+		if en.IsDir() {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(dir, en.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(out, en.Name()), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return out
 }

@@ -1,0 +1,129 @@
+package incident
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/phasegate/phasegate"
+	"github.com/phasegate/phasegate/estate"
+)
+
+// EventEstateApproved: a second person approved an estate version that
+// weakens the gates of a restart.
+const EventEstateApproved = "estate.approved"
+
+// weakenings lists what next takes away from the gates of base's systems:
+// the two-person rule, and items of the clearance checklist. A system
+// only in one of them is not compared (an added system starts with its
+// own gates; a removed one cannot be restarted at all).
+func weakenings(base, next *estate.Estate) []Weakening {
+	before := map[string]*estate.System{}
+	for i := range base.Systems {
+		before[base.Systems[i].ID] = &base.Systems[i]
+	}
+	var out []Weakening
+	for i := range next.Systems {
+		now := &next.Systems[i]
+		was, ok := before[now.ID]
+		if !ok {
+			continue
+		}
+		if was.NeedsTwoPersons() && !now.NeedsTwoPersons() {
+			var why []string
+			if was.Criticality != now.Criticality {
+				why = append(why, fmt.Sprintf("criticality %d → %d", was.Criticality, now.Criticality))
+			}
+			if was.TwoPerson && !now.TwoPerson {
+				why = append(why, "two_person: true → false")
+			}
+			out = append(out, Weakening{System: now.ID, Lost: "the two-person rule (" + strings.Join(why, ", ") + ")"})
+		}
+		keep := map[string]bool{}
+		for _, d := range ChecklistFor(now) {
+			keep[d.Key] = true
+		}
+		for _, d := range ChecklistFor(was) {
+			if !keep[d.Key] {
+				out = append(out, Weakening{System: now.ID, Lost: "clearance checklist item " + d.Key})
+			}
+		}
+	}
+	return out
+}
+
+// baseVersion is the version an upload is compared with: the newest one
+// not pending (nil when there is none).
+func (s *Service) baseVersion(tx Tx) (*estate.Estate, error) {
+	vs, err := tx.EstateVersions()
+	if err != nil {
+		return nil, err
+	}
+	for _, v := range vs {
+		full, err := tx.EstateVersion(v.Number)
+		if err != nil {
+			return nil, err
+		}
+		if !full.Pending() {
+			return s.estateVersion(tx, v.Number)
+		}
+	}
+	return nil, nil
+}
+
+// usable refuses an estate version that waits for a second person.
+func usable(v *EstateVersion) error {
+	if !v.Pending() {
+		return nil
+	}
+	var lost []string
+	for _, w := range v.Weakens {
+		lost = append(lost, w.System+": "+w.Lost)
+	}
+	if len(lost) > 5 {
+		lost = append(lost[:5], fmt.Sprintf("and %d more", len(lost)-5))
+	}
+	return phasegate.Errorf(phasegate.ECONFLICT,
+		"estate version %d takes away gates of a restart (%s) and waits for a second person to approve it "+
+			"(POST /api/v1/estate/versions/%d/approve, or phasegate estate approve %d); until then no incident may use it, so name an earlier version",
+		v.Number, strings.Join(lost, "; "), v.Number, v.Number)
+}
+
+// ApproveEstateVersion approves a version that weakens the gates of a
+// restart, so incidents may use it. Needs estate.upload; the uploader
+// cannot approve, nor can phasegate itself.
+func (s *Service) ApproveEstateVersion(ctx context.Context, a Actor, n int, note string) (*EstateVersion, error) {
+	if err := a.Authorize(ActionEstateUpload, nil); err != nil {
+		return nil, err
+	}
+	if a.System {
+		return nil, phasegate.Errorf(phasegate.EFORBIDDEN, "%s is phasegate itself and cannot approve estate version %d: it needs a second person", a.Name, n)
+	}
+	var out *EstateVersion
+	err := s.update(ctx, func(w *writer) error {
+		v, err := w.EstateVersion(n)
+		if err != nil {
+			return err
+		}
+		if !v.Pending() {
+			if len(v.Weakens) == 0 {
+				return phasegate.Errorf(phasegate.ECONFLICT, "estate version %d takes no gate away and needs no approval", n)
+			}
+			return phasegate.Errorf(phasegate.ECONFLICT, "estate version %d was already approved by %s", n, v.ApprovedBy)
+		}
+		if v.UploadedBy == a.Name {
+			return phasegate.Errorf(phasegate.EFORBIDDEN,
+				"%s uploaded estate version %d and cannot approve it: taking gates away needs a second person", a.Name, n)
+		}
+		v.ApprovedBy, v.ApprovedAt = a.Name, w.Now()
+		if err := w.ApproveEstateVersion(v); err != nil {
+			return err
+		}
+		_, err = w.event(a.Name, EventEstateApproved, 0, fmt.Sprintf("estate:%d", n), map[string]any{
+			"number": n, "weakens": v.Weakens, "uploaded_by": v.UploadedBy, "note": strings.TrimSpace(note)})
+		v.Document = nil
+		out = v
+		return err
+	})
+	return out, err
+}

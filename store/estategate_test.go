@@ -1,0 +1,116 @@
+package store_test
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+
+	"github.com/phasegate/phasegate"
+	"github.com/phasegate/phasegate/estate"
+	"github.com/phasegate/phasegate/incident"
+)
+
+// TestEstateVersionCannotEditTheGatesAway: the two-person rule and the
+// clearance checklist live in the estate, and an incident commander may
+// upload estates. Without this gate one person could upload a version
+// where ad is criticality 4, move the incident to it (or declare a new
+// one) and restore ad alone. A version that takes a gate away waits for a
+// second person.
+func TestEstateVersionCannotEditTheGatesAway(t *testing.T) {
+	forEachStore(t, func(t *testing.T, h *harness) {
+		v1 := h.upload()
+		ic, ic2 := h.as("ic"), h.as("ic2")
+		in, err := h.svc.DeclareIncident(h.ctx, ic, incident.Declaration{Name: "gates", Kind: "ransomware"})
+		h.must(err, "declare")
+
+		weak := testEstate(t)
+		weak = bytes.Replace(weak, []byte("{id: ad, name: Active Directory, kind: identity, team: infra, criticality: 1,"),
+			[]byte("{id: ad, name: Active Directory, kind: identity, team: infra, criticality: 4,"), 1)
+		weak = bytes.Replace(weak, []byte(`    two_person: true
+    checklist: ["confirm transport directory is clean"]
+`), nil, 1)
+		v2, err := h.svc.UploadEstate(h.ctx, ic, estate.File{Name: "weak.yaml", Data: weak})
+		h.must(err, "upload")
+		if !v2.Pending() || len(v2.Weakens) != 3 {
+			t.Fatalf("v2 weakens %+v (pending %v), want ad's two-person rule, erp's and erp's checklist item", v2.Weakens, v2.Pending())
+		}
+		for _, want := range []string{"ad: the two-person rule (criticality 1 → 4)", "erp: the two-person rule (two_person: true → false)",
+			"erp: clearance checklist item"} {
+			found := false
+			for _, w := range v2.Weakens {
+				found = found || strings.HasPrefix(w.System+": "+w.Lost, want)
+			}
+			if !found {
+				t.Errorf("weakens %+v: no %q", v2.Weakens, want)
+			}
+		}
+		// Refused while pending: moving, and declaring on it (named or
+		// as the latest).
+		_, err = h.svc.MoveEstate(h.ctx, ic, in.ID, v2.Number)
+		if e := wantCode(t, err, phasegate.ECONFLICT); e != nil && !strings.Contains(e.Message, "second person") {
+			t.Errorf("move refusal: %s", e.Message)
+		}
+		_, err = h.svc.DeclareIncident(h.ctx, ic, incident.Declaration{Name: "on weak", Kind: "ransomware"})
+		wantCode(t, err, phasegate.ECONFLICT)
+		// Declaring on the version in use still works.
+		_, err = h.svc.DeclareIncident(h.ctx, ic, incident.Declaration{Name: "on v1", Kind: "ransomware", EstateVersion: v1.Number})
+		h.must(err, "declare on v1")
+
+		// A later upload is compared with the version in use, not with
+		// the pending one: weakening in two steps does not slip through.
+		v3, err := h.svc.UploadEstate(h.ctx, ic, estate.File{Name: "weak-again.yaml", Data: weak})
+		h.must(err, "upload again")
+		if !v3.Pending() {
+			t.Fatal("a second upload of the weakened estate is not pending")
+		}
+
+		// The uploader cannot approve; phasegate itself cannot; a second
+		// person with estate.upload can.
+		_, err = h.svc.ApproveEstateVersion(h.ctx, ic, v2.Number, "")
+		wantCode(t, err, phasegate.EFORBIDDEN)
+		_, err = h.svc.ApproveEstateVersion(h.ctx, incident.SystemActor("x", incident.RoleAdmin), v2.Number, "")
+		wantCode(t, err, phasegate.EFORBIDDEN)
+		_, err = h.svc.ApproveEstateVersion(h.ctx, h.as("forensics"), v2.Number, "")
+		wantCode(t, err, phasegate.EFORBIDDEN)
+		ok, err := h.svc.ApproveEstateVersion(h.ctx, ic2, v2.Number, "ad is criticality 4 in the new CMDB export? no — but approved for the test")
+		h.must(err, "approve")
+		if ok.Pending() || ok.ApprovedBy != "ic2" {
+			t.Fatalf("approved: %+v", ok)
+		}
+		_, err = h.svc.ApproveEstateVersion(h.ctx, ic2, v2.Number, "")
+		wantCode(t, err, phasegate.ECONFLICT)
+		_, err = h.svc.ApproveEstateVersion(h.ctx, ic2, v1.Number, "")
+		wantCode(t, err, phasegate.ECONFLICT) // takes nothing away
+		mv, err := h.svc.MoveEstate(h.ctx, ic, in.ID, v2.Number)
+		h.must(err, "move once approved")
+		if mv.To != v2.Number {
+			t.Fatalf("move %+v", mv)
+		}
+		// Approved, v2 is the version in use: the same estate uploaded
+		// again takes nothing more away.
+		v4, err := h.svc.UploadEstate(h.ctx, ic, estate.File{Name: "same.yaml", Data: weak})
+		h.must(err, "upload")
+		if len(v4.Weakens) != 0 {
+			t.Fatalf("v4 weakens %+v", v4.Weakens)
+		}
+		// Stored as seen.
+		_, got, err := h.svc.Estate(h.ctx, ic, 0)
+		h.must(err, "estate")
+		if got == nil {
+			t.Fatal("no estate")
+		}
+		vs, err := h.svc.EstateVersions(h.ctx, ic)
+		h.must(err, "versions")
+		for _, v := range vs {
+			if v.Number == v2.Number && (v.ApprovedBy != "ic2" || v.ApprovedAt.IsZero() || len(v.Weakens) != 3) {
+				t.Errorf("stored v2: %+v", v)
+			}
+			if v.Number == v3.Number && !v.Pending() {
+				t.Errorf("stored v3 not pending: %+v", v)
+			}
+		}
+		if rep := h.verify(); !rep.OK {
+			t.Fatalf("chain: %+v", rep.Problem)
+		}
+	})
+}
