@@ -3,6 +3,7 @@ package incident
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/phasegate/phasegate"
@@ -38,6 +39,9 @@ func weakenings(base, next *estate.Estate) []Weakening {
 				why = append(why, "two_person: true → false")
 			}
 			out = append(out, Weakening{System: now.ID, Lost: "the two-person rule (" + strings.Join(why, ", ") + ")"})
+		}
+		if was.Kind == now.Kind && slices.Equal(was.Checklist, now.Checklist) {
+			continue // the same checklist: the common case, kept cheap
 		}
 		keep := map[string]bool{}
 		for _, d := range ChecklistFor(now) {

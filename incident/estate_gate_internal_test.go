@@ -1,0 +1,90 @@
+package incident
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/phasegate/phasegate/estate"
+	"github.com/phasegate/phasegate/internal/bench"
+)
+
+// TestWeakeningsProperty: on random changes to a generated estate,
+// weakenings reports exactly the systems whose two-person rule went or
+// whose checklist lost an item, and nothing when only gates were added.
+func TestWeakeningsProperty(t *testing.T) {
+	for seed := uint64(1); seed <= 30; seed++ {
+		base := bench.Estate(300, seed)
+		r := rand.New(rand.NewPCG(seed, 7))
+		for i := range base.Systems {
+			if r.IntN(2) == 0 { // estate items on half the systems
+				base.Systems[i].Checklist = []string{"vendor sign-off", "config diff reviewed"}
+			}
+		}
+		next := cloneForTest(base)
+		removed := 0
+		want := map[string]bool{}
+		for i := range next.Systems {
+			s, was := &next.Systems[i], &base.Systems[i]
+			switch r.IntN(6) {
+			case 0: // criticality changes
+				s.Criticality = 1 + r.IntN(4)
+				if was.NeedsTwoPersons() && !s.NeedsTwoPersons() {
+					want[s.ID] = true
+				}
+			case 1: // a checklist item added: stronger, never reported
+				s.Checklist = append(slices.Clone(s.Checklist), fmt.Sprintf("extra check %d", i))
+			case 2: // two_person switched on: stronger
+				s.TwoPerson = true
+			case 3: // an estate item removed
+				if len(s.Checklist) > 0 {
+					s.Checklist = s.Checklist[1:]
+					want[s.ID] = true
+					removed++
+				}
+			}
+		}
+		if removed == 0 {
+			t.Fatalf("seed %d: no checklist item was removed; the test checks nothing of checklists", seed)
+		}
+		got := map[string]bool{}
+		for _, w := range weakenings(base, next) {
+			got[w.System] = true
+		}
+		for id := range want {
+			if !got[id] {
+				t.Errorf("seed %d: %s lost a gate but is not reported", seed, id)
+			}
+		}
+		for id := range got {
+			if !want[id] {
+				t.Errorf("seed %d: %s is reported but lost no gate", seed, id)
+			}
+		}
+		if ws := weakenings(next, next); len(ws) != 0 {
+			t.Errorf("seed %d: an estate weakens itself: %+v", seed, ws)
+		}
+	}
+}
+
+func cloneForTest(e *estate.Estate) *estate.Estate {
+	c := *e
+	c.Systems = slices.Clone(e.Systems)
+	for i := range c.Systems {
+		c.Systems[i].Checklist = slices.Clone(c.Systems[i].Checklist)
+	}
+	return &c
+}
+
+// BenchmarkWeakenings is the comparison every upload makes, on 100,000
+// systems that did not change (the common case).
+func BenchmarkWeakenings(b *testing.B) {
+	base := bench.Estate(100_000, 1)
+	next := cloneForTest(base)
+	for b.Loop() {
+		if ws := weakenings(base, next); len(ws) != 0 {
+			b.Fatal(ws)
+		}
+	}
+}
