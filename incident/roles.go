@@ -231,6 +231,10 @@ type Actor struct {
 	Grants   []Grant
 	ViaToken bool
 	TokenID  int64
+	// Session is the SHA-256 of the session the actor came with ("" for
+	// a token or phasegate itself): changing one's own password keeps it
+	// and ends the others.
+	Session string
 	// Address is the client's address, for the log.
 	Address string
 	// System: phasegate acting on its own behalf (SystemActor), not a

@@ -106,6 +106,9 @@ type Tx interface {
 	UpdateSession(s *Session) error
 	SessionByHash(hash string) (*Session, error)
 	DeleteSession(hash string) error
+	// DeleteUserSessions removes a user's sessions but the one whose hash
+	// is keep ("": all), and returns how many it removed.
+	DeleteUserSessions(userID int64, keep string) (int, error)
 	// DeleteExpiredSessions removes sessions that expired before t.
 	DeleteExpiredSessions(t time.Time) (int, error)
 

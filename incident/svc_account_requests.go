@@ -360,7 +360,7 @@ func (s *Service) applyChange(w *writer, r *AccountRequest, approver string) err
 	case ChangeUserRoles:
 		return setGrants(w, r.RequestedBy, u, r.Change.Roles, extra)
 	case ChangeUserPassword:
-		return setPasswordHash(w, r.RequestedBy, u, r.Secret, false, extra)
+		return setPasswordHash(w, r.RequestedBy, u, r.Secret, false, "", extra)
 	case ChangeUserEnable:
 		return setDisabled(w, r.RequestedBy, u, false, extra)
 	}

@@ -289,7 +289,7 @@ func (s *Service) SessionActor(ctx context.Context, sessionSecret, address strin
 	if err != nil {
 		return Actor{}, err
 	}
-	return Actor{UserID: user.ID, Name: user.Name, Grants: user.Grants, Address: address}, nil
+	return Actor{UserID: user.ID, Name: user.Name, Grants: user.Grants, Address: address, Session: sess.Hash}, nil
 }
 
 var errTouch = fmt.Errorf("touch")

@@ -217,7 +217,7 @@ func setGrants(w *writer, actor string, u *User, grants []Grant, extra map[strin
 }
 
 // SetPassword changes a password: one's own always, others with
-// users.manage. Under dual control another user's password is asked for
+// users.manage. The user's other sessions end. Under dual control another user's password is asked for
 // (the AccountRequest is returned): resetting someone else's password is
 // how the help-desk attack takes over an account.
 func (s *Service) SetPassword(ctx context.Context, a Actor, userID int64, password, reason string) (*AccountRequest, error) {
@@ -251,18 +251,29 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, userID int64, passwo
 				return s.requestChange(w, a, req)
 			}
 		}
-		return setPasswordHash(w, a.Name, u, hash, own, nil)
+		keep := ""
+		if own {
+			keep = a.Session
+		}
+		return setPasswordHash(w, a.Name, u, hash, own, keep, nil)
 	})
 	return req, err
 }
 
-// setPasswordHash stores u's new password hash with its event.
-func setPasswordHash(w *writer, actor string, u *User, hash string, own bool, extra map[string]any) error {
+// setPasswordHash stores u's new password hash with its event, and ends
+// u's sessions but keep: whoever held the old password is logged out (a
+// reset after the help-desk attack must end the attacker's session).
+func setPasswordHash(w *writer, actor string, u *User, hash string, own bool, keep string, extra map[string]any) error {
 	u.PasswordHash = hash
 	if err := w.UpdateUser(u); err != nil {
 		return err
 	}
-	_, err := w.event(actor, EventUserPassword, 0, "user:"+u.Name, withExtra(map[string]any{"name": u.Name, "own": own}, extra))
+	ended, err := w.DeleteUserSessions(u.ID, keep)
+	if err != nil {
+		return err
+	}
+	_, err = w.event(actor, EventUserPassword, 0, "user:"+u.Name, withExtra(map[string]any{
+		"name": u.Name, "own": own, "sessions_ended": ended}, extra))
 	return err
 }
 

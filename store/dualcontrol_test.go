@@ -234,3 +234,43 @@ func mustUserID(t *testing.T, h *harness, name string) int64 {
 	t.Fatalf("no user %s", name)
 	return 0
 }
+
+// TestPasswordChangeEndsOtherSessions: whoever held the old password is
+// logged out when it changes — by the user (their current session
+// stays) or by an approved reset (every session ends).
+func TestPasswordChangeEndsOtherSessions(t *testing.T) {
+	forEachStore(t, func(t *testing.T, h *harness) {
+		login := func() string {
+			t.Helper()
+			res, err := h.svc.Login(h.ctx, "rl", testPassword, incident.Client{Address: "192.0.2.8"})
+			h.must(err, "login")
+			return res.SessionSecret
+		}
+		alive := func(secret string) bool {
+			_, err := h.svc.SessionActor(h.ctx, secret, "")
+			return err == nil
+		}
+		attacker, mine := login(), login()
+		me, err := h.svc.SessionActor(h.ctx, mine, "")
+		h.must(err, "session")
+		_, err = h.svc.SetPassword(h.ctx, me, me.UserID, testPassword, "")
+		h.must(err, "own password")
+		if alive(attacker) || !alive(mine) {
+			t.Fatalf("after changing one's own password: other session alive %v, own %v; want false, true", alive(attacker), alive(mine))
+		}
+		// An admin's reset, approved by a second admin, ends every session.
+		a2, _, err := h.svc.CreateUser(h.ctx, h.as("admin"), incident.NewUser{Name: "admin2", Password: testPassword,
+			Grants: []incident.Grant{{Role: incident.RoleAdmin}}})
+		h.must(err, "second admin")
+		req, err := h.svc.SetPassword(h.ctx, h.as("admin"), me.UserID, testPassword, "locked out")
+		h.must(err, "reset")
+		if !alive(mine) {
+			t.Fatal("a reset waiting for approval already ended the session")
+		}
+		_, err = h.svc.ApproveAccountRequest(h.ctx, incident.Actor{UserID: a2.ID, Name: a2.Name, Grants: a2.Grants}, req.ID, "")
+		h.must(err, "approve")
+		if alive(mine) {
+			t.Fatal("the session outlived an approved password reset")
+		}
+	})
+}

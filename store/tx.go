@@ -738,6 +738,18 @@ func (t *tx) DeleteSession(hash string) error {
 	return err
 }
 
+func (t *tx) DeleteUserSessions(userID int64, keep string) (int, error) {
+	if err := t.mustWrite(); err != nil {
+		return 0, err
+	}
+	res, err := t.exec(`DELETE FROM sessions WHERE user_id = ? AND hash <> ?`, userID, keep)
+	if err != nil {
+		return 0, err
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
+
 func (t *tx) DeleteExpiredSessions(before time.Time) (int, error) {
 	if err := t.mustWrite(); err != nil {
 		return 0, err
