@@ -204,3 +204,17 @@ func statesByID(states []SystemState) map[string]State {
 func isNotFound(err error) bool { return phasegate.ErrorCode(err) == phasegate.ENOTFOUND }
 
 var errStop = errors.New("stop")
+
+// viewOne reads one record in a read-only transaction after checking that
+// the actor may do action.
+func viewOne[T any](ctx context.Context, s *Service, a Actor, action Action, get func(Tx) (*T, error)) (*T, error) {
+	if err := a.Authorize(action, nil); err != nil {
+		return nil, err
+	}
+	var out *T
+	err := s.view(ctx, func(tx Tx) (err error) {
+		out, err = get(tx)
+		return err
+	})
+	return out, err
+}

@@ -215,15 +215,7 @@ func (s *Service) AccountRequests(ctx context.Context, a Actor, q AccountQuery) 
 
 // AccountRequestByID returns one request. Needs users.manage.
 func (s *Service) AccountRequestByID(ctx context.Context, a Actor, id int64) (*AccountRequest, error) {
-	if err := a.Authorize(ActionUsersManage, nil); err != nil {
-		return nil, err
-	}
-	var out *AccountRequest
-	err := s.view(ctx, func(tx Tx) (err error) {
-		out, err = tx.AccountRequest(id)
-		return err
-	})
-	return out, err
+	return viewOne(ctx, s, a, ActionUsersManage, func(tx Tx) (*AccountRequest, error) { return tx.AccountRequest(id) })
 }
 
 // openAccountRequest loads a request, checks allowed (before anything about its

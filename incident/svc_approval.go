@@ -79,15 +79,7 @@ func (s *Service) Approvals(ctx context.Context, a Actor, q ApprovalQuery) ([]Ap
 
 // Approval returns one approval request. Needs view.
 func (s *Service) Approval(ctx context.Context, a Actor, id int64) (*Approval, error) {
-	if err := a.Authorize(ActionView, nil); err != nil {
-		return nil, err
-	}
-	var out *Approval
-	err := s.view(ctx, func(tx Tx) (err error) {
-		out, err = tx.Approval(id)
-		return err
-	})
-	return out, err
+	return viewOne(ctx, s, a, ActionView, func(tx Tx) (*Approval, error) { return tx.Approval(id) })
 }
 
 // openRequest loads a request with its incident and system and asks

@@ -144,15 +144,7 @@ func (s *Service) StatusUpdates(ctx context.Context, a Actor, incidentID int64) 
 
 // StatusUpdate returns one update. Needs view.
 func (s *Service) StatusUpdate(ctx context.Context, a Actor, id int64) (*StatusUpdate, error) {
-	if err := a.Authorize(ActionView, nil); err != nil {
-		return nil, err
-	}
-	var out *StatusUpdate
-	err := s.view(ctx, func(tx Tx) (err error) {
-		out, err = tx.StatusUpdate(id)
-		return err
-	})
-	return out, err
+	return viewOne(ctx, s, a, ActionView, func(tx Tx) (*StatusUpdate, error) { return tx.StatusUpdate(id) })
 }
 
 // changeUpdate loads an update of an open incident for a change.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"encoding/base64"
 	"fmt"
@@ -39,7 +40,7 @@ func (s *Server) apiRoutes() []Route {
 		{"GET", "/api/v1/incidents", AccessAction, v, general, s.handleIncidents},
 		{"GET", "/api/v1/incidents/{id}", AccessAction, v, general, s.handleIncident},
 		{"PATCH", "/api/v1/incidents/{id}", AccessAction, incident.ActionIncidentUpdate, general, s.handleUpdateIncident},
-		{"POST", "/api/v1/incidents/{id}/close", AccessAction, incident.ActionIncidentUpdate, general, s.handleCloseIncident},
+		{"POST", "/api/v1/incidents/{id}/close", AccessAction, incident.ActionIncidentUpdate, general, noteAction(s, "incident id", s.svc.CloseIncident)},
 		{"POST", "/api/v1/incidents/{id}/isolate", AccessAction, incident.ActionIsolateBulk, general, s.handleIsolate},
 		{"GET", "/api/v1/incidents/{id}/systems/{system}", AccessAction, v, general, s.handleSystem},
 		{"POST", "/api/v1/incidents/{id}/systems/{system}/transition", AccessEdge, "", scoped, s.handleTransition},
@@ -51,9 +52,9 @@ func (s *Server) apiRoutes() []Route {
 		{"GET", "/api/v1/incidents/{id}/events", AccessAction, v, general, s.handleEvents},
 
 		{"GET", "/api/v1/approvals/{id}", AccessAction, v, general, s.handleApproval},
-		{"POST", "/api/v1/approvals/{id}/approve", AccessAction, incident.ActionApprovalDecide, scoped, s.handleApprove},
-		{"POST", "/api/v1/approvals/{id}/reject", AccessAction, incident.ActionApprovalDecide, scoped, s.handleReject},
-		{"POST", "/api/v1/approvals/{id}/cancel", AccessOwnOr, incident.ActionApprovalCancel, general, s.handleCancel},
+		{"POST", "/api/v1/approvals/{id}/approve", AccessAction, incident.ActionApprovalDecide, scoped, noteAction(s, "approval id", s.svc.Approve)},
+		{"POST", "/api/v1/approvals/{id}/reject", AccessAction, incident.ActionApprovalDecide, scoped, noteAction(s, "approval id", s.svc.Reject)},
+		{"POST", "/api/v1/approvals/{id}/cancel", AccessOwnOr, incident.ActionApprovalCancel, general, noteAction(s, "approval id", s.svc.CancelApproval)},
 
 		{"GET", "/api/v1/events/stream", AccessAction, v, general, s.handleStream},
 
@@ -66,9 +67,9 @@ func (s *Server) apiRoutes() []Route {
 
 		{"GET", "/api/v1/account-requests", AccessAction, incident.ActionUsersManage, general, s.handleAccountRequests},
 		{"GET", "/api/v1/account-requests/{id}", AccessAction, incident.ActionUsersManage, general, s.handleAccountRequest},
-		{"POST", "/api/v1/account-requests/{id}/approve", AccessAction, incident.ActionUsersManage, general, s.handleApproveAccount},
-		{"POST", "/api/v1/account-requests/{id}/reject", AccessAction, incident.ActionUsersManage, general, s.handleRejectAccount},
-		{"POST", "/api/v1/account-requests/{id}/cancel", AccessOwnOr, incident.ActionUsersManage, general, s.handleCancelAccount},
+		{"POST", "/api/v1/account-requests/{id}/approve", AccessAction, incident.ActionUsersManage, general, noteAction(s, "account request id", s.svc.ApproveAccountRequest)},
+		{"POST", "/api/v1/account-requests/{id}/reject", AccessAction, incident.ActionUsersManage, general, noteAction(s, "account request id", s.svc.RejectAccountRequest)},
+		{"POST", "/api/v1/account-requests/{id}/cancel", AccessOwnOr, incident.ActionUsersManage, general, noteAction(s, "account request id", s.svc.CancelAccountRequest)},
 
 		{"GET", "/api/v1/tokens", AccessOwnOr, incident.ActionTokensAll, general, s.handleTokens},
 		{"POST", "/api/v1/tokens", AccessOwnOr, incident.ActionTokensAll, general, s.handleCreateToken},
@@ -258,15 +259,6 @@ func (n noteRequest) text() string {
 	return n.Reason
 }
 
-func (s *Server) handleCloseIncident(w http.ResponseWriter, r *http.Request) {
-	id, note, ok := s.idAndNote(w, r, "incident id")
-	if !ok {
-		return
-	}
-	in, err := s.svc.CloseIncident(r.Context(), actorFrom(r.Context()), id, note)
-	reply(s, w, r, http.StatusOK, in, err)
-}
-
 // IsolateRequest is the body of POST /api/v1/incidents/{id}/isolate.
 type IsolateRequest struct {
 	Selector *incident.Selector `json:"selector"`
@@ -433,33 +425,6 @@ func (s *Server) handleApproval(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	a, err := s.svc.Approval(r.Context(), actorFrom(r.Context()), id)
-	reply(s, w, r, http.StatusOK, a, err)
-}
-
-func (s *Server) handleApprove(w http.ResponseWriter, r *http.Request) {
-	id, note, ok := s.idAndNote(w, r, "approval id")
-	if !ok {
-		return
-	}
-	d, err := s.svc.Approve(r.Context(), actorFrom(r.Context()), id, note)
-	reply(s, w, r, http.StatusOK, d, err)
-}
-
-func (s *Server) handleReject(w http.ResponseWriter, r *http.Request) {
-	id, note, ok := s.idAndNote(w, r, "approval id")
-	if !ok {
-		return
-	}
-	a, err := s.svc.Reject(r.Context(), actorFrom(r.Context()), id, note)
-	reply(s, w, r, http.StatusOK, a, err)
-}
-
-func (s *Server) handleCancel(w http.ResponseWriter, r *http.Request) {
-	id, note, ok := s.idAndNote(w, r, "approval id")
-	if !ok {
-		return
-	}
-	a, err := s.svc.CancelApproval(r.Context(), actorFrom(r.Context()), id, note)
 	reply(s, w, r, http.StatusOK, a, err)
 }
 
@@ -720,33 +685,6 @@ func (s *Server) handleAccountRequest(w http.ResponseWriter, r *http.Request) {
 	reply(s, w, r, http.StatusOK, ar, err)
 }
 
-func (s *Server) handleApproveAccount(w http.ResponseWriter, r *http.Request) {
-	id, note, ok := s.idAndNote(w, r, "account request id")
-	if !ok {
-		return
-	}
-	ar, err := s.svc.ApproveAccountRequest(r.Context(), actorFrom(r.Context()), id, note)
-	reply(s, w, r, http.StatusOK, ar, err)
-}
-
-func (s *Server) handleRejectAccount(w http.ResponseWriter, r *http.Request) {
-	id, note, ok := s.idAndNote(w, r, "account request id")
-	if !ok {
-		return
-	}
-	ar, err := s.svc.RejectAccountRequest(r.Context(), actorFrom(r.Context()), id, note)
-	reply(s, w, r, http.StatusOK, ar, err)
-}
-
-func (s *Server) handleCancelAccount(w http.ResponseWriter, r *http.Request) {
-	id, note, ok := s.idAndNote(w, r, "account request id")
-	if !ok {
-		return
-	}
-	ar, err := s.svc.CancelAccountRequest(r.Context(), actorFrom(r.Context()), id, note)
-	reply(s, w, r, http.StatusOK, ar, err)
-}
-
 type tokensResponse struct {
 	Tokens []incident.Token `json:"tokens"`
 }
@@ -851,6 +789,19 @@ func (s *Server) pathID(w http.ResponseWriter, r *http.Request, what string) (id
 		return 0, false
 	}
 	return id, true
+}
+
+// noteAction is the handler of a route that acts on one thing by id with
+// an optional note: approve, reject, cancel, close.
+func noteAction[T any](s *Server, what string, act func(context.Context, incident.Actor, int64, string) (T, error)) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		id, note, ok := s.idAndNote(w, r, what)
+		if !ok {
+			return
+		}
+		v, err := act(r.Context(), actorFrom(r.Context()), id, note)
+		reply(s, w, r, http.StatusOK, v, err)
+	}
 }
 
 // idAndNote reads the path's {id} and an optional note (or reason) in

@@ -24,7 +24,7 @@ func (s *Server) statusRoutes() []Route {
 		{"GET", "/api/v1/updates/{id}", AccessAction, v, general, s.handleUpdate},
 		{"PUT", "/api/v1/updates/{id}", AccessAction, incident.ActionStatusDraft, general, s.handleEditUpdate},
 		{"POST", "/api/v1/updates/{id}/approve", AccessAction, incident.ActionStatusApprove, general, s.handleApproveUpdate},
-		{"POST", "/api/v1/updates/{id}/reject", AccessAction, incident.ActionStatusApprove, general, s.handleRejectUpdate},
+		{"POST", "/api/v1/updates/{id}/reject", AccessAction, incident.ActionStatusApprove, general, noteAction(s, "status update id", s.svc.RejectStatusUpdate)},
 		{"POST", "/api/v1/updates/{id}/publish", AccessAction, incident.ActionStatusPublish, general, s.handlePublishUpdate},
 		{"POST", "/api/v1/updates/{id}/withdraw", AccessAction, incident.ActionStatusDraft, general, s.handleWithdrawUpdate},
 
@@ -118,15 +118,6 @@ func (s *Server) handleApproveUpdate(w http.ResponseWriter, r *http.Request) {
 		s.refreshAfterPublishing(r.Context())
 	}
 	writeJSON(w, http.StatusOK, u)
-}
-
-func (s *Server) handleRejectUpdate(w http.ResponseWriter, r *http.Request) {
-	id, note, ok := s.idAndNote(w, r, "status update id")
-	if !ok {
-		return
-	}
-	u, err := s.svc.RejectStatusUpdate(r.Context(), actorFrom(r.Context()), id, note)
-	reply(s, w, r, http.StatusOK, u, err)
 }
 
 func (s *Server) handlePublishUpdate(w http.ResponseWriter, r *http.Request) {
