@@ -256,20 +256,33 @@ func TestAuditVerifyNamesAnAlteredEvent(t *testing.T) {
 	}
 }
 
-// TestAccountCommandsNeedASecondAdmin: with two admins, an account made
-// from the command line waits; the admin who asked cannot approve it, the
-// other can, and the new account's password works.
-func TestAccountCommandsNeedASecondAdmin(t *testing.T) {
+// clientServer starts a server on a new database with a break-glass user
+// per name=role, and returns their tokens and a function that runs a
+// client command as one of them against it.
+func clientServer(t *testing.T, users ...string) (map[string]string, func(tok string, args ...string) (int, string, string), string) {
+	t.Helper()
 	db := filepath.Join(t.TempDir(), "phasegate.db")
-	ada := breakGlassToken(t, db, "ada", "admin")
-	bob := breakGlassToken(t, db, "bob", "admin")
+	toks := map[string]string{}
+	for _, u := range users {
+		name, role, _ := strings.Cut(u, "=")
+		toks[name] = breakGlassToken(t, db, name, role)
+	}
 	e, _, _ := testEnv("")
 	url, stop := startApp(t, serveConfig{db: db}, e)
-	defer stop()
+	t.Cleanup(func() { stop() })
 	as := func(tok string, args ...string) (int, string, string) {
 		t.Helper()
 		return pg(t, "", append(args, "--server", url, "--token", tok)...)
 	}
+	return toks, as, url
+}
+
+// TestAccountCommandsNeedASecondAdmin: with two admins, an account made
+// from the command line waits; the admin who asked cannot approve it, the
+// other can, and the new account's password works.
+func TestAccountCommandsNeedASecondAdmin(t *testing.T) {
+	toks, as, url := clientServer(t, "ada=admin", "bob=admin")
+	ada, bob := toks["ada"], toks["bob"]
 	code, out, errb := as(ada, "account", "add", "ivy", "--role", "recovery-lead", "--reason", "IR firm, ticket 4711")
 	m := regexp.MustCompile(`Account request (\d+) waits for a second admin: create user ivy with the roles recovery-lead`).FindStringSubmatch(out)
 	pw := regexp.MustCompile(`Password \(shown only this once\): (\S+)`).FindStringSubmatch(out)
@@ -307,16 +320,8 @@ func TestAccountCommandsNeedASecondAdmin(t *testing.T) {
 // SAP database is no longer criticality 1: the copy waits for a second
 // person, no incident may use it, and its uploader cannot approve it.
 func TestEstateCommandsGuardTheGates(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "phasegate.db")
-	ic := breakGlassToken(t, db, "ivy", "incident-commander")
-	rl := breakGlassToken(t, db, "rita", "recovery-lead")
-	e, _, _ := testEnv("")
-	url, stop := startApp(t, serveConfig{db: db}, e)
-	defer stop()
-	as := func(tok string, args ...string) (int, string, string) {
-		t.Helper()
-		return pg(t, "", append(args, "--server", url, "--token", tok)...)
-	}
+	toks, as, _ := clientServer(t, "ivy=incident-commander", "rita=recovery-lead")
+	ic, rl := toks["ivy"], toks["rita"]
 	demo := filepath.Join("..", "..", "examples", "northfield-motors")
 	code, out, errb := as(ic, "estate", "upload", demo)
 	if code != 0 || !strings.Contains(out, "Uploaded estate version 1:") || strings.Contains(out, "second person") {
