@@ -38,6 +38,12 @@ func (u *ui) routes() []uiRoute {
 		{"GET /incidents/{id}/approvals", a(u.handleApprovalsPage)},
 		{"POST /incidents/{id}/approvals/{approval}/{decision}", a(u.handleDecisionForm)},
 		{"GET /incidents/{id}/events", a(u.handleEventsPage)},
+
+		// Accounts (admins): not per incident.
+		{"GET /accounts", a(u.handleAccountsPage)},
+		{"POST /accounts/users", a(u.handleCreateAccountForm)},
+		{"POST /accounts/users/{user}/{change}", a(u.handleAccountChangeForm)},
+		{"POST /accounts/requests/{request}/{decision}", a(u.handleAccountDecisionForm)},
 	}
 }
 
