@@ -88,15 +88,15 @@ const flagDualControl = "accounts.dual_control"
 // person alone in charge again); before that there is nobody to ask.
 // phasegate itself (start-up, demo) and break-glass on the host act at
 // once.
-func dualControl(w *writer, a Actor) (bool, error) {
+func dualControl(tx Tx, a Actor) (bool, error) {
 	if a.System {
 		return false, nil
 	}
-	on, err := w.Flag(flagDualControl)
+	on, err := tx.Flag(flagDualControl)
 	if err != nil || on {
 		return on, err
 	}
-	n, err := enabledAdmins(w)
+	n, err := enabledAdmins(tx)
 	return n >= 2, err
 }
 
@@ -126,8 +126,8 @@ func (s *Service) DualControl(ctx context.Context, a Actor) (bool, error) {
 		return false, err
 	}
 	var on bool
-	err := s.update(ctx, func(w *writer) (err error) {
-		on, err = dualControl(w, Actor{})
+	err := s.view(ctx, func(tx Tx) (err error) {
+		on, err = dualControl(tx, Actor{})
 		return err
 	})
 	return on, err
@@ -335,7 +335,7 @@ func (s *Service) CancelAccountRequest(ctx context.Context, a Actor, id int64, n
 // applyChange makes an approved change, recorded as done by its requester
 // and approved by approver.
 func (s *Service) applyChange(w *writer, r *AccountRequest, approver string) error {
-	extra := map[string]any{"request": r.ID, "approved_by": approver}
+	extra := withReason(map[string]any{"request": r.ID, "approved_by": approver}, r.Reason)
 	if r.Kind == ChangeUserCreate {
 		u := &User{Name: r.UserName, PasswordHash: r.Secret, Grants: r.Change.Roles, CreatedBy: r.RequestedBy}
 		if err := insertUser(w, r.RequestedBy, u, extra); err != nil {

@@ -68,7 +68,7 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, nu NewUser) (*User, *
 			return s.requestChange(w, a, req)
 		}
 		u = &User{Name: nu.Name, PasswordHash: hash, Grants: nu.Grants, CreatedBy: a.Name}
-		return insertUser(w, a.Name, u, nil)
+		return insertUser(w, a.Name, u, withReason(nil, nu.Reason))
 	})
 	if err != nil {
 		return nil, nil, err
@@ -105,6 +105,18 @@ func insertUser(w *writer, actor string, u *User, extra map[string]any) error {
 		return err
 	}
 	return latchDualControl(w, actor)
+}
+
+// withReason adds a non-empty reason to an event's extra payload.
+func withReason(extra map[string]any, reason string) map[string]any {
+	if reason = strings.TrimSpace(reason); reason == "" {
+		return extra
+	}
+	if extra == nil {
+		extra = map[string]any{}
+	}
+	extra["reason"] = reason
+	return extra
 }
 
 func withExtra(payload, extra map[string]any) map[string]any {
@@ -185,7 +197,7 @@ func (s *Service) SetGrants(ctx context.Context, a Actor, userID int64, grants [
 			return s.requestChange(w, a, req)
 		}
 		out = u
-		return setGrants(w, a.Name, u, grants, nil)
+		return setGrants(w, a.Name, u, grants, withReason(nil, reason))
 	})
 	return out, req, err
 }
@@ -216,11 +228,21 @@ func setGrants(w *writer, actor string, u *User, grants []Grant, extra map[strin
 	return latchDualControl(w, actor)
 }
 
-// SetPassword changes a password: one's own always, others with
-// users.manage. The user's other sessions end. Under dual control another user's password is asked for
-// (the AccountRequest is returned): resetting someone else's password is
-// how the help-desk attack takes over an account.
-func (s *Service) SetPassword(ctx context.Context, a Actor, userID int64, password, reason string) (*AccountRequest, error) {
+// PasswordChange is a new password for a user.
+type PasswordChange struct {
+	Password string
+	// Current is the user's present password, required to change one's
+	// own: a stolen session must not be enough to lock its owner out.
+	Current string
+	Reason  string
+}
+
+// SetPassword changes a password: one's own always (with the current
+// one), others with users.manage. The user's other sessions end. Under
+// dual control another user's password is asked for (the AccountRequest
+// is returned): resetting someone else's password is how the help-desk
+// attack takes over an account.
+func (s *Service) SetPassword(ctx context.Context, a Actor, userID int64, pc PasswordChange) (*AccountRequest, error) {
 	own := userID == a.UserID
 	if !own {
 		if err := a.Authorize(ActionUsersManage, nil); err != nil {
@@ -229,10 +251,21 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, userID int64, passwo
 	} else if err := a.Authorize(ActionView, nil); err != nil {
 		return nil, err
 	}
-	if err := validatePassword(password); err != nil {
+	if err := validatePassword(pc.Password); err != nil {
 		return nil, err
 	}
-	hash, err := HashPassword(password, s.settings.Password, s.random)
+	if own {
+		// The slow hash check runs outside the write lock.
+		u, err := viewOne(ctx, s, a, ActionView, func(tx Tx) (*User, error) { return tx.User(userID) })
+		if err != nil {
+			return nil, err
+		}
+		if !CheckPassword(u.PasswordHash, pc.Current) {
+			return nil, phasegate.Errorf(phasegate.EFORBIDDEN,
+				"current_password: give your current password to set a new one; what was given is not it")
+		}
+	}
+	hash, err := HashPassword(pc.Password, s.settings.Password, s.random)
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +279,7 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, userID int64, passwo
 			if on, err := dualControl(w, a); err != nil {
 				return err
 			} else if on {
-				req = &AccountRequest{Kind: ChangeUserPassword, UserID: u.ID, UserName: u.Name, Secret: hash, Reason: reason,
+				req = &AccountRequest{Kind: ChangeUserPassword, UserID: u.ID, UserName: u.Name, Secret: hash, Reason: pc.Reason,
 					Summary: fmt.Sprintf("set a new password for %s", u.Name)}
 				return s.requestChange(w, a, req)
 			}
@@ -255,7 +288,7 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, userID int64, passwo
 		if own {
 			keep = a.Session
 		}
-		return setPasswordHash(w, a.Name, u, hash, own, keep, nil)
+		return setPasswordHash(w, a.Name, u, hash, own, keep, withReason(nil, pc.Reason))
 	})
 	return req, err
 }
@@ -305,7 +338,7 @@ func (s *Service) SetDisabled(ctx context.Context, a Actor, userID int64, disabl
 			}
 		}
 		out = u
-		return setDisabled(w, a.Name, u, disabled, nil)
+		return setDisabled(w, a.Name, u, disabled, withReason(nil, reason))
 	})
 	return out, req, err
 }

@@ -617,7 +617,9 @@ func (s *Server) handleSetRoles(w http.ResponseWriter, r *http.Request) {
 
 type passwordRequest struct {
 	Password string `json:"password"`
-	Reason   string `json:"reason"`
+	// CurrentPassword is required to change one's own.
+	CurrentPassword string `json:"current_password"`
+	Reason          string `json:"reason"`
 }
 
 func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request) {
@@ -630,7 +632,8 @@ func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	ar, err := s.svc.SetPassword(r.Context(), actorFrom(r.Context()), id, req.Password, req.Reason)
+	ar, err := s.svc.SetPassword(r.Context(), actorFrom(r.Context()), id,
+		incident.PasswordChange{Password: req.Password, Current: req.CurrentPassword, Reason: req.Reason})
 	replyAccount(s, w, r, http.StatusNoContent, nil, ar, err)
 }
 

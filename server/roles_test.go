@@ -232,7 +232,7 @@ func (f *roleFixture) freshAccountRequest(t *testing.T, ctx context.Context) int
 			t.Fatal(err)
 		}
 	}
-	req, err := ts.svc.SetPassword(ctx, f.admin2, f.target.ID, "a fixture password 1", "fixture")
+	req, err := ts.svc.SetPassword(ctx, f.admin2, f.target.ID, incident.PasswordChange{Password: "a fixture password 1", Reason: "fixture"})
 	if err != nil || req == nil {
 		t.Fatalf("account request: %v %+v", err, req)
 	}

@@ -356,7 +356,7 @@ func (u *ui) handleAccountChangeForm(w http.ResponseWriter, r *http.Request, a i
 			u.fail(w, r, nil, err)
 			return
 		}
-		if rq, err = u.s.svc.SetPassword(ctx, a, id, pw, reason); err == nil {
+		if rq, err = u.s.svc.SetPassword(ctx, a, id, incident.PasswordChange{Password: pw, Reason: reason}); err == nil {
 			rv := reveal{Name: us.Name, Password: pw, Reset: true}
 			if rq != nil {
 				rv.Request = rq.ID

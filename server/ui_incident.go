@@ -272,6 +272,13 @@ func describeEvent(e incident.Event) uiEvent {
 		ev.Detail = s("reason")
 	case incident.EventEstateUploaded:
 		ev.Before = "uploaded " + strings.ReplaceAll(e.Subject, ":", " version ")
+		if p["pending"] == true {
+			n := 0
+			if l, ok := p["weakens"].([]any); ok {
+				n = len(l)
+			}
+			ev.Before += fmt.Sprintf(", which takes %d %s of a restart away and waits for a second person", n, plural(n, "gate", "gates"))
+		}
 	case incident.EventStatusDrafted, incident.EventStatusEdited:
 		verb := "drafted"
 		if e.Type == incident.EventStatusEdited {
@@ -297,6 +304,45 @@ func describeEvent(e incident.Event) uiEvent {
 			ev.Before += "; it is no longer on the public pages"
 		}
 		ev.Detail = s("note")
+	case incident.EventUserCreated:
+		ev.Before = fmt.Sprintf("created user %s with the roles %s", s("name"), listText(p["roles"])) + approvedBy(s("approved_by"))
+		ev.Detail = s("reason")
+	case incident.EventUserRoles:
+		ev.Before = fmt.Sprintf("changed the roles of %s from %s to %s", s("name"), orNothing(listText(p["from"])), orNothing(listText(p["to"]))) +
+			approvedBy(s("approved_by"))
+		ev.Detail = s("reason")
+	case incident.EventUserPassword:
+		if p["own"] == true {
+			ev.Before = "changed their own password"
+		} else {
+			ev.Before = "set a new password for " + s("name") + approvedBy(s("approved_by"))
+		}
+		if n, _ := p["sessions_ended"].(float64); n > 0 {
+			ev.Before += fmt.Sprintf("; %d other %s ended", int(n), plural(int(n), "session", "sessions"))
+		}
+		ev.Detail = s("reason")
+	case incident.EventUserDisabled:
+		if p["disabled"] == true {
+			ev.Before = "disabled user " + s("name")
+		} else {
+			ev.Before = "enabled user " + s("name") + " again" + approvedBy(s("approved_by"))
+		}
+		ev.Detail = s("reason")
+	case incident.EventAccountRequested:
+		ev.Before = fmt.Sprintf("asked a second admin to approve: %s (account request %s)", s("summary"), s("request"))
+		ev.Detail = s("reason")
+	case incident.EventAccountApproved, incident.EventAccountRejected, incident.EventAccountCancelled:
+		verb := map[string]string{incident.EventAccountApproved: "approved", incident.EventAccountRejected: "rejected",
+			incident.EventAccountCancelled: "withdrew"}[e.Type]
+		ev.Before = fmt.Sprintf("%s account request %s: %s", verb, s("request"), s("summary"))
+		ev.Detail = s("note")
+	case incident.EventAccountExpired:
+		ev.Before = fmt.Sprintf("expired account request %s (%s): nobody decided in time", s("request"), s("summary"))
+	case incident.EventDualControl:
+		ev.Before = "switched dual control of accounts on: " + s("rule")
+	case incident.EventEstateApproved:
+		ev.Before = fmt.Sprintf("approved estate version %s, uploaded by %s, that takes gates of a restart away", s("number"), s("uploaded_by"))
+		ev.Detail = s("note")
 	case incident.EventLoginSucceeded:
 		ev.Before = "logged in"
 	case incident.EventLoginFailed:
@@ -312,6 +358,23 @@ func describeEvent(e incident.Event) uiEvent {
 		ev.Detail = payloadText(e.Payload)
 	}
 	return ev
+}
+
+// approvedBy says who approved an account change that waited ("": it
+// did not wait).
+func approvedBy(who string) string {
+	if who == "" {
+		return ""
+	}
+	return ", approved by " + who
+}
+
+// orNothing is a list's text, or "no role" for an empty one.
+func orNothing(list string) string {
+	if list == "" {
+		return "no role"
+	}
+	return list
 }
 
 // correcting names the update a status update corrects ("" or "0": none).

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"html"
 	"io"
@@ -575,4 +576,35 @@ func TestUIClosedIncident(t *testing.T) {
 	if r := c.get("/"); r.location != "/incidents" {
 		t.Errorf("with no open incident / goes to %q, want the list", r.location)
 	}
+}
+
+// TestUIEventLogTellsAccountChanges: account changes and the requests a
+// second admin decides read as sentences in the whole log, with who
+// approved and why, not as an event type and its payload.
+func TestUIEventLogTellsAccountChanges(t *testing.T) {
+	ts, id := newUIServer(t)
+	ctx := context.Background()
+	admin := incident.Actor{UserID: ts.users["admin"].ID, Name: "admin", Grants: ts.users["admin"].Grants}
+	a2, err := ts.svc.BreakGlassAddUser(ctx, "admin2", testPassword, []incident.Grant{{Role: incident.RoleAdmin}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, req, err := ts.svc.CreateUser(ctx, admin, incident.NewUser{Name: "ivy", Password: testPassword,
+		Grants: []incident.Grant{{Role: incident.RoleRecoveryLead}}, Reason: "IR firm, ticket 4711"})
+	if err != nil || req == nil {
+		t.Fatalf("create: %v %+v", err, req)
+	}
+	if _, err := ts.svc.ApproveAccountRequest(ctx, incident.Actor{UserID: a2.ID, Name: a2.Name, Grants: a2.Grants}, req.ID, "called back"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := ts.svc.SetDisabled(ctx, admin, ts.users["rl"].ID, true, "phone stolen"); err != nil {
+		t.Fatal(err)
+	}
+	c := uiLogin(t, ts, "admin")
+	c.get(fmt.Sprintf("/incidents/%d/events?scope=all", id)).must(t, 200).has(t,
+		"switched dual control of accounts on",
+		"asked a second admin to approve: create user ivy with the roles recovery-lead (account request 1)", "IR firm, ticket 4711",
+		"approved account request 1: create user ivy", "called back",
+		"created user ivy with the roles recovery-lead, approved by admin2",
+		"disabled user rl", "phone stolen").lacks(t, "user.change_requested user:")
 }

@@ -86,7 +86,8 @@ func TestDualControlOfAccounts(t *testing.T) {
 		h.must(login("mallory", testPassword), "mallory logs in once approved")
 		created := events(incident.EventUserCreated)
 		last := created[len(created)-1]
-		if last.Actor != "admin" || !strings.Contains(string(last.Payload), `"approved_by":"admin2"`) {
+		if last.Actor != "admin" || !strings.Contains(string(last.Payload), `"approved_by":"admin2"`) ||
+			!strings.Contains(string(last.Payload), `"reason":"new IR consultant"`) {
 			t.Errorf("user.created after approval: actor %s payload %s", last.Actor, last.Payload)
 		}
 		_, err = h.svc.ApproveAccountRequest(h.ctx, admin2, req.ID, "")
@@ -95,7 +96,7 @@ func TestDualControlOfAccounts(t *testing.T) {
 		// The help-desk reset: the old password keeps working until a
 		// second admin approves; rejected, it never changes.
 		rl := h.as("rl")
-		req, err = h.svc.SetPassword(h.ctx, admin, rl.UserID, "attacker chosen password", "caller says they lost it")
+		req, err = h.svc.SetPassword(h.ctx, admin, rl.UserID, incident.PasswordChange{Password: "attacker chosen password", Reason: "caller says they lost it"})
 		h.must(err, "reset rl")
 		if req == nil || req.Kind != incident.ChangeUserPassword {
 			t.Fatalf("reset of another user's password acted at once: %+v", req)
@@ -118,7 +119,9 @@ func TestDualControlOfAccounts(t *testing.T) {
 		}
 		wantCode(t, login("rl", "attacker chosen password"), phasegate.EUNAUTHORIZED)
 		// One's own password needs nobody.
-		req, err = h.svc.SetPassword(h.ctx, rl, rl.UserID, "rl's own new password", "")
+		_, err = h.svc.SetPassword(h.ctx, rl, rl.UserID, incident.PasswordChange{Password: "rl's own new password", Current: "not rl's password"})
+		wantCode(t, err, phasegate.EFORBIDDEN) // a stolen session cannot lock rl out
+		req, err = h.svc.SetPassword(h.ctx, rl, rl.UserID, incident.PasswordChange{Password: "rl's own new password", Current: testPassword})
 		if err != nil || req != nil {
 			t.Fatalf("own password: %v %+v", err, req)
 		}
@@ -171,6 +174,9 @@ func TestDualControlOfAccounts(t *testing.T) {
 		u, req, err = h.svc.SetDisabled(h.ctx, admin, admin2.UserID, true, "suspected compromise")
 		if err != nil || req != nil || !u.Disabled {
 			t.Fatalf("disable: %v %+v %+v", err, u, req)
+		}
+		if evs := events(incident.EventUserDisabled); !strings.Contains(string(evs[len(evs)-1].Payload), `"reason":"suspected compromise"`) {
+			t.Errorf("the reason for disabling is not recorded: %s", evs[len(evs)-1].Payload)
 		}
 		_, req, err = h.svc.CreateUser(h.ctx, admin, incident.NewUser{Name: "sock", Password: testPassword,
 			Grants: []incident.Grant{{Role: incident.RoleRecoveryLead}}})
@@ -253,7 +259,7 @@ func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 		attacker, mine := login(), login()
 		me, err := h.svc.SessionActor(h.ctx, mine, "")
 		h.must(err, "session")
-		_, err = h.svc.SetPassword(h.ctx, me, me.UserID, testPassword, "")
+		_, err = h.svc.SetPassword(h.ctx, me, me.UserID, incident.PasswordChange{Password: testPassword, Current: testPassword})
 		h.must(err, "own password")
 		if alive(attacker) || !alive(mine) {
 			t.Fatalf("after changing one's own password: other session alive %v, own %v; want false, true", alive(attacker), alive(mine))
@@ -262,7 +268,7 @@ func TestPasswordChangeEndsOtherSessions(t *testing.T) {
 		a2, _, err := h.svc.CreateUser(h.ctx, h.as("admin"), incident.NewUser{Name: "admin2", Password: testPassword,
 			Grants: []incident.Grant{{Role: incident.RoleAdmin}}})
 		h.must(err, "second admin")
-		req, err := h.svc.SetPassword(h.ctx, h.as("admin"), me.UserID, testPassword, "locked out")
+		req, err := h.svc.SetPassword(h.ctx, h.as("admin"), me.UserID, incident.PasswordChange{Password: testPassword, Reason: "locked out"})
 		h.must(err, "reset")
 		if !alive(mine) {
 			t.Fatal("a reset waiting for approval already ended the session")
