@@ -255,14 +255,8 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, userID int64, pc Pas
 		return nil, err
 	}
 	if own {
-		// The slow hash check runs outside the write lock.
-		u, err := viewOne(ctx, s, a, ActionView, func(tx Tx) (*User, error) { return tx.User(userID) })
-		if err != nil {
+		if err := s.checkCurrentPassword(ctx, a, pc.Current); err != nil {
 			return nil, err
-		}
-		if !CheckPassword(u.PasswordHash, pc.Current) {
-			return nil, phasegate.Errorf(phasegate.EFORBIDDEN,
-				"current_password: give your current password to set a new one; what was given is not it")
 		}
 	}
 	hash, err := HashPassword(pc.Password, s.settings.Password, s.random)
@@ -291,6 +285,42 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, userID int64, pc Pas
 		return setPasswordHash(w, a.Name, u, hash, own, keep, withReason(nil, pc.Reason))
 	})
 	return req, err
+}
+
+// checkCurrentPassword checks the actor's own password before they set a
+// new one. A wrong one counts as a failed login (slowed, then locked
+// out), so a stolen session cannot guess its way to the password. The
+// slow hash check runs outside the write lock.
+func (s *Service) checkCurrentPassword(ctx context.Context, a Actor, current string) error {
+	var u *User
+	var keys []string
+	err := s.view(ctx, func(tx Tx) (err error) {
+		if u, err = tx.User(a.UserID); err != nil {
+			return err
+		}
+		keys = throttleKeys(u.Name, a.Address)
+		for _, k := range keys {
+			th, err := tx.Throttle(k)
+			if err != nil {
+				return err
+			}
+			if wait, locked := s.throttleWait(th, tx.Now()); wait > 0 {
+				return tooMany(wait, locked)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if CheckPassword(u.PasswordHash, current) {
+		return nil
+	}
+	if err := s.loginFailed(ctx, u.Name, "wrong current password", keys, Client{Address: a.Address}); phasegate.ErrorCode(err) != phasegate.EUNAUTHORIZED {
+		return err
+	}
+	return phasegate.Errorf(phasegate.EFORBIDDEN,
+		"current_password: give your current password to set a new one; what was given is not it")
 }
 
 // setPasswordHash stores u's new password hash with its event, and ends

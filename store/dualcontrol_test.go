@@ -119,8 +119,17 @@ func TestDualControlOfAccounts(t *testing.T) {
 		}
 		wantCode(t, login("rl", "attacker chosen password"), phasegate.EUNAUTHORIZED)
 		// One's own password needs nobody.
+		h.clock.Advance(time.Minute) // past the slow-down of the failed logins above
 		_, err = h.svc.SetPassword(h.ctx, rl, rl.UserID, incident.PasswordChange{Password: "rl's own new password", Current: "not rl's password"})
 		wantCode(t, err, phasegate.EFORBIDDEN) // a stolen session cannot lock rl out
+		// … nor guess the password there: a wrong one is a failed login,
+		// slowed like one.
+		_, err = h.svc.SetPassword(h.ctx, rl, rl.UserID, incident.PasswordChange{Password: "rl's own new password", Current: "another guess"})
+		wantCode(t, err, phasegate.ETOOMANY)
+		if fails := events(incident.EventLoginFailed); len(fails) == 0 || !strings.Contains(string(fails[len(fails)-1].Payload), "wrong current password") {
+			t.Errorf("a wrong current password is not recorded as a failed login")
+		}
+		h.clock.Advance(time.Minute)
 		req, err = h.svc.SetPassword(h.ctx, rl, rl.UserID, incident.PasswordChange{Password: "rl's own new password", Current: testPassword})
 		if err != nil || req != nil {
 			t.Fatalf("own password: %v %+v", err, req)
