@@ -64,11 +64,7 @@ func (s *Service) baseVersion(tx Tx) (*estate.Estate, error) {
 		return nil, err
 	}
 	for _, v := range vs {
-		full, err := tx.EstateVersion(v.Number)
-		if err != nil {
-			return nil, err
-		}
-		if !full.Pending() {
+		if !v.Pending() {
 			return s.estateVersion(tx, v.Number)
 		}
 	}
