@@ -50,13 +50,31 @@ func readEstateUpload(w http.ResponseWriter, r *http.Request) ([]estate.File, er
 		}
 		return []estate.File{{Name: name, Data: data}}, nil
 	case "multipart/form-data":
-		return readMultipartEstate(r, params["boundary"])
+		return readMultipartEstate(r, params["boundary"], false)
 	}
 	return nil, invalidRequest(http.StatusUnsupportedMediaType,
 		"Content-Type %q is not an estate: send application/yaml or application/json for one file, multipart/form-data for several", mt)
 }
 
-func readMultipartEstate(r *http.Request, boundary string) ([]estate.File, error) {
+// readEstateForm reads the upload form of the estate page: the same
+// multipart reader and limits as PUT /api/v1/estate (every part a file,
+// names kept relative, at most maxEstateFiles files and maxEstateBody
+// bytes), as a browser sends it.
+func readEstateForm(w http.ResponseWriter, r *http.Request) ([]estate.File, error) {
+	mt, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || mt != "multipart/form-data" {
+		return nil, invalidRequest(http.StatusUnsupportedMediaType,
+			"the upload form was not sent as multipart/form-data; reload the estate page and choose the files again")
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, maxEstateBody)
+	return readMultipartEstate(r, params["boundary"], true)
+}
+
+// readMultipartEstate reads every part of a multipart body as an estate
+// file. From a browser's form (browser set), a file input with no file
+// chosen sends a part with an empty file name and no content: it is no
+// file, and is skipped.
+func readMultipartEstate(r *http.Request, boundary string, browser bool) ([]estate.File, error) {
 	if boundary == "" {
 		return nil, invalidRequest(http.StatusBadRequest, "the multipart body has no boundary; let your HTTP client build the form")
 	}
@@ -74,7 +92,17 @@ func readMultipartEstate(r *http.Request, boundary string) ([]estate.File, error
 		// The raw file name, not Part.FileName, which drops directories
 		// that items: paths may need.
 		_, params, _ := mime.ParseMediaType(p.Header.Get("Content-Disposition"))
-		raw := params["filename"]
+		raw, isFile := params["filename"]
+		if browser && isFile && raw == "" {
+			n, err := io.Copy(io.Discard, p)
+			p.Close()
+			if err != nil {
+				return nil, uploadReadError(err)
+			}
+			if n == 0 {
+				continue // a file input with nothing chosen
+			}
+		}
 		if raw == "" {
 			p.Close()
 			return nil, invalidRequest(http.StatusBadRequest,
@@ -99,6 +127,10 @@ func readMultipartEstate(r *http.Request, boundary string) ([]estate.File, error
 		}
 	}
 	if len(files) == 0 {
+		if browser {
+			return nil, invalidRequest(http.StatusBadRequest,
+				"no file was chosen; choose the estate's .yaml, .yml or .json files (and the CSV item files it names)")
+		}
 		return nil, invalidRequest(http.StatusBadRequest, "the form holds no files; send the estate files")
 	}
 	return files, nil
