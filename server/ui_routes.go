@@ -39,6 +39,13 @@ func (u *ui) routes() []uiRoute {
 		{"POST /incidents/{id}/approvals/{approval}/{decision}", a(u.handleDecisionForm)},
 		{"GET /incidents/{id}/events", a(u.handleEventsPage)},
 
+		// Estate versions (everyone reads; upload, approve, move): not per
+		// incident.
+		{"GET /estate", a(u.handleEstatePage)},
+		{"POST /estate/versions", a(u.handleEstateUploadForm)},
+		{"POST /estate/versions/{version}/approve", a(u.handleEstateApproveForm)},
+		{"POST /estate/incidents/{id}/move", a(u.handleEstateMoveForm)},
+
 		// Accounts (admins): not per incident.
 		{"GET /accounts", a(u.handleAccountsPage)},
 		{"POST /accounts/users", a(u.handleCreateAccountForm)},
