@@ -71,6 +71,27 @@ type overviewData struct {
 	Recent          []uiEvent
 	Pending         []uiApproval
 	CanIsolate      bool
+	// Estate is a newer estate version than the incident runs on (nil:
+	// none).
+	Estate *estateNotice
+}
+
+// estateNotice says that a newer estate version exists than the
+// incident's, and whether it waits for a second person.
+type estateNotice struct {
+	Newest, Current int
+	Pending         bool
+	// Gates counts what the newest version takes away.
+	Gates int
+}
+
+// newerEstate reads the estate versions for the overview's notice.
+func (u *ui) newerEstate(r *http.Request, a incident.Actor, in *uiIncident) (*estateNotice, error) {
+	vs, err := u.s.svc.EstateVersions(r.Context(), a)
+	if err != nil || len(vs) == 0 || vs[0].Number <= in.view.EstateVersion {
+		return nil, err
+	}
+	return &estateNotice{Newest: vs[0].Number, Current: in.view.EstateVersion, Pending: vs[0].Pending(), Gates: len(vs[0].Weakens)}, nil
 }
 
 // recentEvents is how many of the latest events the overview lists.
@@ -148,6 +169,10 @@ func (u *ui) handleOverview(w http.ResponseWriter, r *http.Request, a incident.A
 	}
 	for _, ap := range aps {
 		d.Pending = append(d.Pending, u.approvalView(a, in, ap, incidentPath(in.ID())))
+	}
+	if d.Estate, err = u.newerEstate(r, a, in); err != nil {
+		u.fail(w, r, p, err)
+		return
 	}
 	p.Data = d
 	u.render(w, r, http.StatusOK, "overview", p)
