@@ -391,6 +391,10 @@ func (u *ui) decided(w http.ResponseWriter, r *http.Request, back string, f uiFl
 func (u *ui) toLogin(w http.ResponseWriter, r *http.Request) {
 	next := r.URL.RequestURI()
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		// Only a form's "back" is wanted: a visitor who is not logged in
+		// must not make the server read, or spool to disk, a large body
+		// (an estate upload sent after the session ended).
+		r.Body = http.MaxBytesReader(w, r.Body, maxFormBody)
 		next = localPath(r.FormValue("back"), "/")
 	}
 	target := "/login"

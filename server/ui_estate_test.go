@@ -319,4 +319,14 @@ func TestUIEstateRoles(t *testing.T) {
 		t.Errorf("/estate when logged out → %q", r.location)
 	}
 	newUIClient(t, ts).get("/login").must(t, 200).lacks(t, `href="/estate"`)
+	// An upload after the session ended (here: 3 MB) goes to the login
+	// page, unread, and keeps nothing.
+	big := smallEstate(t, "# A small estate", "#"+strings.Repeat(" padding", 3<<20/8))
+	if r := newUIClient(t, ts).postFiles("/estate/versions", []estate.File{{Name: "estate.yaml", Data: big}}).
+		must(t, http.StatusSeeOther); r.location != "/login" {
+		t.Errorf("an upload when logged out → %q", r.location)
+	}
+	if vs := ts.estateVersions(); len(vs) != 2 {
+		t.Fatalf("an upload when logged out kept a version: %d versions", len(vs))
+	}
 }
