@@ -49,7 +49,7 @@ func weakenings(base, next *estate.Estate) []Weakening {
 		}
 		for _, d := range ChecklistFor(was) {
 			if !keep[d.Key] {
-				out = append(out, Weakening{System: now.ID, Lost: "clearance checklist item " + d.Key})
+				out = append(out, Weakening{System: now.ID, Lost: "clearance checklist item “" + d.Text + "”"})
 			}
 		}
 	}

@@ -35,7 +35,7 @@ func TestEstateVersionCannotEditTheGatesAway(t *testing.T) {
 			t.Fatalf("v2 weakens %+v (pending %v), want ad's two-person rule, erp's and erp's checklist item", v2.Weakens, v2.Pending())
 		}
 		for _, want := range []string{"ad: the two-person rule (criticality 1 → 4)", "erp: the two-person rule (two_person: true → false)",
-			"erp: clearance checklist item"} {
+			"erp: clearance checklist item “confirm transport directory is clean”"} {
 			found := false
 			for _, w := range v2.Weakens {
 				found = found || strings.HasPrefix(w.System+": "+w.Lost, want)
