@@ -42,13 +42,11 @@ func (s *Service) UploadEstate(ctx context.Context, a Actor, files ...estate.Fil
 	}
 	err = s.update(ctx, func(w *writer) error {
 		v.UploadedAt = w.Now()
-		base, err := s.baseVersion(w)
+		base, err := s.baseGates(w)
 		if err != nil {
 			return err
 		}
-		if base != nil {
-			v.Weakens = weakenings(base, est)
-		}
+		v.Weakens = weakenings(base, est.Systems)
 		if a.System && len(v.Weakens) > 0 {
 			// phasegate itself, loading --estate at start-up on the host.
 			v.ApprovedBy, v.ApprovedAt = a.Name, v.UploadedAt

@@ -2,6 +2,7 @@ package incident
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -18,14 +19,14 @@ const EventEstateApproved = "estate.approved"
 // the two-person rule, and items of the clearance checklist. A system
 // only in one of them is not compared (an added system starts with its
 // own gates; a removed one cannot be restarted at all).
-func weakenings(base, next *estate.Estate) []Weakening {
-	before := map[string]*estate.System{}
-	for i := range base.Systems {
-		before[base.Systems[i].ID] = &base.Systems[i]
+func weakenings(base, next []estate.System) []Weakening {
+	before := make(map[string]*estate.System, len(base))
+	for i := range base {
+		before[base[i].ID] = &base[i]
 	}
 	var out []Weakening
-	for i := range next.Systems {
-		now := &next.Systems[i]
+	for i := range next {
+		now := &next[i]
 		was, ok := before[now.ID]
 		if !ok {
 			continue
@@ -56,17 +57,51 @@ func weakenings(base, next *estate.Estate) []Weakening {
 	return out
 }
 
-// baseVersion is the version an upload is compared with: the newest one
-// not pending (nil when there is none).
-func (s *Service) baseVersion(tx Tx) (*estate.Estate, error) {
+// gateSystem keeps only what the gates need of a stored system: decoding
+// just this is several times cheaper than parsing and checking the whole
+// estate again.
+type gateSystem struct {
+	ID          string      `json:"id"`
+	Kind        estate.Kind `json:"kind"`
+	Criticality int         `json:"criticality"`
+	TwoPerson   bool        `json:"two_person"`
+	Checklist   []string    `json:"checklist"`
+}
+
+// baseGates returns the systems, with their gates, of the version an
+// upload is compared with: the newest one not pending (nil when there is
+// none). A version in the estate cache is used as it is; otherwise only
+// the gate fields of its stored document are decoded.
+func (s *Service) baseGates(tx Tx) ([]estate.System, error) {
 	vs, err := tx.EstateVersions()
 	if err != nil {
 		return nil, err
 	}
 	for _, v := range vs {
-		if !v.Pending() {
-			return s.estateVersion(tx, v.Number)
+		if v.Pending() {
+			continue
 		}
+		s.mu.Lock()
+		e, ok := s.estates[v.Number]
+		s.mu.Unlock()
+		if ok {
+			return e.Systems, nil
+		}
+		full, err := tx.EstateVersion(v.Number)
+		if err != nil {
+			return nil, err
+		}
+		var doc struct {
+			Systems []gateSystem `json:"systems"`
+		}
+		if err := json.Unmarshal(full.Document, &doc); err != nil {
+			return nil, fmt.Errorf("incident: stored estate version %d: %w", v.Number, err)
+		}
+		out := make([]estate.System, len(doc.Systems))
+		for i, g := range doc.Systems {
+			out[i] = estate.System{ID: g.ID, Kind: g.Kind, Criticality: g.Criticality, TwoPerson: g.TwoPerson, Checklist: g.Checklist}
+		}
+		return out, nil
 	}
 	return nil, nil
 }

@@ -58,10 +58,15 @@ func TestEstateVersionCannotEditTheGatesAway(t *testing.T) {
 
 		// A later upload is compared with the version in use, not with
 		// the pending one: weakening in two steps does not slip through.
-		v3, err := h.svc.UploadEstate(h.ctx, ic, estate.File{Name: "weak-again.yaml", Data: weak})
+		// (Through a second service on the same store, whose estate cache
+		// is empty: the version in use is read from its stored document,
+		// as after a restart or on another instance.)
+		other := incident.New(incident.Config{Store: h.db, Clock: h.clock.Now,
+			Settings: incident.Settings{Password: fastPasswords, PlanSchedules: 20}})
+		v3, err := other.UploadEstate(h.ctx, ic, estate.File{Name: "weak-again.yaml", Data: weak})
 		h.must(err, "upload again")
-		if !v3.Pending() {
-			t.Fatal("a second upload of the weakened estate is not pending")
+		if !v3.Pending() || len(v3.Weakens) != len(v2.Weakens) {
+			t.Fatalf("a second upload of the weakened estate: %+v, want pending with %+v", v3.Weakens, v2.Weakens)
 		}
 
 		// The uploader cannot approve; phasegate itself cannot; a second
