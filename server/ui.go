@@ -193,6 +193,11 @@ type uiPage struct {
 	Pending int
 	// Nav is the key of the navigation entry to mark as current.
 	Nav string
+	// WaitingEstates and WaitingAccounts count what waits for a second
+	// person outside any incident: estate versions that take a gate
+	// away, and account requests (counted for admins only). The header
+	// shows them beside its links.
+	WaitingEstates, WaitingAccounts int
 	// Flash is a message from the previous request (after a redirect).
 	Flash *uiFlash
 	// Error is shown above the page: what went wrong and every reason.
@@ -311,6 +316,23 @@ func securityHeaders(h http.Header) {
 
 // render writes a page with the layout. The page is built in memory first
 // so that a template error becomes a clean 500, not half a page.
+// countWaiting fills the header's counts of what waits for a second
+// person. A failure only leaves a count out: the page still renders.
+func (u *ui) countWaiting(ctx context.Context, p *uiPage) {
+	if vs, err := u.s.svc.EstateVersions(ctx, p.Actor); err == nil {
+		for _, v := range vs {
+			if v.Pending() {
+				p.WaitingEstates++
+			}
+		}
+	}
+	if p.Actor.Can(incident.ActionUsersManage, nil) {
+		if rs, err := u.s.svc.AccountRequests(ctx, p.Actor, incident.AccountQuery{Status: incident.ApprovalPending}); err == nil {
+			p.WaitingAccounts = len(rs)
+		}
+	}
+}
+
 func (u *ui) render(w http.ResponseWriter, r *http.Request, status int, name string, p *uiPage) {
 	t, ok := u.pages[name]
 	if !ok {
@@ -326,6 +348,9 @@ func (u *ui) render(w http.ResponseWriter, r *http.Request, status int, name str
 	// the user opens next.
 	if p.Flash == nil && !isRefresh(r) {
 		p.Flash = u.takeFlash(w, r)
+	}
+	if p.Actor.Name != "" {
+		u.countWaiting(r.Context(), p)
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {

@@ -2,6 +2,7 @@ package server_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"html"
 	"io"
@@ -9,10 +10,12 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/phasegate/phasegate/estate"
 	"github.com/phasegate/phasegate/incident"
 )
 
@@ -607,4 +610,47 @@ func TestUIEventLogTellsAccountChanges(t *testing.T) {
 		"approved account request 1: create user ivy", "called back",
 		"created user ivy with the roles recovery-lead, approved by admin2",
 		"disabled user rl", "phone stolen").lacks(t, "user.change_requested user:")
+}
+
+// TestUIHeaderCountsWhatWaits: the header says how many account requests
+// wait for a second admin (to admins only) and how many estate versions
+// wait for a second person (to everyone), on every page.
+func TestUIHeaderCountsWhatWaits(t *testing.T) {
+	ts, id := newUIServer(t)
+	ctx := context.Background()
+	admin := incident.Actor{UserID: ts.users["admin"].ID, Name: "admin", Grants: ts.users["admin"].Grants}
+	if _, err := ts.svc.BreakGlassAddUser(ctx, "admin2", testPassword, []incident.Grant{{Role: incident.RoleAdmin}}); err != nil {
+		t.Fatal(err)
+	}
+	overview := fmt.Sprintf("/incidents/%d", id)
+	c := uiLogin(t, ts, "admin")
+	c.get(overview).must(t, 200).lacks(t, `waiting for a second admin"`, `waiting for a second person"`)
+	if _, err := ts.svc.SetPassword(ctx, admin, ts.users["rl"].ID, incident.PasswordChange{Password: "a new long password", Reason: "locked out"}); err != nil {
+		t.Fatal(err)
+	}
+	c.get(overview).must(t, 200).has(t, `aria-label="1 waiting for a second admin"`)
+	v := uiLogin(t, ts, "viewer")
+	v.get(overview).must(t, 200).lacks(t, `waiting for a second admin"`)
+	// An estate version that drops the criticality-1 systems' two-person
+	// rule (on a copy: the service's estate is shared).
+	_, cached, err := ts.svc.Estate(ctx, admin, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	est := *cached
+	est.Systems = slices.Clone(cached.Systems)
+	for i := range est.Systems {
+		if est.Systems[i].Criticality == 1 {
+			est.Systems[i].Criticality = 3
+		}
+	}
+	doc, err := json.Marshal(est)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ic := incident.Actor{UserID: ts.users["ic"].ID, Name: "ic", Grants: ts.users["ic"].Grants}
+	if ver, err := ts.svc.UploadEstate(ctx, ic, estate.File{Name: "weaker.json", Data: doc}); err != nil || !ver.Pending() {
+		t.Fatalf("upload: %v %+v", err, ver)
+	}
+	v.get(overview).must(t, 200).has(t, `aria-label="1 waiting for a second person"`)
 }
