@@ -5,6 +5,8 @@ import (
 	"errors"
 	"net/http"
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/phasegate/phasegate"
@@ -23,6 +25,9 @@ func requestTypes() []func() any {
 		func() any { return &incident.TokenRequest{} },
 		func() any { return &noteRequest{} },
 		func() any { return &loginRequest{} },
+		func() any { return &rolesRequest{} },
+		func() any { return &passwordRequest{} },
+		func() any { return &disabledRequest{} },
 	}
 }
 
@@ -51,6 +56,9 @@ func FuzzDecodeRequest(f *testing.F) {
 		`{"name": null, "estate_version": 2}`,
 		`{"name": "bob", "roles": [{"role": "system-owner", "teams": ["apps"]}]}`,
 		`{"user_id": 3, "role": "viewer", "expires_at": "2030-01-01T00:00:00Z"}`,
+		`{"password": "a long new password", "current_password": "the old one", "reason": "rotation"}`,
+		`{"disabled": true, "reason": "phone stolen"}`,
+		`{"roles": [{"role": "recovery-lead"}], "reason": "IR firm, ticket 4711"}`,
 		`{"to": "x", "reason": "y", "to": "z"}`,
 		`{"to": "\ud800", "reason": ""}`,
 		`{"started_at": "yesterday"}`,
@@ -161,6 +169,47 @@ func FuzzUploadName(f *testing.F) {
 		}
 		if n == "" || n == "." || n[0] == '/' || n == ".." || len(n) >= 3 && n[:3] == "../" {
 			t.Fatalf("cleanUploadName(%q) = %q leaves the upload", name, n)
+		}
+	})
+}
+
+// FuzzFormGrants feeds arbitrary roles and scopes to the accounts page's
+// reading of its role fields: never a panic; what it accepts is valid,
+// holds each role once, in the permission table's order, and carries a
+// scope only on the system-owner role.
+func FuzzFormGrants(f *testing.F) {
+	f.Add("recovery-lead", "", "", "")
+	f.Add("system-owner", "viewer", "apps, infra", "erp")
+	f.Add("viewer", "", "apps", "")
+	f.Add("admin", "admin", " , ,", "")
+	f.Add("nobody", "", "", "")
+	f.Add("", "", "", "")
+	f.Fuzz(func(t *testing.T, r1, r2, teams, systems string) {
+		gs, err := formGrants([]string{r1, r2}, teams, systems)
+		if err != nil {
+			if phasegate.ErrorMessage(err) == "" {
+				t.Fatalf("refusal without a sentence: %v", err)
+			}
+			return
+		}
+		if len(gs) == 0 {
+			t.Fatal("accepted no role")
+		}
+		if err := incident.ValidateGrants(gs); err != nil {
+			t.Fatalf("accepted invalid grants %+v: %v", gs, err)
+		}
+		for i, g := range gs {
+			if i > 0 && slices.Index(incident.Roles, gs[i-1].Role) >= slices.Index(incident.Roles, g.Role) {
+				t.Fatalf("roles repeated or out of order: %+v", gs)
+			}
+			if g.Role != incident.RoleSystemOwner && (len(g.Teams) > 0 || len(g.Systems) > 0) {
+				t.Fatalf("a scope on %s: %+v", g.Role, g)
+			}
+			for _, x := range append(slices.Clone(g.Teams), g.Systems...) {
+				if x == "" || strings.TrimSpace(x) != x || strings.Contains(x, ",") {
+					t.Fatalf("scope entry %q not trimmed or split", x)
+				}
+			}
 		}
 	})
 }
