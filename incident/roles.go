@@ -234,7 +234,7 @@ type Actor struct {
 	// Session is the SHA-256 of the session the actor came with ("" for
 	// a token or phasegate itself): changing one's own password keeps it
 	// and ends the others.
-	Session string
+	Session string `json:"-"`
 	// Address is the client's address, for the log.
 	Address string
 	// System: phasegate acting on its own behalf (SystemActor), not a
