@@ -282,7 +282,8 @@ func TestUIEstateRoles(t *testing.T) {
 		t.Run(user, func(t *testing.T) {
 			c := uiLogin(t, ts, user)
 			page := c.get("/estate").must(t, 200)
-			page.has(t, `<a href="/estate" aria-current="page">Estate</a>`, "Version 2", "◷ waits for a second person",
+			page.has(t, `<a href="/estate" aria-current="page">Estate <span class="count" aria-label="1 waiting for a second person">1</span></a>`,
+				"Version 2", "◷ waits for a second person",
 				"vault</a>: loses the two-person rule (criticality 1 → 3)")
 			estatePageChecks(t, page)
 			want := map[string]bool{"/estate/versions": w.upload, "/estate/versions/2/approve": w.approve, move: w.move}
