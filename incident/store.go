@@ -213,6 +213,17 @@ type Incident struct {
 	RequiredApprovals int       `json:"required_approvals"`
 	ClosedAt          time.Time `json:"closed_at,omitzero"`
 	ClosedBy          string    `json:"closed_by,omitempty"`
+	// Lowering is a request to lower RequiredApprovals, waiting for a
+	// second incident commander to confirm it (nil when none).
+	Lowering *Lowering `json:"lowering,omitempty"`
+}
+
+// Lowering is one commander's request to need fewer approvals.
+type Lowering struct {
+	To   int       `json:"to"`
+	By   string    `json:"by"`
+	ByID int64     `json:"by_id"`
+	At   time.Time `json:"at"`
 }
 
 // Open reports whether the incident has not been closed.

@@ -185,7 +185,10 @@ func systemView(sys *estate.System, st SystemState, entries []ChecklistEntry, pe
 }
 
 // UpdateIncident changes an open incident's name, kind or settings.
-// Needs incident.update.
+// Needs incident.update. Lowering required_approvals takes a gate away:
+// the first commander's request is kept in Incident.Lowering, and it takes
+// effect when another commander asks for the same number within the
+// approval time-to-live. Raising acts at once.
 func (s *Service) UpdateIncident(ctx context.Context, a Actor, id int64, u IncidentUpdate) (*Incident, error) {
 	if err := a.Authorize(ActionIncidentUpdate, nil); err != nil {
 		return nil, err
@@ -219,7 +222,23 @@ func (s *Service) UpdateIncident(ctx context.Context, a Actor, id int64, u Incid
 			if n < 1 || n > MaxRequiredApprovals {
 				return phasegate.Errorf(phasegate.EINVALID, "required_approvals: %d is out of range; use 1 to %d", n, MaxRequiredApprovals)
 			}
-			in.RequiredApprovals, changes["required_approvals"] = n, n
+			switch low := in.Lowering; {
+			case n >= max(1, in.RequiredApprovals):
+				// Raising (or keeping) acts at once, like containment, and
+				// ends any request to lower.
+				in.RequiredApprovals, changes["required_approvals"], in.Lowering = n, n, nil
+			case a.System || low != nil && low.To == n && low.ByID != a.UserID && w.Now().Sub(low.At) < s.settings.ApprovalTTL:
+				// A second commander confirms the same lowering.
+				in.RequiredApprovals, changes["required_approvals"], in.Lowering = n, n, nil
+				if low != nil {
+					changes["lowering_asked_by"] = low.By
+				}
+			default:
+				// Fewer approvals is a gate taken away: it waits for a
+				// second commander to ask for the same number.
+				in.Lowering = &Lowering{To: n, By: a.Name, ByID: a.UserID, At: w.Now()}
+				changes["required_approvals_lowering_asked"] = n
+			}
 		}
 		if len(changes) == 0 {
 			return phasegate.Errorf(phasegate.EINVALID, "nothing to change: give name, kind, total_shutdown or required_approvals")

@@ -208,6 +208,9 @@ type incidentPatch struct {
 type incidentPatchResponse struct {
 	Incident   *incident.Incident   `json:"incident"`
 	EstateMove *incident.EstateMove `json:"estate_move,omitempty"`
+	// Message says what waits, with the answer 202: fewer required
+	// approvals wait for a second incident commander.
+	Message string `json:"message,omitempty"`
 }
 
 func (s *Server) handleUpdateIncident(w http.ResponseWriter, r *http.Request) {
@@ -242,6 +245,14 @@ func (s *Server) handleUpdateIncident(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		res.Incident = &view.Incident
+	}
+	if n := u.RequiredApprovals; n != nil && res.Incident != nil && res.Incident.RequiredApprovals != *n {
+		// Lowering waits for a second commander (the other fields
+		// changed at once).
+		res.Message = fmt.Sprintf("%s asks to need %d approvals instead of %d: a gate taken away waits for a second incident commander, "+
+			"who sends the same required_approvals within %s", a.Name, *n, res.Incident.RequiredApprovals, s.svc.Settings().ApprovalTTL)
+		writeJSON(w, http.StatusAccepted, res)
+		return
 	}
 	writeJSON(w, http.StatusOK, res)
 }

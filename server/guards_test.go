@@ -161,6 +161,16 @@ func TestTwoPersonRuleNeedsDistinctApproversAndRejectWorks(t *testing.T) {
 		if upd.Incident.RequiredApprovals != 2 {
 			t.Fatalf("PATCH required_approvals: %+v", upd.Incident)
 		}
+		// Back down to one takes two commanders: the first waits (202).
+		var low struct {
+			Incident incident.Incident `json:"incident"`
+			Message  string            `json:"message"`
+		}
+		ts.mustStatus(ts.do("ic", "PATCH", path("/api/v1/incidents/%d", id), map[string]int{"required_approvals": 1}), 202).decode(t, &low)
+		if low.Incident.RequiredApprovals != 2 || low.Incident.Lowering == nil || !strings.Contains(low.Message, "second incident commander") {
+			t.Fatalf("one commander lowering: %+v", low)
+		}
+		ts.mustStatus(ts.do("ic", "PATCH", path("/api/v1/incidents/%d", id), map[string]int{"required_approvals": 2}), 200)
 		ts.clear(id, "ad")
 		var res incident.TransitionResult
 		ts.mustStatus(ts.transition("rl", id, "ad", incident.StateRestoring), 202).decode(t, &res)

@@ -18,6 +18,9 @@ type approvalsData struct {
 	Closed   []uiApproval
 	Rule     string
 	Required int
+	// Lowering: a commander asked to need fewer approvals; it waits for
+	// a second incident commander (nil when none).
+	Lowering *incident.Lowering
 }
 
 func (u *ui) handleApprovalsPage(w http.ResponseWriter, r *http.Request, a incident.Actor) {
@@ -28,7 +31,7 @@ func (u *ui) handleApprovalsPage(w http.ResponseWriter, r *http.Request, a incid
 	p := u.page(a, in, "approvals", "Approvals")
 	status := incident.ApprovalStatus(r.URL.Query().Get("status"))
 	d := approvalsData{ID: in.ID(), Status: string(status), Required: max(1, in.view.RequiredApprovals),
-		Rule: rolesText(incident.ActionApprovalDecide)}
+		Rule: rolesText(incident.ActionApprovalDecide), Lowering: in.view.Lowering}
 	for _, s := range []incident.ApprovalStatus{incident.ApprovalPending, incident.ApprovalApproved, incident.ApprovalRejected,
 		incident.ApprovalCancelled, incident.ApprovalExpired} {
 		d.Statuses = append(d.Statuses, option{string(s), string(s)})

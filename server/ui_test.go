@@ -654,3 +654,28 @@ func TestUIHeaderCountsWhatWaits(t *testing.T) {
 	}
 	v.get(overview).must(t, 200).has(t, `aria-label="1 waiting for a second person"`)
 }
+
+// TestUIApprovalsShowsAskedLowering: a commander's request to need
+// fewer approvals shows on the approvals page until a second commander
+// confirms it.
+func TestUIApprovalsShowsAskedLowering(t *testing.T) {
+	ts, id := newUIServer(t)
+	ctx := context.Background()
+	as := func(name string) incident.Actor {
+		return incident.Actor{UserID: ts.users[name].ID, Name: name, Grants: ts.users[name].Grants}
+	}
+	three, one := 3, 1
+	if _, err := ts.svc.UpdateIncident(ctx, as("ic"), id, incident.IncidentUpdate{RequiredApprovals: &three}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ts.svc.UpdateIncident(ctx, as("ic"), id, incident.IncidentUpdate{RequiredApprovals: &one}); err != nil {
+		t.Fatal(err)
+	}
+	c := uiLogin(t, ts, "viewer")
+	page := fmt.Sprintf("/incidents/%d/approvals", id)
+	c.get(page).must(t, 200).has(t, "Fewer approvals asked for.", "ic asked", "to need 1 approval", "instead of 3")
+	if _, err := ts.svc.UpdateIncident(ctx, as("ic2"), id, incident.IncidentUpdate{RequiredApprovals: &one}); err != nil {
+		t.Fatal(err)
+	}
+	c.get(page).must(t, 200).lacks(t, "Fewer approvals asked for.")
+}

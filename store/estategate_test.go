@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/phasegate/phasegate"
 	"github.com/phasegate/phasegate/estate"
@@ -116,6 +117,62 @@ func TestEstateVersionCannotEditTheGatesAway(t *testing.T) {
 		}
 		if rep := h.verify(); !rep.OK {
 			t.Fatalf("chain: %+v", rep.Problem)
+		}
+	})
+}
+
+// TestLoweringRequiredApprovalsNeedsASecondCommander: an incident that
+// needs three approvals for a restart cannot be brought down to one by
+// one commander; raising acts at once.
+func TestLoweringRequiredApprovalsNeedsASecondCommander(t *testing.T) {
+	forEachStore(t, func(t *testing.T, h *harness) {
+		in := h.declare(incident.Declaration{RequiredApprovals: 3})
+		ic, ic2 := h.as("ic"), h.as("ic2")
+		one, three, four := 1, 3, 4
+		got, err := h.svc.UpdateIncident(h.ctx, ic, in.ID, incident.IncidentUpdate{RequiredApprovals: &one})
+		h.must(err, "ask to lower")
+		if got.RequiredApprovals != 3 || got.Lowering == nil || got.Lowering.To != 1 || got.Lowering.By != "ic" {
+			t.Fatalf("one commander lowered it: %+v %+v", got, got.Lowering)
+		}
+		// Asking again alone changes nothing.
+		got, err = h.svc.UpdateIncident(h.ctx, ic, in.ID, incident.IncidentUpdate{RequiredApprovals: &one})
+		h.must(err, "ask again")
+		if got.RequiredApprovals != 3 {
+			t.Fatal("the same commander asking twice lowered it")
+		}
+		// Stored, and seen by the next reader.
+		v, err := h.svc.Incident(h.ctx, ic2, in.ID)
+		h.must(err, "read")
+		if v.Lowering == nil || v.Lowering.To != 1 {
+			t.Fatalf("stored lowering %+v", v.Lowering)
+		}
+		// A second commander confirms.
+		got, err = h.svc.UpdateIncident(h.ctx, ic2, in.ID, incident.IncidentUpdate{RequiredApprovals: &one})
+		h.must(err, "confirm")
+		if got.RequiredApprovals != 1 || got.Lowering != nil {
+			t.Fatalf("confirmed: %+v %+v", got, got.Lowering)
+		}
+		// Raising acts at once and ends a pending lowering.
+		got, err = h.svc.UpdateIncident(h.ctx, ic, in.ID, incident.IncidentUpdate{RequiredApprovals: &four})
+		h.must(err, "raise")
+		if got.RequiredApprovals != 4 {
+			t.Fatalf("raise: %+v", got)
+		}
+		_, err = h.svc.UpdateIncident(h.ctx, ic, in.ID, incident.IncidentUpdate{RequiredApprovals: &three})
+		h.must(err, "ask to lower to 3")
+		got, err = h.svc.UpdateIncident(h.ctx, ic2, in.ID, incident.IncidentUpdate{RequiredApprovals: &four})
+		h.must(err, "raise back")
+		if got.Lowering != nil {
+			t.Fatalf("raising left a lowering pending: %+v", got.Lowering)
+		}
+		// A request older than the approval time-to-live no longer counts.
+		_, err = h.svc.UpdateIncident(h.ctx, ic, in.ID, incident.IncidentUpdate{RequiredApprovals: &three})
+		h.must(err, "ask")
+		h.clock.Advance(25 * time.Hour)
+		got, err = h.svc.UpdateIncident(h.ctx, ic2, in.ID, incident.IncidentUpdate{RequiredApprovals: &three})
+		h.must(err, "late confirm")
+		if got.RequiredApprovals != 4 || got.Lowering == nil || got.Lowering.By != "ic2" {
+			t.Fatalf("a stale request was confirmed: %+v %+v", got, got.Lowering)
 		}
 	})
 }

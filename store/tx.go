@@ -305,18 +305,31 @@ func (t *tx) EstateVersions() ([]incident.EstateVersion, error) {
 
 // ---- incidents ----
 
-const incidentCols = `id, name, kind, started_at, declared_by, declared_at, estate_version, total_shutdown, required_approvals, closed_at, closed_by`
+const incidentCols = `id, name, kind, started_at, declared_by, declared_at, estate_version, total_shutdown, required_approvals, closed_at, closed_by,
+	lower_to, lower_by, lower_by_id, lower_at`
 
 func scanIncident(sc interface{ Scan(...any) error }) (*incident.Incident, error) {
 	var in incident.Incident
-	var started, declared, closed string
+	var started, declared, closed, lowerAt string
 	var shutdown int
+	var low incident.Lowering
 	if err := sc.Scan(&in.ID, &in.Name, &in.Kind, &started, &in.DeclaredBy, &declared, &in.EstateVersion,
-		&shutdown, &in.RequiredApprovals, &closed, &in.ClosedBy); err != nil {
+		&shutdown, &in.RequiredApprovals, &closed, &in.ClosedBy, &low.To, &low.By, &low.ByID, &lowerAt); err != nil {
 		return nil, err
 	}
 	in.TotalShutdown = shutdown != 0
-	return &in, times(started, &in.StartedAt, declared, &in.DeclaredAt, closed, &in.ClosedAt)
+	if low.To > 0 {
+		in.Lowering = &low
+	}
+	return &in, times(started, &in.StartedAt, declared, &in.DeclaredAt, closed, &in.ClosedAt, lowerAt, &low.At)
+}
+
+// lowering is the stored form of an incident's pending lowering.
+func lowering(in *incident.Incident) (to int, by string, byID int64, at string) {
+	if l := in.Lowering; l != nil {
+		return l.To, l.By, l.ByID, ts(l.At)
+	}
+	return 0, "", 0, ""
 }
 
 func (t *tx) InsertIncident(in *incident.Incident) error {
@@ -328,9 +341,10 @@ func (t *tx) InsertIncident(in *incident.Incident) error {
 		return err
 	}
 	in.ID = id
-	_, err = t.exec(`INSERT INTO incidents (`+incidentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	lowTo, lowBy, lowByID, lowAt := lowering(in)
+	_, err = t.exec(`INSERT INTO incidents (`+incidentCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		in.ID, in.Name, in.Kind, ts(in.StartedAt), in.DeclaredBy, ts(in.DeclaredAt), in.EstateVersion,
-		b2i(in.TotalShutdown), in.RequiredApprovals, ts(in.ClosedAt), in.ClosedBy)
+		b2i(in.TotalShutdown), in.RequiredApprovals, ts(in.ClosedAt), in.ClosedBy, lowTo, lowBy, lowByID, lowAt)
 	return err
 }
 
@@ -338,10 +352,11 @@ func (t *tx) UpdateIncident(in *incident.Incident) error {
 	if err := t.mustWrite(); err != nil {
 		return err
 	}
+	lowTo, lowBy, lowByID, lowAt := lowering(in)
 	res, err := t.exec(`UPDATE incidents SET name = ?, kind = ?, started_at = ?, estate_version = ?, total_shutdown = ?,
-		required_approvals = ?, closed_at = ?, closed_by = ? WHERE id = ?`,
+		required_approvals = ?, closed_at = ?, closed_by = ?, lower_to = ?, lower_by = ?, lower_by_id = ?, lower_at = ? WHERE id = ?`,
 		in.Name, in.Kind, ts(in.StartedAt), in.EstateVersion, b2i(in.TotalShutdown), in.RequiredApprovals,
-		ts(in.ClosedAt), in.ClosedBy, in.ID)
+		ts(in.ClosedAt), in.ClosedBy, lowTo, lowBy, lowByID, lowAt, in.ID)
 	return affected(res, err, "there is no incident %d", in.ID)
 }
 

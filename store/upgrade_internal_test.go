@@ -10,7 +10,8 @@ import (
 )
 
 // TestUpgradeFromSchema4 opens a database written before account
-// requests and the estate gate (schema 4: two admins, one estate version)
+// requests and the gates (schema 4: two admins, one estate version, one
+// incident)
 // with this binary: the new migrations apply, the old version reads as
 // usable (nothing pending), and with two admins dual control is on
 // although no switch was ever recorded.
@@ -38,6 +39,8 @@ func TestUpgradeFromSchema4(t *testing.T) {
 		`INSERT INTO estate_versions (number, sha256, uploaded_by, uploaded_at, sources, systems, services, teams, document)
 		 VALUES (1, 'x', 'ada', '2025-09-01T08:00:00.000000Z', '["estate.yaml"]', 1, 0, 1,
 		 '{"version":1,"teams":[{"id":"t","capacity":1}],"systems":[{"id":"ad","kind":"identity","team":"t","criticality":1,"restore":"1h"}]}')`,
+		`INSERT INTO incidents (id, name, kind, started_at, declared_by, declared_at, estate_version, total_shutdown, required_approvals, closed_at, closed_by)
+		 VALUES (1, 'old', 'ransomware', '2025-09-01T08:00:00.000000Z', 'ada', '2025-09-01T08:00:00.000000Z', 1, 0, 2, '', '')`,
 		`INSERT INTO users (id, name, password_hash, grants, disabled, created_at, created_by)
 		 VALUES (1, 'ada', 'x', '[{"role":"admin"}]', 0, '2025-09-01T08:00:00.000000Z', 'cli:break-glass'),
 		        (2, 'bob', 'x', '[{"role":"admin"}]', 0, '2025-09-01T08:00:00.000000Z', 'cli:break-glass')`,
@@ -63,6 +66,10 @@ func TestUpgradeFromSchema4(t *testing.T) {
 		}
 		if len(vs) != 1 || vs[0].Pending() || len(vs[0].Weakens) != 0 || vs[0].ApprovedBy != "" || !vs[0].ApprovedAt.IsZero() {
 			t.Errorf("the old version after the upgrade: %+v", vs)
+		}
+		in, err := tx.Incident(1)
+		if err != nil || in.RequiredApprovals != 2 || in.Lowering != nil {
+			t.Errorf("the old incident after the upgrade: %+v %v", in, err)
 		}
 		rs, err := tx.AccountRequests(incident.AccountQuery{})
 		if err != nil || len(rs) != 0 {
