@@ -264,6 +264,17 @@ func describeEvent(e incident.Event) uiEvent {
 		ev.Before = fmt.Sprintf("declared the incident “%s”", s("name"))
 	case incident.EventIncidentUpdated:
 		ev.Before = "changed the incident's settings"
+		approvals := func(k string) string {
+			n, _ := p[k].(float64)
+			return fmt.Sprintf("%d %s", int(n), plural(int(n), "approval", "approvals"))
+		}
+		switch {
+		case s("required_approvals_lowering_asked") != "":
+			ev.Before = fmt.Sprintf("asked to need %s for a restart; it waits for a second incident commander",
+				approvals("required_approvals_lowering_asked"))
+		case s("lowering_asked_by") != "":
+			ev.Before = fmt.Sprintf("confirmed %s's request: a restart now needs %s", s("lowering_asked_by"), approvals("required_approvals"))
+		}
 		ev.Detail = payloadText(e.Payload)
 	case incident.EventIncidentEstate:
 		ev.Before = fmt.Sprintf("moved the incident to estate version %s", s("to"))

@@ -678,4 +678,7 @@ func TestUIApprovalsShowsAskedLowering(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.get(page).must(t, 200).lacks(t, "Fewer approvals asked for.")
+	c.get(fmt.Sprintf("/incidents/%d/events?type=incident.updated", id)).must(t, 200).has(t,
+		"asked to need 1 approval for a restart; it waits for a second incident commander",
+		"confirmed ic's request: a restart now needs 1 approval")
 }
