@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/phasegate/phasegate"
@@ -21,6 +22,10 @@ type approvalsData struct {
 	// Lowering: a commander asked to need fewer approvals; it waits for
 	// a second incident commander (nil when none).
 	Lowering *incident.Lowering
+	// CanSet: the actor may change how many approvals a restart needs
+	// (incident.update, open incident); Choices are 1 to the maximum.
+	CanSet  bool
+	Choices []option
 }
 
 func (u *ui) handleApprovalsPage(w http.ResponseWriter, r *http.Request, a incident.Actor) {
@@ -31,7 +36,11 @@ func (u *ui) handleApprovalsPage(w http.ResponseWriter, r *http.Request, a incid
 	p := u.page(a, in, "approvals", "Approvals")
 	status := incident.ApprovalStatus(r.URL.Query().Get("status"))
 	d := approvalsData{ID: in.ID(), Status: string(status), Required: max(1, in.view.RequiredApprovals),
-		Rule: rolesText(incident.ActionApprovalDecide), Lowering: in.view.Lowering}
+		Rule: rolesText(incident.ActionApprovalDecide), Lowering: in.view.Lowering,
+		CanSet: in.view.Open() && a.Can(incident.ActionIncidentUpdate, nil)}
+	for n := 1; n <= incident.MaxRequiredApprovals; n++ {
+		d.Choices = append(d.Choices, option{strconv.Itoa(n), fmt.Sprintf("%d %s", n, plural(n, "person", "people"))})
+	}
 	for _, s := range []incident.ApprovalStatus{incident.ApprovalPending, incident.ApprovalApproved, incident.ApprovalRejected,
 		incident.ApprovalCancelled, incident.ApprovalExpired} {
 		d.Statuses = append(d.Statuses, option{string(s), string(s)})
@@ -110,6 +119,39 @@ func (u *ui) handleDecisionForm(w http.ResponseWriter, r *http.Request, a incide
 		}
 	default:
 		err = phasegate.Errorf(phasegate.ENOTFOUND, "no decision %q: use approve, reject or cancel", r.PathValue("decision"))
+	}
+	u.decided(w, r, back, f, err)
+}
+
+// handleRequiredApprovalsForm sets how many approvals a restart needs.
+// Raising acts at once; fewer waits for a second incident commander to
+// ask for the same number (the service keeps the first request).
+func (u *ui) handleRequiredApprovalsForm(w http.ResponseWriter, r *http.Request, a incident.Actor) {
+	id, err := pathInt(r, "id", "incident id")
+	if err != nil {
+		u.fail(w, r, nil, err)
+		return
+	}
+	if err := parseForm(w, r); err != nil {
+		u.fail(w, r, nil, err)
+		return
+	}
+	back := fmt.Sprintf("/incidents/%d/approvals", id)
+	n, err := strconv.Atoi(strings.TrimSpace(r.PostFormValue("required")))
+	if err != nil {
+		u.decided(w, r, back, uiFlash{}, invalidRequest(http.StatusBadRequest,
+			"choose how many people approve a restart, 1 to %d", incident.MaxRequiredApprovals))
+		return
+	}
+	in, err := u.s.svc.UpdateIncident(r.Context(), a, id, incident.IncidentUpdate{RequiredApprovals: &n})
+	var f uiFlash
+	switch {
+	case err != nil:
+	case in.RequiredApprovals == n:
+		f = uiFlash{Kind: "ok", Text: fmt.Sprintf("A restart of a two-person system now needs %d %s.", n, plural(n, "approval", "approvals"))}
+	default:
+		f = uiFlash{Kind: "wait", Text: fmt.Sprintf("You asked to need %d %s instead of %d. Fewer approvals is a gate taken away: "+
+			"it takes effect when another incident commander asks for the same number.", n, plural(n, "approval", "approvals"), in.RequiredApprovals)}
 	}
 	u.decided(w, r, back, f, err)
 }

@@ -37,6 +37,7 @@ func (u *ui) routes() []uiRoute {
 		{"POST /incidents/{id}/isolate", a(u.handleIsolateForm)},
 		{"GET /incidents/{id}/approvals", a(u.handleApprovalsPage)},
 		{"POST /incidents/{id}/approvals/{approval}/{decision}", a(u.handleDecisionForm)},
+		{"POST /incidents/{id}/required-approvals", a(u.handleRequiredApprovalsForm)},
 		{"GET /incidents/{id}/events", a(u.handleEventsPage)},
 
 		// Estate versions (everyone reads; upload, approve, move): not per

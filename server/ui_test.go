@@ -682,3 +682,24 @@ func TestUIApprovalsShowsAskedLowering(t *testing.T) {
 		"asked to need 1 approval for a restart; it waits for a second incident commander",
 		"confirmed ic's request: a restart now needs 1 approval")
 }
+
+// TestUIRequiredApprovalsForm: a commander raises the approvals a
+// restart needs from the approvals page at once; fewer waits for a
+// second commander; others get no form and a 403.
+func TestUIRequiredApprovalsForm(t *testing.T) {
+	ts, id := newUIServer(t)
+	page := fmt.Sprintf("/incidents/%d/approvals", id)
+	form := fmt.Sprintf("/incidents/%d/required-approvals", id)
+	ic := uiLogin(t, ts, "ic")
+	ic.get(page).must(t, 200).has(t, `action="`+form+`"`, "People who must approve a restart")
+	ic.follow(form, url.Values{"required": {"3"}}).has(t, "now needs 3 approvals")
+	ic.follow(form, url.Values{"required": {"1"}}).has(t, "You asked to need 1 approval instead of 3", "Fewer approvals asked for.")
+	ic2 := uiLogin(t, ts, "ic2")
+	ic2.follow(form, url.Values{"required": {"1"}}).has(t, "now needs 1 approval")
+	ic.follow(form, url.Values{"required": {"nine"}}).has(t, "choose how many people approve a restart")
+	ic.follow(form, url.Values{"required": {"9"}}).has(t, "out of range")
+	v := uiLogin(t, ts, "viewer")
+	v.get(page).must(t, 200).lacks(t, `action="`+form+`"`)
+	v.post(form, url.Values{"required": {"2"}}).must(t, http.StatusSeeOther)
+	v.get(page).must(t, 200).has(t, "incident.update")
+}
