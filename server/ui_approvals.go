@@ -69,16 +69,25 @@ func (u *ui) handleApprovalsPage(w http.ResponseWriter, r *http.Request, a incid
 	u.render(w, r, http.StatusOK, "approvals", p)
 }
 
+// incidentForm reads the incident id of a form's path and the form; when
+// it cannot, it has answered and ok is false.
+func (u *ui) incidentForm(w http.ResponseWriter, r *http.Request) (id int64, ok bool) {
+	id, err := pathInt(r, "id", "incident id")
+	if err == nil {
+		err = parseForm(w, r)
+	}
+	if err != nil {
+		u.fail(w, r, nil, err)
+		return 0, false
+	}
+	return id, true
+}
+
 // handleDecisionForm approves, rejects or withdraws a request, then
 // returns to the page the form was on with what happened.
 func (u *ui) handleDecisionForm(w http.ResponseWriter, r *http.Request, a incident.Actor) {
-	id, err := pathInt(r, "id", "incident id")
-	if err != nil {
-		u.fail(w, r, nil, err)
-		return
-	}
-	if err := parseForm(w, r); err != nil {
-		u.fail(w, r, nil, err)
+	id, ok := u.incidentForm(w, r)
+	if !ok {
 		return
 	}
 	back := localPath(r.PostFormValue("back"), fmt.Sprintf("/incidents/%d/approvals", id))
@@ -127,13 +136,8 @@ func (u *ui) handleDecisionForm(w http.ResponseWriter, r *http.Request, a incide
 // Raising acts at once; fewer waits for a second incident commander to
 // ask for the same number (the service keeps the first request).
 func (u *ui) handleRequiredApprovalsForm(w http.ResponseWriter, r *http.Request, a incident.Actor) {
-	id, err := pathInt(r, "id", "incident id")
-	if err != nil {
-		u.fail(w, r, nil, err)
-		return
-	}
-	if err := parseForm(w, r); err != nil {
-		u.fail(w, r, nil, err)
+	id, ok := u.incidentForm(w, r)
+	if !ok {
 		return
 	}
 	back := fmt.Sprintf("/incidents/%d/approvals", id)
