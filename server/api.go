@@ -249,8 +249,9 @@ func (s *Server) handleUpdateIncident(w http.ResponseWriter, r *http.Request) {
 	if n := u.RequiredApprovals; n != nil && res.Incident != nil && res.Incident.RequiredApprovals != *n {
 		// Lowering waits for a second commander (the other fields
 		// changed at once).
-		res.Message = fmt.Sprintf("%s asks to need %d approvals instead of %d: a gate taken away waits for a second incident commander, "+
-			"who sends the same required_approvals within %s", a.Name, *n, res.Incident.RequiredApprovals, s.svc.Settings().ApprovalTTL)
+		res.Message = fmt.Sprintf("%s asks to need %d %s instead of %d: a gate taken away waits for a second incident commander, "+
+			"who sends the same required_approvals within %s", a.Name, *n, plural(*n, "approval", "approvals"),
+			res.Incident.RequiredApprovals, s.svc.Settings().ApprovalTTL)
 		writeJSON(w, http.StatusAccepted, res)
 		return
 	}

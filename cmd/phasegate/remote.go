@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -36,17 +37,21 @@ func incidentCommand() command {
        phasegate incident plan ID
        phasegate incident forecast ID [--runs N] [--seed N] [--by DATE]
        phasegate incident history ID
+       phasegate incident update ID [--name NAME] [--kind KIND] [--total-shutdown true|false]
+                                    [--required-approvals N] [--estate-version N]
 
 declare starts an incident on the latest estate version (--total-shutdown:
 every system starts isolated). isolate contains at once every system the
 selector picks: --all, or --select kind=K,tag=T,team=T,system=ID. plan shows
 the live plan from every system's current state; forecast its P50/P80/P95
 dates (--by: the chance of being back by the end of that day); history how
-each service's date moved and which event moved it.` + clientFlagsUsage,
+each service's date moved and which event moved it. update changes the
+incident's settings or moves it to a newer estate version; fewer required
+approvals waits until another incident commander asks for the same number.` + clientFlagsUsage,
 		run: runSub("incident", []subcommand{
 			{"declare", runIncidentDeclare}, {"list", runIncidentList}, {"show", runIncidentShow},
 			{"isolate", runIncidentIsolate}, {"plan", runIncidentPlan},
-			{"forecast", runIncidentForecast}, {"history", runIncidentHistory},
+			{"forecast", runIncidentForecast}, {"history", runIncidentHistory}, {"update", runIncidentUpdate},
 		}),
 	}
 }
@@ -557,4 +562,63 @@ func runApprovalDecide(approve bool) func(context.Context, []string, env) error 
 		}
 		return nil
 	}
+}
+
+// runIncidentUpdate changes an incident's settings with PATCH; a request
+// for fewer approvals is shown as waiting (202).
+func runIncidentUpdate(ctx context.Context, args []string, e env) error {
+	var name, kind, shutdown string
+	var required, version int
+	c, cf, id, _, err := clientIDArgs("incident", args, e, 1, "incident", "give the incident: phasegate incident update ID --required-approvals N", func(fs fsReg) {
+		fs.StringVar(&name, "name", "", "a new name")
+		fs.StringVar(&kind, "kind", "", "a new kind")
+		fs.StringVar(&shutdown, "total-shutdown", "", "true or false")
+		fs.IntVar(&required, "required-approvals", 0, "people who approve a two-person move, 1 to 5")
+		fs.IntVar(&version, "estate-version", 0, "move to this newer estate version")
+	})
+	if err != nil {
+		return err
+	}
+	body := map[string]any{}
+	if name != "" {
+		body["name"] = name
+	}
+	if kind != "" {
+		body["kind"] = kind
+	}
+	switch shutdown {
+	case "":
+	case "true", "false":
+		body["total_shutdown"] = shutdown == "true"
+	default:
+		return usagef("--total-shutdown %q: write true or false", shutdown)
+	}
+	if required != 0 {
+		body["required_approvals"] = required
+	}
+	if version != 0 {
+		body["estate_version"] = version
+	}
+	if len(body) == 0 {
+		return usagef("nothing to change: give --name, --kind, --total-shutdown, --required-approvals or --estate-version")
+	}
+	type answer struct {
+		Incident   incident.Incident    `json:"incident"`
+		EstateMove *incident.EstateMove `json:"estate_move"`
+		Message    string               `json:"message"`
+	}
+	res, status, err := fetch[answer](ctx, c, cf, e, "PATCH", fmt.Sprintf("/api/v1/incidents/%d", id), body)
+	if err != nil || res == nil {
+		return err
+	}
+	in := res.Incident
+	fmt.Fprintf(e.stdout, "Incident %d %q: estate version %d, %s for a two-person move.\n", in.ID, in.Name, in.EstateVersion,
+		plural(max(1, in.RequiredApprovals), "approval"))
+	if mv := res.EstateMove; mv != nil {
+		fmt.Fprintf(e.stdout, "Moved from estate version %d to %d: %d systems added, %d removed.\n", mv.From, mv.To, len(mv.Added), len(mv.Removed))
+	}
+	if status == http.StatusAccepted {
+		fmt.Fprintf(e.stdout, "Waiting: %s.\n", res.Message)
+	}
+	return nil
 }

@@ -381,3 +381,35 @@ func copyDir(t *testing.T, dir string) string {
 	}
 	return out
 }
+
+// TestIncidentUpdateNeedsASecondCommanderForFewerApprovals: from the
+// command line, raising the approvals a restart needs acts at once;
+// lowering waits until another commander asks for the same number.
+func TestIncidentUpdateNeedsASecondCommanderForFewerApprovals(t *testing.T) {
+	toks, as, _ := clientServer(t, "ivy=incident-commander", "ian=incident-commander")
+	demo := filepath.Join("..", "..", "examples", "northfield-motors")
+	if code, _, errb := as(toks["ivy"], "estate", "upload", demo); code != 0 {
+		t.Fatalf("estate upload: %s", errb)
+	}
+	if code, _, errb := as(toks["ivy"], "incident", "declare", "Update test"); code != 0 {
+		t.Fatalf("declare: %s", errb)
+	}
+	code, out, errb := as(toks["ivy"], "incident", "update", "1", "--required-approvals", "3")
+	if code != 0 || !strings.Contains(out, "3 approvals for a two-person move") || strings.Contains(out, "Waiting") {
+		t.Fatalf("raise: exit %d: %s %s", code, out, errb)
+	}
+	code, out, _ = as(toks["ivy"], "incident", "update", "1", "--required-approvals", "1")
+	if code != 0 || !strings.Contains(out, "3 approvals") || !strings.Contains(out, "Waiting: ivy asks to need 1 approval instead of 3") {
+		t.Fatalf("one commander lowering: exit %d: %s", code, out)
+	}
+	code, out, _ = as(toks["ian"], "incident", "update", "1", "--required-approvals", "1")
+	if code != 0 || !strings.Contains(out, "1 approval for a two-person move") || strings.Contains(out, "Waiting") {
+		t.Fatalf("second commander confirming: exit %d: %s", code, out)
+	}
+	if code, _, errb = as(toks["ian"], "incident", "update", "1"); code != exitUsage || !strings.Contains(errb, "nothing to change") {
+		t.Errorf("update with nothing: exit %d: %s", code, errb)
+	}
+	if code, _, errb = as(toks["ian"], "incident", "update", "1", "--total-shutdown", "maybe"); code != exitUsage {
+		t.Errorf("--total-shutdown maybe: exit %d: %s", code, errb)
+	}
+}
