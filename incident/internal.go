@@ -85,20 +85,25 @@ func (s *Service) view(ctx context.Context, fn func(tx Tx) error) error {
 	return s.store.View(ctx, fn)
 }
 
+// cachedEstate returns estate version n when the cache holds it.
+func (s *Service) cachedEstate(n int) (*estate.Estate, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.estates[n]
+	return e, ok
+}
+
 // estateVersion returns a parsed estate version, from the cache when it
 // can: versions never change once stored.
 func (s *Service) estateVersion(tx Tx, n int) (*estate.Estate, error) {
-	s.mu.Lock()
-	e, ok := s.estates[n]
-	s.mu.Unlock()
-	if ok {
+	if e, ok := s.cachedEstate(n); ok {
 		return e, nil
 	}
 	v, err := tx.EstateVersion(n)
 	if err != nil {
 		return nil, err
 	}
-	e, err = s.parse(estate.File{Name: fmt.Sprintf("estate-v%d.json", n), Data: v.Document})
+	e, err := s.parse(estate.File{Name: fmt.Sprintf("estate-v%d.json", n), Data: v.Document})
 	if err != nil {
 		return nil, fmt.Errorf("incident: stored estate version %d does not parse: %w", n, err)
 	}

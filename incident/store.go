@@ -192,9 +192,12 @@ func (v *EstateVersion) Pending() bool { return len(v.Weakens) > 0 && v.Approved
 type Weakening struct {
 	System string `json:"system"`
 	// Lost says what, e.g. "the two-person rule (criticality 1 → 3)" or
-	// "checklist item krbtgt-reset-twice".
+	// "clearance checklist item “…”".
 	Lost string `json:"lost"`
 }
+
+// String is "system: what it loses".
+func (w Weakening) String() string { return w.System + ": " + w.Lost }
 
 // Incident is one declared incident.
 type Incident struct {

@@ -23,9 +23,6 @@ const (
 	ChangeUserEnable   ChangeKind = "user.enable"   // a disabled account back in use
 )
 
-// ChangeKinds lists every kind, in the order the docs give them.
-var ChangeKinds = []ChangeKind{ChangeUserCreate, ChangeUserRoles, ChangeUserPassword, ChangeUserEnable}
-
 // Events of account requests: account events (see Actor.MaySee).
 const (
 	EventAccountRequested = "user.change_requested"
@@ -249,8 +246,7 @@ func (s *Service) openAccountRequest(ctx context.Context, id int64, allowed func
 	return refused
 }
 
-// mayDecideAccount: the kind's deciding action, a person, not the
-// requester.
+// mayDecideAccount: users.manage, a person, not the requester.
 func mayDecideAccount(a Actor, r *AccountRequest, verb string) error {
 	if err := a.Authorize(ActionUsersManage, nil); err != nil {
 		return err
@@ -270,8 +266,7 @@ func mayDecideAccount(a Actor, r *AccountRequest, verb string) error {
 
 // ApproveAccountRequest approves a pending request and makes the change, in one
 // transaction, after checking it again (a name taken since, the last
-// admin…). The requester cannot approve; the approver needs the kind's
-// deciding action.
+// admin…). The requester cannot approve; the approver needs users.manage.
 func (s *Service) ApproveAccountRequest(ctx context.Context, a Actor, id int64, note string) (*AccountRequest, error) {
 	if err := a.Authorize(ActionView, nil); err != nil {
 		return nil, err
@@ -312,8 +307,8 @@ func (s *Service) RejectAccountRequest(ctx context.Context, a Actor, id int64, n
 	return out, err
 }
 
-// CancelAccountRequest withdraws a pending request: the requester always may,
-// others need the kind's deciding action.
+// CancelAccountRequest withdraws a pending request: the requester always
+// may, other admins too.
 func (s *Service) CancelAccountRequest(ctx context.Context, a Actor, id int64, note string) (*AccountRequest, error) {
 	if err := a.Authorize(ActionView, nil); err != nil {
 		return nil, err

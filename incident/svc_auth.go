@@ -108,15 +108,8 @@ func (s *Service) Login(ctx context.Context, name, password string, c Client) (*
 	// Read the throttles and the user outside the writer lock: the
 	// password hash is slow and must not hold up other writers.
 	err := s.view(ctx, func(tx Tx) error {
-		now := tx.Now()
-		for _, k := range keys {
-			th, err := tx.Throttle(k)
-			if err != nil {
-				return err
-			}
-			if wait, locked := s.throttleWait(th, now); wait > 0 {
-				return tooMany(wait, locked)
-			}
+		if err := s.checkThrottles(tx, keys); err != nil {
+			return err
 		}
 		u, err := tx.UserByName(name)
 		if err != nil && !isNotFound(err) {
@@ -171,6 +164,21 @@ func (s *Service) Login(ctx context.Context, name, password string, c Client) (*
 		return nil
 	})
 	return res, err
+}
+
+// checkThrottles refuses (ETOOMANY) while any of keys is slowed down or
+// locked out.
+func (s *Service) checkThrottles(tx Tx, keys []string) error {
+	for _, k := range keys {
+		th, err := tx.Throttle(k)
+		if err != nil {
+			return err
+		}
+		if wait, locked := s.throttleWait(th, tx.Now()); wait > 0 {
+			return tooMany(wait, locked)
+		}
+	}
+	return nil
 }
 
 // loginFailed counts a failure against the user name and the address,

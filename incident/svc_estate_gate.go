@@ -81,10 +81,7 @@ func (s *Service) baseGates(tx Tx) ([]estate.System, error) {
 		if v.Pending() {
 			continue
 		}
-		s.mu.Lock()
-		e, ok := s.estates[v.Number]
-		s.mu.Unlock()
-		if ok {
+		if e, ok := s.cachedEstate(v.Number); ok {
 			return e.Systems, nil
 		}
 		full, err := tx.EstateVersion(v.Number)
@@ -106,6 +103,21 @@ func (s *Service) baseGates(tx Tx) ([]estate.System, error) {
 	return nil, nil
 }
 
+// versionInfo returns estate version n without its document: what the
+// gates need to know of it, without reading megabytes.
+func versionInfo(tx Tx, n int) (*EstateVersion, error) {
+	vs, err := tx.EstateVersions()
+	if err != nil {
+		return nil, err
+	}
+	for i := range vs {
+		if vs[i].Number == n {
+			return &vs[i], nil
+		}
+	}
+	return nil, phasegate.Errorf(phasegate.ENOTFOUND, "there is no estate version %d", n)
+}
+
 // usable refuses an estate version that waits for a second person.
 func usable(v *EstateVersion) error {
 	if !v.Pending() {
@@ -113,7 +125,7 @@ func usable(v *EstateVersion) error {
 	}
 	var lost []string
 	for _, w := range v.Weakens {
-		lost = append(lost, w.System+": "+w.Lost)
+		lost = append(lost, w.String())
 	}
 	if len(lost) > 5 {
 		lost = append(lost[:5], fmt.Sprintf("and %d more", len(lost)-5))
@@ -136,7 +148,7 @@ func (s *Service) ApproveEstateVersion(ctx context.Context, a Actor, n int, note
 	}
 	var out *EstateVersion
 	err := s.update(ctx, func(w *writer) error {
-		v, err := w.EstateVersion(n)
+		v, err := versionInfo(w, n)
 		if err != nil {
 			return err
 		}
@@ -156,7 +168,6 @@ func (s *Service) ApproveEstateVersion(ctx context.Context, a Actor, n int, note
 		}
 		_, err = w.event(a.Name, EventEstateApproved, 0, fmt.Sprintf("estate:%d", n), map[string]any{
 			"number": n, "weakens": v.Weakens, "uploaded_by": v.UploadedBy, "note": strings.TrimSpace(note)})
-		v.Document = nil
 		out = v
 		return err
 	})

@@ -277,7 +277,7 @@ func (s *Service) MoveEstate(ctx context.Context, a Actor, id int64, version int
 			return phasegate.Errorf(phasegate.ECONFLICT, "incident %d runs on estate version %d; it can only move to a newer version, not %d",
 				in.ID, in.EstateVersion, version)
 		}
-		v, err := w.EstateVersion(version)
+		v, err := versionInfo(w, version)
 		if err != nil {
 			return err
 		}

@@ -3,6 +3,7 @@ package incident
 import (
 	"context"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -45,11 +46,7 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, nu NewUser) (*User, *
 	if err := a.Authorize(ActionUsersManage, nil); err != nil {
 		return nil, nil, err
 	}
-	nu.Name = strings.TrimSpace(nu.Name)
-	if err := validateNewUser(nu.Name, nu.Password, nu.Grants); err != nil {
-		return nil, nil, err
-	}
-	hash, err := HashPassword(nu.Password, s.settings.Password, s.random)
+	hash, err := s.hashNewUser(&nu)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -76,12 +73,17 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, nu NewUser) (*User, *
 	return u, req, nil
 }
 
-func (s *Service) addUser(ctx context.Context, actor string, nu NewUser) (*User, error) {
+// hashNewUser trims and checks a new account and hashes its password.
+func (s *Service) hashNewUser(nu *NewUser) (string, error) {
 	nu.Name = strings.TrimSpace(nu.Name)
 	if err := validateNewUser(nu.Name, nu.Password, nu.Grants); err != nil {
-		return nil, err
+		return "", err
 	}
-	hash, err := HashPassword(nu.Password, s.settings.Password, s.random)
+	return HashPassword(nu.Password, s.settings.Password, s.random)
+}
+
+func (s *Service) addUser(ctx context.Context, actor string, nu NewUser) (*User, error) {
+	hash, err := s.hashNewUser(&nu)
 	if err != nil {
 		return nil, err
 	}
@@ -119,10 +121,9 @@ func withReason(extra map[string]any, reason string) map[string]any {
 	return extra
 }
 
+// withExtra adds extra to an event's payload.
 func withExtra(payload, extra map[string]any) map[string]any {
-	for k, v := range extra {
-		payload[k] = v
-	}
+	maps.Copy(payload, extra)
 	return payload
 }
 
@@ -299,16 +300,7 @@ func (s *Service) checkCurrentPassword(ctx context.Context, a Actor, current str
 			return err
 		}
 		keys = throttleKeys(u.Name, a.Address)
-		for _, k := range keys {
-			th, err := tx.Throttle(k)
-			if err != nil {
-				return err
-			}
-			if wait, locked := s.throttleWait(th, tx.Now()); wait > 0 {
-				return tooMany(wait, locked)
-			}
-		}
-		return nil
+		return s.checkThrottles(tx, keys)
 	})
 	if err != nil {
 		return err

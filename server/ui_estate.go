@@ -220,7 +220,7 @@ func (u *ui) weakenedLinks(r *http.Request, a incident.Actor, vs []incident.Esta
 func weakensText(ws []incident.Weakening) []string {
 	out := make([]string, len(ws))
 	for i, wk := range ws {
-		out[i] = wk.System + ": " + wk.Lost
+		out[i] = wk.String()
 	}
 	return out
 }

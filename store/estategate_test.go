@@ -39,7 +39,7 @@ func TestEstateVersionCannotEditTheGatesAway(t *testing.T) {
 			"erp: clearance checklist item “confirm transport directory is clean”"} {
 			found := false
 			for _, w := range v2.Weakens {
-				found = found || strings.HasPrefix(w.System+": "+w.Lost, want)
+				found = found || strings.HasPrefix(w.String(), want)
 			}
 			if !found {
 				t.Errorf("weakens %+v: no %q", v2.Weakens, want)
