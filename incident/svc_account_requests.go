@@ -296,7 +296,7 @@ func (s *Service) RejectAccountRequest(ctx context.Context, a Actor, id int64, n
 			return err
 		}
 		if note == "" {
-			return phasegate.Errorf(phasegate.EINVALID, "note: say why the change is rejected")
+			return phasegate.Errorf(phasegate.EINVALID, "note: say why you reject account request %d; the admin who asked reads it", r.ID)
 		}
 		return nil
 	}

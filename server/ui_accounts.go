@@ -404,9 +404,7 @@ func (u *ui) handleAccountDecisionForm(w http.ResponseWriter, r *http.Request, a
 			f = uiFlash{Kind: "ok", Text: fmt.Sprintf("Approved account request %d: done — %s.", id, rq.Summary)}
 		}
 	case "reject":
-		if note == "" {
-			err = invalidRequest(http.StatusBadRequest, "say why you reject account request %d: the admin who asked reads it", id)
-		} else if rq, err = u.s.svc.RejectAccountRequest(ctx, a, id, note); err == nil {
+		if rq, err = u.s.svc.RejectAccountRequest(ctx, a, id, note); err == nil {
 			f = uiFlash{Kind: "ok", Text: fmt.Sprintf("Rejected account request %d: nothing changes (%s).", id, rq.Summary)}
 		}
 	case "cancel":
