@@ -130,6 +130,27 @@ func (s *Service) DualControl(ctx context.Context, a Actor) (bool, error) {
 	return on, err
 }
 
+// askSecondAdmin stores r as a pending request asked by a, with its
+// event, when the change gives power (need) and dual control is on; it
+// returns r then, and nil when the change acts at once.
+func (s *Service) askSecondAdmin(w *writer, a Actor, need bool, r *AccountRequest) (*AccountRequest, error) {
+	if !need {
+		return nil, nil
+	}
+	if on, err := dualControl(w, a); err != nil || !on {
+		return nil, err
+	}
+	if r.Kind == ChangeUserCreate {
+		if _, err := w.UserByName(r.UserName); err == nil {
+			return nil, phasegate.Errorf(phasegate.ECONFLICT, "name: a user named %q already exists; choose another name", r.UserName)
+		}
+	}
+	if err := s.requestChange(w, a, r); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
 // requestChange stores r as pending, asked by a, with its event.
 func (s *Service) requestChange(w *writer, a Actor, r *AccountRequest) error {
 	pending, err := w.AccountRequests(AccountQuery{Status: ApprovalPending})

@@ -53,16 +53,11 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, nu NewUser) (*User, *
 	var u *User
 	var req *AccountRequest
 	err = s.update(ctx, func(w *writer) error {
-		if on, err := dualControl(w, a); err != nil {
+		var err error
+		if req, err = s.askSecondAdmin(w, a, givesPower(nil, nu.Grants), &AccountRequest{Kind: ChangeUserCreate,
+			UserName: nu.Name, Secret: hash, Reason: nu.Reason, Change: AccountChange{Roles: nu.Grants},
+			Summary: fmt.Sprintf("create user %s with the roles %s", nu.Name, strings.Join(grantStrings(nu.Grants), ", "))}); err != nil || req != nil {
 			return err
-		} else if on && givesPower(nil, nu.Grants) {
-			if _, err := w.UserByName(nu.Name); err == nil {
-				return phasegate.Errorf(phasegate.ECONFLICT, "name: a user named %q already exists; choose another name", nu.Name)
-			}
-			req = &AccountRequest{Kind: ChangeUserCreate, UserName: nu.Name, Secret: hash, Reason: nu.Reason,
-				Change:  AccountChange{Roles: nu.Grants},
-				Summary: fmt.Sprintf("create user %s with the roles %s", nu.Name, strings.Join(grantStrings(nu.Grants), ", "))}
-			return s.requestChange(w, a, req)
 		}
 		u = &User{Name: nu.Name, PasswordHash: hash, Grants: nu.Grants, CreatedBy: a.Name}
 		return insertUser(w, a.Name, u, withReason(nil, nu.Reason))
@@ -188,14 +183,11 @@ func (s *Service) SetGrants(ctx context.Context, a Actor, userID int64, grants [
 		if err != nil {
 			return err
 		}
-		if on, err := dualControl(w, a); err != nil {
+		if req, err = s.askSecondAdmin(w, a, givesPower(u.Grants, grants), &AccountRequest{Kind: ChangeUserRoles,
+			UserID: u.ID, UserName: u.Name, Reason: reason, Change: AccountChange{Roles: grants, From: grantStrings(u.Grants)},
+			Summary: fmt.Sprintf("give %s the roles %s (now %s)", u.Name,
+				strings.Join(grantStrings(grants), ", "), orNone(grantStrings(u.Grants)))}); err != nil || req != nil {
 			return err
-		} else if on && givesPower(u.Grants, grants) {
-			req = &AccountRequest{Kind: ChangeUserRoles, UserID: u.ID, UserName: u.Name, Reason: reason,
-				Change: AccountChange{Roles: grants, From: grantStrings(u.Grants)},
-				Summary: fmt.Sprintf("give %s the roles %s (now %s)", u.Name,
-					strings.Join(grantStrings(grants), ", "), orNone(grantStrings(u.Grants)))}
-			return s.requestChange(w, a, req)
 		}
 		out = u
 		return setGrants(w, a.Name, u, grants, withReason(nil, reason))
@@ -270,14 +262,9 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, userID int64, pc Pas
 		if err != nil {
 			return err
 		}
-		if !own {
-			if on, err := dualControl(w, a); err != nil {
-				return err
-			} else if on {
-				req = &AccountRequest{Kind: ChangeUserPassword, UserID: u.ID, UserName: u.Name, Secret: hash, Reason: pc.Reason,
-					Summary: fmt.Sprintf("set a new password for %s", u.Name)}
-				return s.requestChange(w, a, req)
-			}
+		if req, err = s.askSecondAdmin(w, a, !own, &AccountRequest{Kind: ChangeUserPassword, UserID: u.ID, UserName: u.Name,
+			Secret: hash, Reason: pc.Reason, Summary: fmt.Sprintf("set a new password for %s", u.Name)}); err != nil || req != nil {
+			return err
 		}
 		keep := ""
 		if own {
@@ -350,14 +337,10 @@ func (s *Service) SetDisabled(ctx context.Context, a Actor, userID int64, disabl
 		if err != nil {
 			return err
 		}
-		if !disabled && u.Disabled {
-			if on, err := dualControl(w, a); err != nil {
-				return err
-			} else if on {
-				req = &AccountRequest{Kind: ChangeUserEnable, UserID: u.ID, UserName: u.Name, Reason: reason,
-					Summary: fmt.Sprintf("enable %s again (roles %s)", u.Name, orNone(grantStrings(u.Grants)))}
-				return s.requestChange(w, a, req)
-			}
+		if req, err = s.askSecondAdmin(w, a, !disabled && u.Disabled, &AccountRequest{Kind: ChangeUserEnable, UserID: u.ID,
+			UserName: u.Name, Reason: reason,
+			Summary: fmt.Sprintf("enable %s again (roles %s)", u.Name, orNone(grantStrings(u.Grants)))}); err != nil || req != nil {
+			return err
 		}
 		out = u
 		return setDisabled(w, a.Name, u, disabled, withReason(nil, reason))
