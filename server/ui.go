@@ -198,6 +198,9 @@ type uiPage struct {
 	// away, and account requests (counted for admins only). The header
 	// shows them beside its links.
 	WaitingEstates, WaitingAccounts int
+	// estatesCounted: the page read the estate versions itself and
+	// counted them (countEstates), so rendering need not read them again.
+	estatesCounted bool
 	// Flash is a message from the previous request (after a redirect).
 	Flash *uiFlash
 	// Error is shown above the page: what went wrong and every reason.
@@ -319,16 +322,25 @@ func securityHeaders(h http.Header) {
 // countWaiting fills the header's counts of what waits for a second
 // person. A failure only leaves a count out: the page still renders.
 func (u *ui) countWaiting(ctx context.Context, p *uiPage) {
-	if vs, err := u.s.svc.EstateVersions(ctx, p.Actor); err == nil {
-		for _, v := range vs {
-			if v.Pending() {
-				p.WaitingEstates++
-			}
+	if !p.estatesCounted {
+		if vs, err := u.s.svc.EstateVersions(ctx, p.Actor); err == nil {
+			p.countEstates(vs)
 		}
 	}
 	if p.Actor.Can(incident.ActionUsersManage, nil) {
 		if rs, err := u.s.svc.AccountRequests(ctx, p.Actor, incident.AccountQuery{Status: incident.ApprovalPending}); err == nil {
 			p.WaitingAccounts = len(rs)
+		}
+	}
+}
+
+// countEstates counts the estate versions waiting for a second person,
+// for the header, from versions the page has read anyway.
+func (p *uiPage) countEstates(vs []incident.EstateVersion) {
+	p.WaitingEstates, p.estatesCounted = 0, true
+	for _, v := range vs {
+		if v.Pending() {
+			p.WaitingEstates++
 		}
 	}
 }

@@ -105,6 +105,7 @@ func (u *ui) showEstate(w http.ResponseWriter, r *http.Request, a incident.Actor
 		u.fail(w, r, p, err)
 		return
 	}
+	p.countEstates(vs)
 	ins, err := u.s.svc.Incidents(ctx, a)
 	if err != nil {
 		u.fail(w, r, p, err)

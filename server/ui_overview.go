@@ -85,11 +85,16 @@ type estateNotice struct {
 	Gates int
 }
 
-// newerEstate reads the estate versions for the overview's notice.
-func (u *ui) newerEstate(r *http.Request, a incident.Actor, in *uiIncident) (*estateNotice, error) {
-	vs, err := u.s.svc.EstateVersions(r.Context(), a)
-	if err != nil || len(vs) == 0 || vs[0].Number <= in.view.EstateVersion {
+// newerEstate reads the estate versions for the overview's notice (and
+// the header's count).
+func (u *ui) newerEstate(r *http.Request, p *uiPage, in *uiIncident) (*estateNotice, error) {
+	vs, err := u.s.svc.EstateVersions(r.Context(), p.Actor)
+	if err != nil {
 		return nil, err
+	}
+	p.countEstates(vs)
+	if len(vs) == 0 || vs[0].Number <= in.view.EstateVersion {
+		return nil, nil
 	}
 	return &estateNotice{Newest: vs[0].Number, Current: in.view.EstateVersion, Pending: vs[0].Pending(), Gates: len(vs[0].Weakens)}, nil
 }
@@ -170,7 +175,7 @@ func (u *ui) handleOverview(w http.ResponseWriter, r *http.Request, a incident.A
 	for _, ap := range aps {
 		d.Pending = append(d.Pending, u.approvalView(a, in, ap, incidentPath(in.ID())))
 	}
-	if d.Estate, err = u.newerEstate(r, a, in); err != nil {
+	if d.Estate, err = u.newerEstate(r, p, in); err != nil {
 		u.fail(w, r, p, err)
 		return
 	}
