@@ -43,6 +43,8 @@ type Settings struct {
 	SessionIdle time.Duration
 	// ApprovalTTL is how long an approval request stays open.
 	ApprovalTTL time.Duration
+	// PasswordCodeTTL is how long a one-time password code may be used.
+	PasswordCodeTTL time.Duration
 	// Login throttling: after the first failure each attempt waits
 	// LoginDelay × 2^(failures-1) (capped at MaxLoginDelay); MaxFailures
 	// failures within FailureWindow lock the user name out for Lockout.
@@ -73,6 +75,7 @@ var DefaultSettings = Settings{
 	SessionTTL:      12 * time.Hour,
 	SessionIdle:     2 * time.Hour,
 	ApprovalTTL:     24 * time.Hour,
+	PasswordCodeTTL: 24 * time.Hour,
 	LoginDelay:      time.Second,
 	MaxLoginDelay:   30 * time.Second,
 	MaxFailures:     5,
@@ -153,6 +156,7 @@ func (st Settings) withDefaults() Settings {
 	def(&st.SessionTTL, d.SessionTTL)
 	def(&st.SessionIdle, d.SessionIdle)
 	def(&st.ApprovalTTL, d.ApprovalTTL)
+	def(&st.PasswordCodeTTL, d.PasswordCodeTTL)
 	def(&st.LoginDelay, d.LoginDelay)
 	def(&st.MaxLoginDelay, d.MaxLoginDelay)
 	def(&st.FailureWindow, d.FailureWindow)

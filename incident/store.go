@@ -136,6 +136,14 @@ type Tx interface {
 	// AccountRequests returns the requests q selects, newest first.
 	AccountRequests(q AccountQuery) ([]AccountRequest, error)
 
+	// PutPasswordCode stores a user's one-time code, replacing any.
+	PutPasswordCode(c PasswordCode) error
+	// PasswordCode returns a user's code (ENOTFOUND when none).
+	PasswordCode(userID int64) (*PasswordCode, error)
+	// PasswordCodes returns every code waiting to be used or expired.
+	PasswordCodes() ([]PasswordCode, error)
+	DeletePasswordCode(userID int64) error
+
 	// Flag reports whether a store-wide switch was set (see SetFlag).
 	Flag(name string) (bool, error)
 	// SetFlag sets a switch for good; setting it again changes nothing.
@@ -332,6 +340,14 @@ type User struct {
 	Disabled     bool      `json:"disabled,omitempty"`
 	CreatedAt    time.Time `json:"created_at"`
 	CreatedBy    string    `json:"created_by"`
+	// NoPassword: the account has no usable password yet (a new account
+	// or a reset waiting for its one-time code); CodeExpiresAt: until when
+	// its code may be used. Both are read, never stored.
+	NoPassword    bool      `json:"no_password,omitempty"`
+	CodeExpiresAt time.Time `json:"password_code_expires_at,omitzero"`
+	// PasswordCode is the one-time code issued with the account, set only
+	// in the answer that created it.
+	PasswordCode *IssuedCode `json:"password_code,omitempty"`
 }
 
 // Token is an API token. Only its SHA-256 is stored.

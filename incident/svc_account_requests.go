@@ -21,6 +21,9 @@ const (
 	ChangeUserRoles    ChangeKind = "user.roles"    // roles that add a role or widen a scope
 	ChangeUserPassword ChangeKind = "user.password" // another user's password
 	ChangeUserEnable   ChangeKind = "user.enable"   // a disabled account back in use
+	// ChangeUserReset: another user's password reset with a one-time
+	// code, which goes to the approving admin (svc_codes.go).
+	ChangeUserReset ChangeKind = "user.reset"
 )
 
 // Events of account requests: account events (see Actor.MaySee).
@@ -45,8 +48,12 @@ type AccountRequest struct {
 	UserName string        `json:"user,omitempty"`
 	Change   AccountChange `json:"change"`
 	// Secret is the password hash a user.create or user.password request
-	// sets; it never leaves the store.
+	// sets; it never leaves the store. A user.create without one gives the
+	// approver a one-time code for the new account.
 	Secret string `json:"-"`
+	// PasswordCode is the one-time code an approval issued (user.reset, and
+	// user.create without a password), set only in the approver's answer.
+	PasswordCode *IssuedCode `json:"password_code,omitempty"`
 	// Summary says in one sentence what approving does.
 	Summary       string         `json:"summary"`
 	Reason        string         `json:"reason,omitempty"`
@@ -295,11 +302,14 @@ func (s *Service) ApproveAccountRequest(ctx context.Context, a Actor, id int64, 
 	var out *AccountRequest
 	allowed := func(r *AccountRequest) error { return mayDecideAccount(a, r, "approve") }
 	err := s.openAccountRequest(ctx, id, allowed, func(w *writer, r *AccountRequest) error {
-		if err := s.applyChange(w, r, a.Name); err != nil {
+		code, err := s.applyChange(w, r, a.Name)
+		if err != nil {
 			return err
 		}
-		var err error
 		out, err = closeAccountRequest(w, a.Name, a.UserID, r, ApprovalApproved, EventAccountApproved, strings.TrimSpace(note))
+		if out != nil {
+			out.PasswordCode = code
+		}
 		return err
 	})
 	return out, err
@@ -349,30 +359,36 @@ func (s *Service) CancelAccountRequest(ctx context.Context, a Actor, id int64, n
 }
 
 // applyChange makes an approved change, recorded as done by its requester
-// and approved by approver.
-func (s *Service) applyChange(w *writer, r *AccountRequest, approver string) error {
+// and approved by approver. A change that issues a one-time code returns
+// it, for the approver alone.
+func (s *Service) applyChange(w *writer, r *AccountRequest, approver string) (*IssuedCode, error) {
 	extra := withReason(map[string]any{"request": r.ID, "approved_by": approver}, r.Reason)
 	if r.Kind == ChangeUserCreate {
 		u := &User{Name: r.UserName, PasswordHash: r.Secret, Grants: r.Change.Roles, CreatedBy: r.RequestedBy}
 		if err := insertUser(w, r.RequestedBy, u, extra); err != nil {
-			return err
+			return nil, err
 		}
 		r.UserID = u.ID
-		return nil
+		if r.Secret != "" {
+			return nil, nil
+		}
+		return s.issueCode(w, r.RequestedBy, approver, u, map[string]any{"request": r.ID})
 	}
 	u, err := w.User(r.UserID)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	switch r.Kind {
 	case ChangeUserRoles:
-		return setGrants(w, r.RequestedBy, u, r.Change.Roles, extra)
-	case ChangeUserPassword:
-		return setPasswordHash(w, r.RequestedBy, u, r.Secret, false, "", extra)
+		return nil, setGrants(w, r.RequestedBy, u, r.Change.Roles, extra)
+	case ChangeUserPassword: // asked before one-time codes; kept so such requests can be decided
+		return nil, setPasswordHash(w, r.RequestedBy, u, r.Secret, false, "", extra)
+	case ChangeUserReset:
+		return s.issueCode(w, r.RequestedBy, approver, u, withReason(map[string]any{"request": r.ID}, r.Reason))
 	case ChangeUserEnable:
-		return setDisabled(w, r.RequestedBy, u, false, extra)
+		return nil, setDisabled(w, r.RequestedBy, u, false, extra)
 	}
-	return fmt.Errorf("incident: account request %d: unknown kind %q", r.ID, r.Kind)
+	return nil, fmt.Errorf("incident: account request %d: unknown kind %q", r.ID, r.Kind)
 }
 
 // givesPower reports whether grants add a role beyond viewer, or widen a

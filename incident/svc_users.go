@@ -38,34 +38,76 @@ func validatePassword(p string) error {
 	return nil
 }
 
-// CreateUser creates an account. Needs users.manage. Under dual control
-// (see dualControl) an account with a role beyond viewer is not created
-// but asked for: the AccountRequest is returned and a second admin
-// approves it.
+// CreateUser creates an account. Needs users.manage. Without a password
+// the account gets a one-time code (the person sets their own password
+// with it, see svc_codes.go), returned in the user's PasswordCode. Under
+// dual control (see dualControl) an admin may not choose another person's
+// password, and an account with a role beyond viewer is not created but
+// asked for: the AccountRequest is returned, and the code goes to the
+// admin who approves it.
 func (s *Service) CreateUser(ctx context.Context, a Actor, nu NewUser) (*User, *AccountRequest, error) {
 	if err := a.Authorize(ActionUsersManage, nil); err != nil {
 		return nil, nil, err
 	}
-	hash, err := s.hashNewUser(&nu)
-	if err != nil {
+	hash := ""
+	if nu.Password != "" {
+		var err error
+		if hash, err = s.hashNewUser(&nu); err != nil {
+			return nil, nil, err
+		}
+	} else if err := s.checkNewUser(&nu); err != nil {
 		return nil, nil, err
 	}
 	var u *User
 	var req *AccountRequest
-	err = s.update(ctx, func(w *writer) error {
+	err := s.update(ctx, func(w *writer) error {
+		if hash != "" {
+			if err := refuseChosenPassword(w, a, "password"); err != nil {
+				return err
+			}
+		}
+		summary := fmt.Sprintf("create user %s with the roles %s", nu.Name, strings.Join(grantStrings(nu.Grants), ", "))
+		if hash == "" {
+			summary += "; the approving admin receives a one-time code for them to set their password"
+		}
 		var err error
 		if req, err = s.askSecondAdmin(w, a, givesPower(nil, nu.Grants), &AccountRequest{Kind: ChangeUserCreate,
 			UserName: nu.Name, Secret: hash, Reason: nu.Reason, Change: AccountChange{Roles: nu.Grants},
-			Summary: fmt.Sprintf("create user %s with the roles %s", nu.Name, strings.Join(grantStrings(nu.Grants), ", "))}); err != nil || req != nil {
+			Summary: summary}); err != nil || req != nil {
 			return err
 		}
 		u = &User{Name: nu.Name, PasswordHash: hash, Grants: nu.Grants, CreatedBy: a.Name}
-		return insertUser(w, a.Name, u, withReason(nil, nu.Reason))
+		if err := insertUser(w, a.Name, u, withReason(nil, nu.Reason)); err != nil {
+			return err
+		}
+		if hash == "" {
+			u.PasswordCode, err = s.issueCode(w, a.Name, "", u, nil)
+			u.NoPassword, u.CodeExpiresAt = true, u.PasswordCode.ExpiresAt
+		}
+		return err
 	})
 	if err != nil {
 		return nil, nil, err
 	}
 	return u, req, nil
+}
+
+// refuseChosenPassword refuses, under dual control, a password an admin
+// chose for another person (field names it): whoever chose it could log
+// in as that person. Phasegate itself and break-glass on the host may.
+func refuseChosenPassword(tx Tx, a Actor, field string) error {
+	on, err := dualControl(tx, a)
+	if err != nil || !on {
+		return err
+	}
+	return phasegate.Errorf(phasegate.EINVALID,
+		"%s: with two admins, an admin does not choose another person's password; leave it out and a one-time code is issued (to the approving admin when the change waits for one), which the person uses to set their own at /set-password", field)
+}
+
+// checkNewUser trims and checks a new account given without a password.
+func (s *Service) checkNewUser(nu *NewUser) error {
+	nu.Name = strings.TrimSpace(nu.Name)
+	return validateNewUser(nu.Name, strings.Repeat("x", MinPasswordLength), nu.Grants)
 }
 
 // hashNewUser trims and checks a new account and hashes its password.
@@ -129,8 +171,10 @@ func (s *Service) Users(ctx context.Context, a Actor) ([]User, error) {
 	}
 	var out []User
 	err := s.view(ctx, func(tx Tx) (err error) {
-		out, err = tx.Users()
-		return err
+		if out, err = tx.Users(); err != nil {
+			return err
+		}
+		return withCodeState(tx, out)
 	})
 	return out, err
 }
@@ -144,7 +188,12 @@ func (s *Service) User(ctx context.Context, a Actor, id int64) (*User, error) {
 	}
 	var out *User
 	err := s.view(ctx, func(tx Tx) (err error) {
-		out, err = tx.User(id)
+		if out, err = tx.User(id); err != nil {
+			return err
+		}
+		one := []User{*out}
+		err = withCodeState(tx, one)
+		*out = one[0]
 		return err
 	})
 	return out, err
@@ -231,10 +280,12 @@ type PasswordChange struct {
 }
 
 // SetPassword changes a password: one's own always (with the current
-// one), others with users.manage. The user's other sessions end. Under
-// dual control another user's password is asked for (the AccountRequest
-// is returned): resetting someone else's password is how the help-desk
-// attack takes over an account.
+// one), others with users.manage while dual control is off. The user's
+// other sessions end. Under dual control another user's password is
+// refused: an admin resets it with a one-time code instead
+// (ResetPassword), since resetting someone else's password is how the
+// help-desk attack takes over an account. (The AccountRequest result is
+// kept for callers; it is always nil now.)
 func (s *Service) SetPassword(ctx context.Context, a Actor, userID int64, pc PasswordChange) (*AccountRequest, error) {
 	own := userID == a.UserID
 	if !own {
@@ -256,15 +307,18 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, userID int64, pc Pas
 	if err != nil {
 		return nil, err
 	}
-	var req *AccountRequest
 	err = s.update(ctx, func(w *writer) error {
 		u, err := w.User(userID)
 		if err != nil {
 			return err
 		}
-		if req, err = s.askSecondAdmin(w, a, !own, &AccountRequest{Kind: ChangeUserPassword, UserID: u.ID, UserName: u.Name,
-			Secret: hash, Reason: pc.Reason, Summary: fmt.Sprintf("set a new password for %s", u.Name)}); err != nil || req != nil {
-			return err
+		if !own {
+			if err := refuseChosenPassword(w, a, "password"); phasegate.ErrorCode(err) == phasegate.EINVALID {
+				return phasegate.Errorf(phasegate.EINVALID,
+					"password: with two admins, an admin does not choose %s's password; reset it with a one-time code instead (POST /api/v1/users/%d/password-code), which goes to the approving admin to hand to them", u.Name, u.ID)
+			} else if err != nil {
+				return err
+			}
 		}
 		keep := ""
 		if own {
@@ -272,7 +326,7 @@ func (s *Service) SetPassword(ctx context.Context, a Actor, userID int64, pc Pas
 		}
 		return setPasswordHash(w, a.Name, u, hash, own, keep, withReason(nil, pc.Reason))
 	})
-	return req, err
+	return nil, err
 }
 
 // checkCurrentPassword checks the actor's own password before they set a
@@ -308,6 +362,9 @@ func (s *Service) checkCurrentPassword(ctx context.Context, a Actor, current str
 func setPasswordHash(w *writer, actor string, u *User, hash string, own bool, keep string, extra map[string]any) error {
 	u.PasswordHash = hash
 	if err := w.UpdateUser(u); err != nil {
+		return err
+	}
+	if err := w.DeletePasswordCode(u.ID); err != nil { // a password set: a code waiting is void
 		return err
 	}
 	ended, err := w.DeleteUserSessions(u.ID, keep)

@@ -63,6 +63,8 @@ func (s *Server) apiRoutes() []Route {
 		{"GET", "/api/v1/users/{id}", AccessOwnOr, incident.ActionUsersManage, general, s.handleUser},
 		{"PUT", "/api/v1/users/{id}/roles", AccessAction, incident.ActionUsersManage, general, s.handleSetRoles},
 		{"PUT", "/api/v1/users/{id}/password", AccessOwnOr, incident.ActionUsersManage, general, s.handleSetPassword},
+		{"POST", "/api/v1/users/{id}/password-code", AccessAction, incident.ActionUsersManage, general, s.handleResetPassword},
+		{"POST", "/api/v1/password-codes/redeem", AccessPublic, "", general, s.handleRedeemCode},
 		{"PUT", "/api/v1/users/{id}/disabled", AccessAction, incident.ActionUsersManage, general, s.handleSetDisabled},
 
 		{"GET", "/api/v1/account-requests", AccessAction, incident.ActionUsersManage, general, s.handleAccountRequests},
@@ -518,8 +520,10 @@ func (s *Server) handleUsers(w http.ResponseWriter, r *http.Request) {
 	reply(s, w, r, http.StatusOK, usersResponse{Users: nonNil(us)}, err)
 }
 
-// createUserRequest creates an account; without a password one is
-// generated and returned once.
+// createUserRequest creates an account; without a password the account
+// gets a one-time code for its person to set their own (user.password_code,
+// shown once), or, when the account waits for a second admin, the
+// approving admin receives it.
 type createUserRequest struct {
 	Name     string           `json:"name"`
 	Password string           `json:"password"`
@@ -532,8 +536,6 @@ type createUserResponse struct {
 	// Request is set instead of User when the account waits for a second
 	// admin (202).
 	Request *incident.AccountRequest `json:"request,omitempty"`
-	// Password is set only when the server generated it: shown once.
-	Password string `json:"password,omitempty"`
 }
 
 // accountRequestResponse is the answer 202: the change waits for a second
@@ -570,14 +572,6 @@ func (s *Server) handleCreateUser(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var res createUserResponse
-	if req.Password == "" {
-		pw, err := RandomPassword()
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		req.Password, res.Password = pw, pw
-	}
 	u, ar, err := s.svc.CreateUser(r.Context(), actorFrom(r.Context()),
 		incident.NewUser{Name: req.Name, Password: req.Password, Grants: req.Roles, Reason: req.Reason})
 	if err != nil {
@@ -647,6 +641,64 @@ func (s *Server) handleSetPassword(w http.ResponseWriter, r *http.Request) {
 	ar, err := s.svc.SetPassword(r.Context(), actorFrom(r.Context()), id,
 		incident.PasswordChange{Password: req.Password, Current: req.CurrentPassword, Reason: req.Reason})
 	replyAccount(s, w, r, http.StatusNoContent, nil, ar, err)
+}
+
+type resetRequest struct {
+	Reason string `json:"reason"`
+}
+
+// passwordCodeResponse is the answer 201 to a reset: the one-time code,
+// shown once.
+type passwordCodeResponse struct {
+	PasswordCode *incident.IssuedCode `json:"password_code"`
+	Message      string               `json:"message"`
+}
+
+func (s *Server) handleResetPassword(w http.ResponseWriter, r *http.Request) {
+	id, req, ok := idAndBody[resetRequest](s, w, r, "user id")
+	if !ok {
+		return
+	}
+	code, ar, err := s.svc.ResetPassword(r.Context(), actorFrom(r.Context()), id, req.Reason)
+	var res *passwordCodeResponse
+	if code != nil {
+		res = &passwordCodeResponse{PasswordCode: code, Message: fmt.Sprintf(
+			"give this code to %s through a channel you did not get from the caller; they set their password at /set-password before %s",
+			code.User, incident.FormatTime(code.ExpiresAt))}
+	}
+	replyAccount(s, w, r, http.StatusCreated, res, ar, err)
+}
+
+// redeemRequest sets a password with a one-time code, without a login.
+type redeemRequest struct {
+	User     string `json:"user"`
+	Code     string `json:"code"`
+	Password string `json:"password"`
+}
+
+func (s *Server) handleRedeemCode(w http.ResponseWriter, r *http.Request) {
+	var req redeemRequest
+	if err := decodeJSON(w, r, &req, 64<<10); err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	if req.User == "" || req.Code == "" || req.Password == "" {
+		s.writeError(w, r, invalidRequest(http.StatusBadRequest, "give user, code and password: the code an admin gave you and the new password you choose"))
+		return
+	}
+	err := s.svc.RedeemPasswordCode(r.Context(), req.User, req.Code, req.Password,
+		incident.Client{Address: clientAddress(r), UserAgent: r.UserAgent()})
+	if err != nil {
+		switch phasegate.ErrorCode(err) {
+		case phasegate.ETOOMANY:
+			s.metrics.loginFailed("throttled")
+		case phasegate.EUNAUTHORIZED:
+			s.metrics.loginFailed("password_code")
+		}
+		s.writeError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
 }
 
 type disabledRequest struct {

@@ -232,7 +232,7 @@ func (f *roleFixture) freshAccountRequest(t *testing.T, ctx context.Context) int
 			t.Fatal(err)
 		}
 	}
-	req, err := ts.svc.SetPassword(ctx, f.admin2, f.target.ID, incident.PasswordChange{Password: "a fixture password 1", Reason: "fixture"})
+	_, req, err := ts.svc.ResetPassword(ctx, f.admin2, f.target.ID, "fixture")
 	if err != nil || req == nil {
 		t.Fatalf("account request: %v %+v", err, req)
 	}
