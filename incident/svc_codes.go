@@ -181,7 +181,9 @@ func (s *Service) RedeemPasswordCode(ctx context.Context, name, code, password s
 	keys := throttleKeys(name, c.Address)
 	var user *User
 	var pc *PasswordCode
+	var now time.Time
 	err := s.view(ctx, func(tx Tx) error {
+		now = tx.Now()
 		if err := s.checkThrottles(tx, keys); err != nil {
 			return err
 		}
@@ -210,7 +212,7 @@ func (s *Service) RedeemPasswordCode(ctx context.Context, name, code, password s
 		why = "password code: none issued or already used"
 	case subtle.ConstantTimeCompare([]byte(given), []byte(pc.Hash)) != 1 || normalizeCode(code) == "":
 		why = "password code: wrong code"
-	case !s.clock().Before(pc.ExpiresAt):
+	case !now.Before(pc.ExpiresAt):
 		why = "password code: expired at " + FormatTime(pc.ExpiresAt)
 	case user.Disabled:
 		why = "password code: user disabled"
@@ -229,8 +231,8 @@ func (s *Service) RedeemPasswordCode(ctx context.Context, name, code, password s
 	return s.update(ctx, func(w *writer) error {
 		// Read again under the write lock: the code may have been used
 		// or replaced since.
-		now, err := w.PasswordCode(user.ID)
-		if err != nil || now.Hash != pc.Hash {
+		still, err := w.PasswordCode(user.ID)
+		if err != nil || still.Hash != pc.Hash {
 			return phasegate.Errorf(phasegate.ECONFLICT, "code: the code was used or replaced a moment ago; ask an admin for a new code")
 		}
 		u, err := w.User(user.ID)

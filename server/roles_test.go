@@ -368,6 +368,22 @@ func (f *roleFixture) calls(t *testing.T, ctx context.Context, rt server.Route, 
 		// the principal's session out of the rest of the table.
 		return []call{{label: "another user", path: fmt.Sprintf("/api/v1/users/%d/password", f.target.ID), action: a,
 			body: map[string]string{"password": "another long password 1"}}}
+	case "POST /api/v1/users/{id}/password-code":
+		return []call{{path: fmt.Sprintf("/api/v1/users/%d/password-code", f.target.ID), action: a,
+			body: map[string]string{"reason": "role table"}}}
+	case "POST /api/v1/password-codes/redeem":
+		// A fresh code for each call, from phasegate itself (which acts
+		// at once): a wrong code answers 401 like a failed login.
+		u, err := f.ts.svc.BreakGlassAddUser(ctx, fmt.Sprintf("code-user-%d", n), testPassword, []incident.Grant{{Role: incident.RoleViewer}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, _, err := f.ts.svc.ResetPassword(ctx, incident.SystemActor("role-table", incident.RoleAdmin), u.ID, "role table")
+		if err != nil || code == nil {
+			t.Fatalf("code for the role table: %v", err)
+		}
+		return []call{{path: rt.Pattern, public: true, body: map[string]string{"user": u.Name,
+			"code": code.Code, "password": "a long enough password"}}}
 	case "PUT /api/v1/users/{id}/disabled":
 		return []call{{path: fmt.Sprintf("/api/v1/users/%d/disabled", f.target.ID), action: a,
 			body: map[string]bool{"disabled": false}}}
