@@ -133,7 +133,7 @@ var Permissions = []Permission{
 		map[Role]Access{RoleIncidentCommander: allow, RoleRecoveryLead: allow, RoleSystemOwner: scoped}},
 	{ActionApprovalCancel, "cancel another user's pending request (one's own: always)",
 		map[Role]Access{RoleIncidentCommander: allow}},
-	{ActionUsersManage, "create users, change roles, disable users, reset passwords; approve another admin's account request (dual control)",
+	{ActionUsersManage, "create users, change roles, disable users, reset passwords with a one-time code; approve another admin's account request (dual control) and receive the code it issues",
 		map[Role]Access{RoleAdmin: allow}},
 	{ActionTokensOwn, "create and revoke one's own API tokens",
 		map[Role]Access{RoleAdmin: allow, RoleIncidentCommander: allow, RoleRecoveryLead: allow, RoleSystemOwner: allow, RoleForensics: allow, RoleComms: allow, RoleViewer: allow}},
