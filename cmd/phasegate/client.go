@@ -18,9 +18,11 @@ import (
 	"github.com/phasegate/phasegate/server"
 )
 
-// apiClient calls the phasegate server with an API token. Errors from the
-// API come back as *phasegate.Error with the server's message and
-// reasons, so the command shows exactly what the server said.
+// apiClient calls the phasegate server with an API token, or without one
+// for the few public routes (redeeming a one-time password code): only
+// publicClient makes one without a token. Errors from the API come back
+// as *phasegate.Error with the server's message and reasons, so the
+// command shows exactly what the server said.
 type apiClient struct {
 	base  string
 	token string
@@ -36,13 +38,20 @@ type clientFlags struct {
 }
 
 func (c *clientFlags) register(fs *flag.FlagSet, e env) {
+	c.registerServer(fs, e)
+	fs.StringVar(&c.token, "token", "", "API token (default $PHASEGATE_TOKEN)")
+	fs.StringVar(&c.format, "format", "text", "text or json")
+}
+
+// registerServer registers --server alone, for a command on a public
+// route that takes no token.
+func (c *clientFlags) registerServer(fs *flag.FlagSet, e env) {
 	def := e.getenv("PHASEGATE_SERVER")
 	if def == "" {
 		def = "http://127.0.0.1:8080"
 	}
 	fs.StringVar(&c.server, "server", def, "server URL")
-	fs.StringVar(&c.token, "token", "", "API token (default $PHASEGATE_TOKEN)")
-	fs.StringVar(&c.format, "format", "text", "text or json")
+	c.format = "text"
 }
 
 func (c *clientFlags) client(e env) (*apiClient, error) {
@@ -57,11 +66,22 @@ func (c *clientFlags) client(e env) (*apiClient, error) {
 		return nil, usagef("give an API token with --token or the PHASEGATE_TOKEN environment variable " +
 			"(an admin creates one with 'phasegate token create --user NAME')")
 	}
+	api, err := c.publicClient()
+	if err != nil {
+		return nil, err
+	}
+	api.token = tok
+	return api, nil
+}
+
+// publicClient is a client without a token, for the public routes only:
+// every other command gets its client from client, which insists on one.
+func (c *clientFlags) publicClient() (*apiClient, error) {
 	u, err := url.Parse(c.server)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, usagef("--server %q: give the server's URL, e.g. http://127.0.0.1:8080", c.server)
 	}
-	return &apiClient{base: strings.TrimRight(c.server, "/"), token: tok,
+	return &apiClient{base: strings.TrimRight(c.server, "/"),
 		http: &http.Client{Timeout: 5 * time.Minute}}, nil
 }
 
@@ -90,7 +110,9 @@ func (c *apiClient) do(ctx context.Context, method, path string, body, out any) 
 	if err != nil {
 		return 0, err
 	}
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	if c.token != "" { // a public route: no credentials at all, not an empty one
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
 	req.Header.Set("Accept", "application/json")
 	if body != nil {
 		req.Header.Set("Content-Type", contentType)
