@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -279,14 +278,14 @@ func clientServer(t *testing.T, users ...string) (map[string]string, func(tok st
 
 // TestAccountCommandsNeedASecondAdmin: with two admins, an account made
 // from the command line waits; the admin who asked cannot approve it, the
-// other can, and the new account's password works.
+// other can and receives the new account's one-time code, with which its
+// person sets a password that works.
 func TestAccountCommandsNeedASecondAdmin(t *testing.T) {
 	toks, as, url := clientServer(t, "ada=admin", "bob=admin")
 	ada, bob := toks["ada"], toks["bob"]
 	code, out, errb := as(ada, "account", "add", "ivy", "--role", "recovery-lead", "--reason", "IR firm, ticket 4711")
 	m := regexp.MustCompile(`Account request (\d+) waits for a second admin: create user ivy with the roles recovery-lead`).FindStringSubmatch(out)
-	pw := regexp.MustCompile(`Password \(shown only this once\): (\S+)`).FindStringSubmatch(out)
-	if code != 0 || m == nil || pw == nil {
+	if code != 0 || m == nil || hasCode(out) || !strings.Contains(out, "approves it receives the one-time code") {
 		t.Fatalf("account add: exit %d: %s %s", code, out, errb)
 	}
 	if code, out, _ = as(bob, "account", "requests", "--status", "pending"); code != 0 ||
@@ -296,14 +295,18 @@ func TestAccountCommandsNeedASecondAdmin(t *testing.T) {
 	if code, _, errb = as(ada, "account", "approve", m[1]); code != exitFailure || !strings.Contains(errb, "second person") {
 		t.Errorf("approving one's own request: exit %d: %s", code, errb)
 	}
-	if code, out, errb = as(bob, "account", "approve", m[1], "--note", "confirmed with the IR firm"); code != 0 ||
-		!strings.Contains(out, "is approved") {
+	code, out, errb = as(bob, "account", "approve", m[1], "--note", "confirmed with the IR firm")
+	ivyCode := codeLine("ivy").FindStringSubmatch(out)
+	if code != 0 || !strings.Contains(out, "is approved") || ivyCode == nil {
 		t.Fatalf("account approve: exit %d: %s %s", code, out, errb)
 	}
-	// ivy exists and can log in with the password printed once.
-	c := &apiClient{base: url, http: http.DefaultClient}
-	var sess json.RawMessage
-	if _, err := c.do(context.Background(), "POST", "/api/v1/session", map[string]string{"name": "ivy", "password": pw[1]}, &sess); err != nil {
+	// ivy exists, sets her password with the code the approver received,
+	// and logs in with it.
+	const pw = "ivy's own passphrase"
+	if code, out, errb = pg(t, ivyCode[1]+"\n"+pw+"\n", "account", "redeem", "ivy", "--server", url); code != 0 {
+		t.Fatalf("ivy redeems her code: exit %d: %s %s", code, out, errb)
+	}
+	if _, err := login(t, url, "ivy", pw); err != nil {
 		t.Fatalf("ivy logs in: %v", err)
 	}
 	// Disabling acts at once.
