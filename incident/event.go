@@ -29,6 +29,9 @@ type Event struct {
 	Payload  json.RawMessage `json:"payload"`
 	PrevHash string          `json:"prev_hash"`
 	Hash     string          `json:"hash"`
+	// Followed: another writer committed it, and this process published
+	// it by following the store (svc_follow.go). Not part of the event.
+	Followed bool `json:"-"`
 }
 
 // Event types.

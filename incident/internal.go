@@ -47,11 +47,14 @@ func (s *Service) update(ctx context.Context, fn func(w *writer) error) error {
 			return err
 		}
 		committed = w.events
+		s.pendLocal(committed) // before the commit: see svc_follow.go
 		return nil
 	})
 	if err != nil {
+		s.dropLocal(committed)
 		return err
 	}
+	s.markPublished(committed)
 	s.afterCommit(committed)
 	return nil
 }

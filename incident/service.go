@@ -110,6 +110,12 @@ type Service struct {
 	dirty   map[int64]int64 // incident → last seq since its plan was recorded
 	kick    chan struct{}
 
+	// follow publishes what other writers commit (svc_follow.go).
+	follow struct {
+		mu sync.Mutex
+		follow
+	}
+
 	// dummyHash is checked for unknown user names, so a login takes as
 	// long whether or not the name exists.
 	dummyOnce sync.Once

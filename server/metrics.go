@@ -19,6 +19,7 @@ type Metrics struct {
 	requests  *prometheus.CounterVec
 	latency   *prometheus.HistogramVec
 	events    *prometheus.CounterVec
+	followed  *prometheus.CounterVec
 	loginFail *prometheus.CounterVec
 	planTime  prometheus.Histogram
 	sse       prometheus.Gauge
@@ -43,7 +44,11 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		}, []string{"method", "route"}),
 		events: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "phasegate_events_appended_total",
-			Help: "Events appended to the hash-chained log, by type.",
+			Help: "Events this instance appended to the hash-chained log, by type.",
+		}, []string{"type"}),
+		followed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "phasegate_events_followed_total",
+			Help: "Events another writer appended (another instance, break-glass on the host), seen by following the store, by type.",
 		}, []string{"type"}),
 		loginFail: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "phasegate_login_failures_total",
@@ -59,7 +64,7 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 			Help: "Clients connected to the event stream.",
 		}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.events, m.loginFail, m.planTime, m.sse,
+	reg.MustRegister(m.requests, m.latency, m.events, m.followed, m.loginFail, m.planTime, m.sse,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -78,10 +83,15 @@ func (m *Metrics) observeRequest(method, route string, status int, d time.Durati
 	m.latency.WithLabelValues(method, route).Observe(d.Seconds())
 }
 
-// EventsAppended counts committed events.
+// EventsAppended counts committed events: this instance's, and apart
+// those another writer committed (Event.Followed).
 func (m *Metrics) EventsAppended(evs []incident.Event) {
 	for _, e := range evs {
-		m.events.WithLabelValues(e.Type).Inc()
+		if e.Followed {
+			m.followed.WithLabelValues(e.Type).Inc()
+		} else {
+			m.events.WithLabelValues(e.Type).Inc()
+		}
 	}
 }
 

@@ -35,6 +35,7 @@ func serveCommand() command {
 		usage: `Usage: phasegate serve [--addr HOST:PORT] [--db PATH | --postgres URL]
                        [--estate PATH]... [--demo] [--insecure-cookies auto|true|false]
                        [--trusted-origin URL]... [--log-format text|json] [--shutdown-timeout D]
+                       [--follow D]
 
 Serves the JSON API under /api/v1, GET /healthz and GET /metrics. On first
 start with no user it creates "admin" with a random password, printed once.
@@ -53,7 +54,11 @@ start with no user it creates "admin" with a random password, printed once.
   --trusted-origin    an origin (scheme://host[:port]) allowed to send
                       cross-origin requests (repeatable)
   --log-format        text (default) or json, on stderr
-  --shutdown-timeout  how long to let requests finish on SIGINT/SIGTERM (default 10s)`,
+  --shutdown-timeout  how long to let requests finish on SIGINT/SIGTERM (default 10s)
+  --follow            how often to look in the store for events another writer
+                      committed — another instance on the same PostgreSQL, or
+                      break-glass on the host — so live pages, the event stream
+                      and the status pages show them too (default 1s; 0: never)`,
 		run: runServe,
 	}
 }
@@ -75,6 +80,7 @@ type serveConfig struct {
 	trustedOrigins  []string
 	logFormat       string
 	shutdownTimeout time.Duration
+	follow          time.Duration
 	// For tests: cheaper passwords, faster heartbeats, a quiet log.
 	settings  incident.Settings
 	heartbeat time.Duration
@@ -94,6 +100,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	fs.Var(&origins, "trusted-origin", "trusted origin")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "text or json")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 10*time.Second, "shutdown timeout")
+	fs.DurationVar(&cfg.follow, "follow", time.Second, "how often to look for other writers' events (0: never)")
 	rest, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -124,6 +131,9 @@ func (c *serveConfig) check() error {
 	case "text", "json":
 	default:
 		return usagef("--log-format %q: use text or json", c.logFormat)
+	}
+	if c.follow < 0 {
+		return usagef("--follow %s: give how often to look for other writers' events, e.g. 1s, or 0 for never", c.follow)
 	}
 	if _, _, err := net.SplitHostPort(c.addr); err != nil {
 		return usagef("--addr %q: write it as HOST:PORT, e.g. 127.0.0.1:8080", c.addr)
@@ -277,6 +287,16 @@ func (a *App) Run(ctx context.Context) error {
 			a.log.Error("plan worker stopped", "error", err)
 		}
 	})
+	if a.cfg.follow > 0 {
+		// Before serving: what this process writes from now on is
+		// published by its own commits, the rest by the follower.
+		if err := a.svc.StartFollowing(ctx); err != nil {
+			stopWorkers()
+			workers.Wait()
+			return fmt.Errorf("reading the event log's head to follow other writers: %w", err)
+		}
+		workers.Go(func() { a.svc.FollowStore(workerCtx, a.cfg.follow) })
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- a.http.Serve(a.ln) }()
 
