@@ -46,3 +46,40 @@ func BenchmarkVerify(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkFollow measures the follower's look (serve --follow, once a
+// second by default): idle, when nothing was written (one read of the
+// chain head), and when another writer committed one event since.
+func BenchmarkFollow(b *testing.B) {
+	for _, be := range backends() {
+		b.Run(be.name+"/idle", func(b *testing.B) {
+			h := newHarness(b, be)
+			h.must(h.svc.StartFollowing(h.ctx), "start")
+			for b.Loop() {
+				if n, err := h.svc.FollowOnce(h.ctx); err != nil || n != 0 {
+					b.Fatal(n, err)
+				}
+			}
+		})
+		b.Run(be.name+"/one-event", func(b *testing.B) {
+			h := newHarness(b, be)
+			other, err := h.reopen()
+			h.must(err, "second connection")
+			defer other.Close()
+			w := incident.New(incident.Config{Store: other, Clock: h.clock.Now,
+				Settings: incident.Settings{Password: fastPasswords}})
+			in := h.declare(incident.Declaration{})
+			h.must(h.svc.StartFollowing(h.ctx), "start")
+			for i := 0; b.Loop(); i++ {
+				b.StopTimer()
+				if _, err := w.TickChecklist(h.ctx, h.as("forensics"), in.ID, "ad", incident.Tick{Item: "ioc-sweep", Done: i%2 == 0}); err != nil {
+					b.Fatal(err)
+				}
+				b.StartTimer()
+				if n, err := h.svc.FollowOnce(h.ctx); err != nil || n != 1 {
+					b.Fatal(n, err)
+				}
+			}
+		})
+	}
+}
