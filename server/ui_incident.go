@@ -328,10 +328,40 @@ func describeEvent(e incident.Event) uiEvent {
 		} else {
 			ev.Before = "set a new password for " + s("name") + approvedBy(s("approved_by"))
 		}
-		if n, _ := p["sessions_ended"].(float64); n > 0 {
-			ev.Before += fmt.Sprintf("; %d other %s ended", int(n), plural(int(n), "session", "sessions"))
-		}
+		ev.Before += sessionsEnded(p, "other ")
 		ev.Detail = s("reason")
+	case incident.EventPasswordCodeIssued:
+		ev.Before = "issued a one-time password code for " + s("name")
+		var how []string
+		if rq := s("request"); rq != "" {
+			how = append(how, "account request "+rq)
+		}
+		if by := s("approved_by"); by != "" {
+			how = append(how, "approved by "+by)
+		}
+		if len(how) > 0 {
+			ev.Before += " (" + strings.Join(how, ", ") + ")"
+		}
+		if t, err := time.Parse(incident.TimeFormat, s("expires_at")); err == nil {
+			ev.Before += ", valid until " + fmtWhen(t)
+		}
+		ev.Before += sessionsEnded(p, "")
+		ev.Detail = s("reason")
+	case incident.EventPasswordCodeUsed:
+		ev.Before = "set their password with a one-time code issued by " + s("issued_by")
+		if t, err := time.Parse(incident.TimeFormat, s("issued_at")); err == nil {
+			ev.Before += " at " + fmtWhen(t)
+		}
+		ev.Before += sessionsEnded(p, "")
+		var from []string
+		for _, k := range []string{"address", "user_agent"} {
+			if v := s(k); v != "" {
+				from = append(from, v)
+			}
+		}
+		if len(from) > 0 {
+			ev.Detail = "from " + strings.Join(from, ", ")
+		}
 	case incident.EventUserDisabled:
 		if p["disabled"] == true {
 			ev.Before = "disabled user " + s("name")
@@ -369,6 +399,16 @@ func describeEvent(e incident.Event) uiEvent {
 		ev.Detail = payloadText(e.Payload)
 	}
 	return ev
+}
+
+// sessionsEnded says how many sessions a password change ended ("" for
+// none); other qualifies them ("other " when the actor's own stayed).
+func sessionsEnded(p map[string]any, other string) string {
+	n, _ := p["sessions_ended"].(float64)
+	if n <= 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %d %s%s ended", int(n), other, plural(int(n), "session", "sessions"))
 }
 
 // approvedBy says who approved an account change that waited ("": it

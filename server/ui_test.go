@@ -258,7 +258,7 @@ func TestUICrossSiteFormsRefused(t *testing.T) {
 		{"Sec-Fetch-Site": "cross-site"},
 		{"Origin": "https://evil.example"},
 	} {
-		for _, path := range []string{fmt.Sprintf("/incidents/%d/isolate", id), "/login", "/logout",
+		for _, path := range []string{fmt.Sprintf("/incidents/%d/isolate", id), "/login", "/logout", "/set-password",
 			fmt.Sprintf("/incidents/%d/systems/vault/transition", id)} {
 			req, _ := http.NewRequest("POST", ts.url+path, strings.NewReader(form.Encode()))
 			req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -592,12 +592,25 @@ func TestUIEventLogTellsAccountChanges(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, req, err := ts.svc.CreateUser(ctx, admin, incident.NewUser{Name: "ivy", Password: testPassword,
+	_, req, err := ts.svc.CreateUser(ctx, admin, incident.NewUser{Name: "ivy",
 		Grants: []incident.Grant{{Role: incident.RoleRecoveryLead}}, Reason: "IR firm, ticket 4711"})
 	if err != nil || req == nil {
 		t.Fatalf("create: %v %+v", err, req)
 	}
-	if _, err := ts.svc.ApproveAccountRequest(ctx, incident.Actor{UserID: a2.ID, Name: a2.Name, Grants: a2.Grants}, req.ID, "called back"); err != nil {
+	done, err := ts.svc.ApproveAccountRequest(ctx, incident.Actor{UserID: a2.ID, Name: a2.Name, Grants: a2.Grants}, req.ID, "called back")
+	if err != nil || done.PasswordCode == nil {
+		t.Fatalf("approve: %v %+v", err, done)
+	}
+	if err := ts.svc.RedeemPasswordCode(ctx, "ivy", done.PasswordCode.Code, "ivy's own passphrase",
+		incident.Client{Address: "192.0.2.7", UserAgent: "test browser"}); err != nil {
+		t.Fatal(err)
+	}
+	// A reset of comms, who is logged in: the approval ends the session.
+	uiLogin(t, ts, "comms")
+	if _, req, err = ts.svc.ResetPassword(ctx, admin, ts.users["comms"].ID, "lost phone"); err != nil || req == nil {
+		t.Fatalf("reset: %v %+v", err, req)
+	}
+	if _, err := ts.svc.ApproveAccountRequest(ctx, incident.Actor{UserID: a2.ID, Name: a2.Name, Grants: a2.Grants}, req.ID, ""); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := ts.svc.SetDisabled(ctx, admin, ts.users["rl"].ID, true, "phone stolen"); err != nil {
@@ -606,10 +619,13 @@ func TestUIEventLogTellsAccountChanges(t *testing.T) {
 	c := uiLogin(t, ts, "admin")
 	c.get(fmt.Sprintf("/incidents/%d/events?scope=all", id)).must(t, 200).has(t,
 		"switched dual control of accounts on",
-		"asked a second admin to approve: create user ivy with the roles recovery-lead (account request 1)", "IR firm, ticket 4711",
+		"asked a second admin to approve: create user ivy with the roles recovery-lead; the approving admin receives a one-time code for them to set their password (account request 1)", "IR firm, ticket 4711",
 		"approved account request 1: create user ivy", "called back",
 		"created user ivy with the roles recovery-lead, approved by admin2",
-		"disabled user rl", "phone stolen").lacks(t, "user.change_requested user:")
+		"issued a one-time password code for ivy (account request 1, approved by admin2), valid until",
+		"set their password with a one-time code issued by admin at", "from 192.0.2.7, test browser",
+		"issued a one-time password code for comms (account request 2, approved by admin2), valid until", "; 1 session ended", "lost phone",
+		"disabled user rl", "phone stolen").lacks(t, "user.change_requested user:", "user.password_code_issued user:", "user.password_code_used user:")
 }
 
 // TestUIHeaderCountsWhatWaits: the header says how many account requests
@@ -625,8 +641,8 @@ func TestUIHeaderCountsWhatWaits(t *testing.T) {
 	overview := fmt.Sprintf("/incidents/%d", id)
 	c := uiLogin(t, ts, "admin")
 	c.get(overview).must(t, 200).lacks(t, `waiting for a second admin"`, `waiting for a second person"`)
-	if _, err := ts.svc.SetPassword(ctx, admin, ts.users["rl"].ID, incident.PasswordChange{Password: "a new long password", Reason: "locked out"}); err != nil {
-		t.Fatal(err)
+	if _, req, err := ts.svc.ResetPassword(ctx, admin, ts.users["rl"].ID, "locked out"); err != nil || req == nil {
+		t.Fatalf("reset: %v %+v", err, req)
 	}
 	c.get(overview).must(t, 200).has(t, `aria-label="1 waiting for a second admin"`)
 	v := uiLogin(t, ts, "viewer")
