@@ -220,6 +220,8 @@ type uiError struct {
 	Code    string
 	Message string
 	Reasons []string
+	// Title, when set, is the heading instead of the status's.
+	Title string
 }
 
 func uiErrorOf(err error) *uiError {
@@ -229,6 +231,9 @@ func uiErrorOf(err error) *uiError {
 
 // Heading is a short title for the error box.
 func (e *uiError) Heading() string {
+	if e.Title != "" {
+		return e.Title
+	}
 	switch e.Status {
 	case http.StatusConflict:
 		return "Refused"

@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -36,7 +37,9 @@ func (u *ui) handleLoginPage(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	u.render(w, r, http.StatusOK, "login", &uiPage{Title: "Log in", Data: loginData{Next: next}})
+	// name: the set-password page sends the person here with theirs.
+	name := strings.TrimSpace(r.URL.Query().Get("name"))
+	u.render(w, r, http.StatusOK, "login", &uiPage{Title: "Log in", Data: loginData{Next: next, Name: name}})
 }
 
 func (u *ui) handleLogin(w http.ResponseWriter, r *http.Request) {
@@ -89,4 +92,94 @@ func (u *ui) handleLogout(w http.ResponseWriter, r *http.Request) {
 	http.SetCookie(w, u.s.sessionCookie("", time.Time{}))
 	u.setFlash(w, uiFlash{Kind: "ok", Text: "You are logged out."})
 	redirect(w, r, "/login")
+}
+
+// ---- setting a password with a one-time code
+
+// The set-password page is public, like the login page: a person whose
+// account is new or was reset has no password to log in with, only the
+// one-time code an admin handed them (svc_codes.go). Here they choose a
+// password nobody else knows. A wrong code counts as a failed login:
+// slowed, then locked out, as the service decides.
+
+const setPasswordPath = "/set-password"
+
+// setPasswordData is the form as typed: only the user name is ever sent
+// back, never the code or a password.
+type setPasswordData struct {
+	Name      string
+	MinLength int
+}
+
+func (u *ui) setPasswordPage(w http.ResponseWriter, r *http.Request, status int, e *uiError, name string) {
+	if e != nil {
+		if info := requestInfoFrom(r.Context()); info != nil {
+			info.errCode = e.Code
+		}
+	}
+	u.render(w, r, status, "set_password", &uiPage{Title: "Set your password", Error: e,
+		Data: setPasswordData{Name: name, MinLength: incident.MinPasswordLength}})
+}
+
+func (u *ui) handleSetPasswordPage(w http.ResponseWriter, r *http.Request) {
+	u.setPasswordPage(w, r, http.StatusOK, nil, strings.TrimSpace(r.URL.Query().Get("user")))
+}
+
+func (u *ui) handleSetPassword(w http.ResponseWriter, r *http.Request) {
+	if err := parseForm(w, r); err != nil {
+		u.setPasswordPage(w, r, http.StatusBadRequest, uiErrorOf(err), "")
+		return
+	}
+	name := strings.TrimSpace(r.PostFormValue("name"))
+	code := r.PostFormValue("code")
+	password, repeat := r.PostFormValue("password"), r.PostFormValue("repeat")
+	check := func(msg string, reasons ...string) {
+		u.setPasswordPage(w, r, http.StatusBadRequest, &uiError{Status: http.StatusBadRequest, Code: phasegate.EINVALID,
+			Title: "Please check", Message: msg, Reasons: reasons}, name)
+	}
+	var missing []string
+	for _, f := range []struct{ value, says string }{
+		{name, "User name: the name of your account, as the admin wrote it."},
+		{strings.TrimSpace(code), "One-time code: the code the admin gave you."},
+		{password, "New password: the password you choose."},
+		{repeat, "Repeat the new password: type it a second time."},
+	} {
+		if f.value == "" {
+			missing = append(missing, f.says)
+		}
+	}
+	if len(missing) > 0 {
+		check("Fill in every field; these are empty:", missing...)
+		return
+	}
+	if password != repeat {
+		check("The two new passwords differ: type the same password in “New password” and “Repeat the new password”.")
+		return
+	}
+	err := u.s.svc.RedeemPasswordCode(r.Context(), name, code, password,
+		incident.Client{Address: clientAddress(r), UserAgent: r.UserAgent()})
+	if err != nil {
+		e := uiErrorOf(err)
+		switch phasegate.ErrorCode(err) {
+		case phasegate.ETOOMANY:
+			u.s.metrics.loginFailed("throttled")
+			if b := errorBody(err); b.RetryAfter > 0 {
+				w.Header().Set("Retry-After", fmt.Sprint(b.RetryAfter))
+				e.Message += fmt.Sprintf(" Try again in %s.", (time.Duration(b.RetryAfter) * time.Second).String())
+			}
+		case phasegate.EUNAUTHORIZED:
+			u.s.metrics.loginFailed("password_code")
+			e.Title = "Code not accepted"
+		case phasegate.EINTERNAL:
+			u.fail(w, r, nil, err)
+			return
+		}
+		u.setPasswordPage(w, r, e.Status, e, name)
+		return
+	}
+	if info := requestInfoFrom(r.Context()); info != nil {
+		info.actor = name
+	}
+	u.setFlash(w, uiFlash{Kind: "ok", Text: "Your password is set; log in with it."})
+	redirect(w, r, "/login?name="+url.QueryEscape(name))
 }

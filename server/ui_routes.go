@@ -19,6 +19,9 @@ func (u *ui) routes() []uiRoute {
 		{"GET /login", u.handleLoginPage},
 		{"POST /login", u.handleLogin},
 		{"POST /logout", u.handleLogout},
+		// Public too: a person with a one-time code has no password yet.
+		{"GET " + setPasswordPath, u.handleSetPasswordPage},
+		{"POST " + setPasswordPath, u.handleSetPassword},
 
 		{"GET /{$}", a(u.handleHome)},
 		{"GET /incidents", a(u.handleIncidents)},
