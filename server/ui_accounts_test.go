@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/phasegate/phasegate/incident"
 )
@@ -31,24 +32,28 @@ func newAccountsServer(t *testing.T, second bool) *testServer {
 	return ts
 }
 
-// shownPassword is the password the page shows once.
-var shownPassword = regexp.MustCompile(`id="new-password-value"[^>]*value="([^"]+)"`)
+// shownCode is the one-time code the page shows once.
+var shownCode = regexp.MustCompile(`id="one-time-code-value"[^>]*value="([^"]+)"`)
 
-// accountsPageChecks: unique ids, and a label for every control.
-func accountsPageChecks(t *testing.T, r *uiAnswer) {
+// codeOn returns the one-time code a page shows, failing without one.
+func codeOn(t *testing.T, r *uiAnswer) string {
 	t.Helper()
-	seen := map[string]bool{}
-	for _, m := range idAttr.FindAllStringSubmatch(r.body, -1) {
-		if seen[m[1]] {
-			t.Errorf("%s: id %q appears twice", r.req, m[1])
-		}
-		seen[m[1]] = true
+	m := shownCode.FindStringSubmatch(r.body)
+	if m == nil {
+		t.Fatalf("%s: no one-time code shown; page: %s", r.req, text(r.body))
 	}
-	for _, m := range controlID.FindAllStringSubmatch(r.body, -1) {
-		if !strings.Contains(r.body, `for="`+m[1]+`"`) {
-			t.Errorf("%s: control %q has no <label for>", r.req, m[1])
+	return m[1]
+}
+
+// revealCookie is the cookie that carries the key of a code to show.
+func (c *uiClient) revealCookie() *http.Cookie {
+	u, _ := url.Parse(c.ts.url + "/accounts")
+	for _, ck := range c.hc.Jar.Cookies(u) {
+		if ck.Name == "phasegate_reveal" {
+			return ck
 		}
 	}
+	return nil
 }
 
 func (ts *testServer) userNamed(name string) *incident.User {
@@ -66,84 +71,93 @@ func (ts *testServer) userNamed(name string) *incident.User {
 }
 
 // TestUIAccountDualControl: with two admins, one asks for a recovery
-// lead through the page's form; the account waits, its password shown
-// once; the asker cannot approve; the second admin rejects without a
-// note (refused), then approves, and the account exists and logs in.
-// Disabling acts at once; enabling again waits.
+// lead through the page's form; the account waits, and the asker is shown
+// no code; the asker cannot approve; the second admin rejects without a
+// note (refused), then approves, and is shown the one-time code once
+// (nobody else is); the new person sets their password with it and logs
+// in. Disabling acts at once; enabling again, more roles and a reset
+// wait, and the approver of the reset gets its code.
 func TestUIAccountDualControl(t *testing.T) {
 	ts := newAccountsServer(t, true)
 	admin := uiLogin(t, ts, "admin")
 	page := admin.get("/accounts").must(t, 200)
 	page.has(t, "Dual control is on", "Account changes that give power wait for a second admin (", "ADR</abbr> 0007",
-		"No account change is waiting.", "admin2", "system-owner(team:apps)", `<option value="recovery-lead">`)
+		"receives the one-time code", "No account change is waiting.", "admin2", "system-owner(team:apps)", `<option value="recovery-lead">`)
 	page.lacks(t, "Only one admin")
 	accountsPageChecks(t, page)
 
-	// Ask for a recovery lead.
+	// Ask for a recovery lead: it waits, and the asker gets no code.
 	r := admin.post("/accounts/users", url.Values{"name": {"ivy"}, "role": {"recovery-lead"}, "reason": {"IR firm, ticket 4711"}}).
 		must(t, http.StatusSeeOther)
-	if r.location != "/accounts#new-password" {
-		t.Fatalf("create → %q", r.location)
+	ar := regexp.MustCompile(`^/accounts#request-(\d+)$`).FindStringSubmatch(r.location)
+	if ar == nil {
+		t.Fatalf("create → %q, want the request on the accounts page", r.location)
 	}
-	// The password is the asker's alone: another admin's browser holding
-	// the same cookie is shown nothing, and the asker still sees it.
-	admin2 := uiLogin(t, ts, "admin2")
-	u, _ := url.Parse(ts.url + "/accounts")
-	copied := false
-	for _, ck := range admin.hc.Jar.Cookies(u) {
-		if ck.Name == "phasegate_reveal" {
-			admin2.hc.Jar.SetCookies(u, []*http.Cookie{ck})
-			copied = true
-		}
+	if ck := admin.revealCookie(); ck != nil {
+		t.Errorf("the asker was given a code to see: cookie %v", ck)
 	}
-	if !copied {
-		t.Fatal("no reveal cookie after creating an account")
-	}
-	admin2.get("/accounts").must(t, 200).lacks(t, "new-password-value")
 	page = admin.get(r.location).must(t, 200)
 	page.has(t, `class="flash flash-wait"`, "waits for a second admin: create user ivy with the roles recovery-lead",
-		"Password of the new account ivy", "It does not work yet", "IR firm, ticket 4711",
+		"the approving admin receives a one-time code for them to set their password", "IR firm, ticket 4711",
 		"You asked for this change: another admin must approve it.", "Cancel the request")
-	m := shownPassword.FindStringSubmatch(page.body)
-	if m == nil {
-		t.Fatalf("no password shown: %s", text(page.body))
-	}
-	password := m[1]
+	page.lacks(t, "one-time-code-value", "One-time code for ivy")
 	accountsPageChecks(t, page)
-	ar := regexp.MustCompile(`action="/accounts/requests/(\d+)/cancel"`).FindStringSubmatch(page.body)
-	if ar == nil {
-		t.Fatal("no request to cancel on the asker's page")
-	}
 	reqPath := "/accounts/requests/" + ar[1]
 	if strings.Contains(page.body, `action="`+reqPath+`/approve"`) {
 		t.Error("the asker is offered the approval of their own request")
 	}
-	// Shown once: the next look has no password, and the cookie held
-	// only a key, not the password.
-	admin.get("/accounts").must(t, 200).lacks(t, password, "new-password-value")
 	if ts.userNamed("ivy") != nil {
 		t.Fatal("ivy exists before a second admin approved")
 	}
 	// The asker approving by hand is refused, with the service's words.
 	admin.follow(reqPath+"/approve", url.Values{"note": {"mine"}}).must(t, 200).
-		has(t, `flash-error`, "cannot approve it: it needs a second person")
+		has(t, `flash-error`, "cannot approve it: it needs a second person").lacks(t, "one-time-code-value")
 
 	// The second admin: approve and reject offered; a rejection needs a note.
+	admin2 := uiLogin(t, ts, "admin2")
 	page = admin2.get("/accounts").must(t, 200)
 	page.has(t, `action="`+reqPath+`/approve"`, `action="`+reqPath+`/reject"`, "Approve: create user ivy with the roles recovery-lead",
 		"Requested by", "IR firm, ticket 4711", "Expires")
-	page.lacks(t, password, "You asked for this change")
+	page.lacks(t, "You asked for this change")
 	accountsPageChecks(t, page)
 	admin2.follow(reqPath+"/reject", url.Values{"note": {" "}}).has(t, "flash-error", "say why you reject")
-	done := admin2.follow(reqPath+"/approve", url.Values{"note": {"confirmed on the number on file"}}).must(t, 200)
+	r = admin2.post(reqPath+"/approve", url.Values{"note": {"confirmed on the number on file"}}).must(t, http.StatusSeeOther)
+	if r.location != "/accounts#one-time-code" {
+		t.Fatalf("approve → %q, want the code", r.location)
+	}
+	// The code is the approver's alone: another admin's browser holding
+	// the same cookie is shown nothing, and the approver still sees it.
+	ck := admin2.revealCookie()
+	if ck == nil {
+		t.Fatal("no reveal cookie after approving an account")
+	}
+	u, _ := url.Parse(ts.url + "/accounts")
+	admin.hc.Jar.SetCookies(u, []*http.Cookie{ck})
+	admin.get("/accounts").must(t, 200).lacks(t, "one-time-code-value")
+	done := admin2.get(r.location).must(t, 200)
 	done.has(t, "Approved account request "+ar[1], "create user ivy with the roles recovery-lead", "Recently decided (1)",
-		"approved", "confirmed on the number on file")
+		"approved", "confirmed on the number on file",
+		"One-time code for ivy", "Your approval of account request "+ar[1]+" issued it.",
+		"The account ivy exists now, without a password",
+		"Give it to ivy through a channel you did not get from the caller (a number already on file)",
+		`<a href="/set-password">/set-password</a> before`)
+	code := codeOn(t, done)
+	accountsPageChecks(t, done)
 	ivy := ts.userNamed("ivy")
 	if ivy == nil || len(ivy.Grants) != 1 || ivy.Grants[0].Role != incident.RoleRecoveryLead || ivy.CreatedBy != "admin" {
 		t.Fatalf("after the approval ivy is %+v", ivy)
 	}
-	done.has(t, fmt.Sprintf(`id="user-%d"`, ivy.ID))
-	ts.mustStatus(ts.request(nil, "POST", "/api/v1/session", map[string]string{"name": "ivy", "password": password}), 201)
+	done.has(t, fmt.Sprintf(`id="user-%d"`, ivy.ID), "no password yet — code valid until")
+	// Shown once: the next look has no code, and the cookie held only a
+	// key, not the code.
+	if strings.Contains(ck.Value, code) {
+		t.Error("the cookie carries the code")
+	}
+	admin2.get("/accounts").must(t, 200).lacks(t, code, "one-time-code-value")
+	// ivy sets her own password with it, and logs in.
+	setPassword(t, ts, "ivy", code, "ivy's own long passphrase")
+	mayLogIn(t, ts, "ivy", "ivy's own long passphrase")
+	admin2.get("/accounts").must(t, 200).lacks(t, "no password yet")
 	// Decided: no longer approvable.
 	admin2.follow(reqPath+"/approve", nil).has(t, "flash-error", "no longer pending")
 
@@ -160,7 +174,8 @@ func TestUIAccountDualControl(t *testing.T) {
 		t.Fatalf("rl after disabling: %+v", u)
 	}
 	ts.mustStatus(ts.do("rl", "GET", "/api/v1/incidents", nil), 401)
-	admin.post(fmt.Sprintf("/accounts/users/%d/promote", rl.ID), url.Values{"reason": {"x"}}).must(t, http.StatusNotFound)
+	admin.post(fmt.Sprintf("/accounts/users/%d/promote", rl.ID), url.Values{"reason": {"x"}}).must(t, http.StatusNotFound).
+		has(t, "use disable, enable, roles or reset")
 	// Nobody disables themself; a disable needs a reason.
 	admin.follow(fmt.Sprintf("/accounts/users/%d/disable", ts.users["admin"].ID), url.Values{"reason": {"x"}}).
 		has(t, "flash-error", "you cannot disable yourself")
@@ -171,15 +186,36 @@ func TestUIAccountDualControl(t *testing.T) {
 	if u := ts.userNamed("rl"); !u.Disabled {
 		t.Fatal("rl is enabled without a second admin")
 	}
-	// So do more roles and another user's password; fewer roles do not.
+	// So do more roles and a reset of another user's password; fewer
+	// roles do not.
 	admin.follow(fmt.Sprintf("/accounts/users/%d/roles", ts.users["comms"].ID),
 		url.Values{"role": {"comms", "incident-commander"}, "reason": {"covers the night shift"}}).
 		has(t, "flash-wait", "give comms the roles incident-commander, comms (now comms)")
 	admin.follow(fmt.Sprintf("/accounts/users/%d/roles", ts.users["owner"].ID),
 		url.Values{"role": {"viewer"}, "reason": {"left the apps team"}}).
 		has(t, "flash-ok", "owner now holds the roles viewer")
-	page = admin.follow(fmt.Sprintf("/accounts/users/%d/password", ts.users["viewer"].ID), url.Values{"reason": {"asked in person"}})
-	page.has(t, "flash-wait", "set a new password for viewer", "New password for viewer", "It does not work yet")
+	viewer := ts.users["viewer"]
+	r = admin.post(fmt.Sprintf("/accounts/users/%d/reset", viewer.ID), url.Values{"reason": {"asked in person"}}).
+		must(t, http.StatusSeeOther)
+	page = admin.get(r.location).must(t, 200)
+	page.has(t, "flash-wait", "reset the password of viewer: their password stops working and the approving admin receives a one-time code").
+		lacks(t, "one-time-code-value")
+	mayLogIn(t, ts, "viewer", testPassword) // nothing changed yet
+	rq := regexp.MustCompile(`id="request-(\d+)"[^<]*\s*<header class="approval-h">\s*<h3>Request \d+: reset the password of viewer`).
+		FindStringSubmatch(page.body)
+	if rq == nil {
+		t.Fatalf("no reset request listed: %s", text(page.body))
+	}
+	// The approver receives the code; the old password stops working.
+	done = admin2.follow("/accounts/requests/"+rq[1]+"/approve", url.Values{"note": {"called back on file"}}).must(t, 200)
+	done.has(t, "One-time code for viewer", "Your approval of account request "+rq[1]+" issued it.",
+		"The old password of viewer no longer works")
+	code = codeOn(t, done)
+	if r := newUIClient(t, ts).post("/login", url.Values{"name": {"viewer"}, "password": {testPassword}}); r.status != http.StatusUnauthorized {
+		t.Fatalf("the old password after an approved reset: %d, want 401", r.status)
+	}
+	setPassword(t, ts, "viewer", code, "the viewer's own phrase")
+	mayLogIn(t, ts, "viewer", "the viewer's own phrase")
 }
 
 // TestUIAccountSingleAdmin: with one admin the page warns that account
@@ -203,18 +239,51 @@ func TestUIAccountSingleAdmin(t *testing.T) {
 	admin.post("/accounts/users", url.Values{"name": {"olga"}, "role": {"forensics"}}).
 		must(t, http.StatusBadRequest).has(t, "give a reason")
 
-	page = admin.follow("/accounts/users", url.Values{"name": {"olga"}, "role": {"system-owner"}, "teams": {"erp, apps"},
-		"systems": {"vault"}, "reason": {"ERP owner"}}).must(t, 200)
-	page.has(t, "flash-ok", "Created the account olga with the roles system-owner(team:erp,team:apps,system:vault).",
-		"The account olga exists now and this password works.")
-	m := shownPassword.FindStringSubmatch(page.body)
-	if m == nil {
-		t.Fatal("no password shown")
+	r := admin.post("/accounts/users", url.Values{"name": {"olga"}, "role": {"system-owner"}, "teams": {"erp, apps"},
+		"systems": {"vault"}, "reason": {"ERP owner"}}).must(t, http.StatusSeeOther)
+	if r.location != "/accounts#one-time-code" {
+		t.Fatalf("create → %q, want the code", r.location)
 	}
-	ts.mustStatus(ts.request(nil, "POST", "/api/v1/session", map[string]string{"name": "olga", "password": m[1]}), 201)
-	if ts.userNamed("olga") == nil {
-		t.Fatal("olga does not exist")
+	page = admin.get(r.location).must(t, 200)
+	page.has(t, "flash-ok", "Created the account olga with the roles system-owner(team:erp,team:apps,system:vault), without a password.",
+		"One-time code for olga", "The account olga exists now, without a password",
+		"Give it to olga through a channel you did not get from the caller (a number already on file)", "they set their own password at",
+		"no password yet — code valid until").lacks(t, "Your approval")
+	accountsPageChecks(t, page)
+	code := codeOn(t, page)
+	olga := ts.userNamed("olga")
+	if olga == nil || !olga.NoPassword {
+		t.Fatalf("olga after creating: %+v", olga)
 	}
+	// Shown once.
+	admin.get("/accounts").must(t, 200).lacks(t, code, "one-time-code-value").has(t, "no password yet — code valid until")
+	setPassword(t, ts, "olga", code, "olga's own long phrase")
+	mayLogIn(t, ts, "olga", "olga's own long phrase")
+
+	// A reset acts at once: the old password stops, a code is shown once.
+	ic := ts.users["ic"]
+	admin.get("/accounts").must(t, 200).has(t, fmt.Sprintf(`action="/accounts/users/%d/reset"`, ic.ID), "Reset the password of ic",
+		"At once: the old password", "of ic stops working").lacks(t, "It waits for a second admin")
+	admin.follow(fmt.Sprintf("/accounts/users/%d/reset", ic.ID), nil).has(t, "flash-error", "give a reason to reset the password of ic")
+	r = admin.post(fmt.Sprintf("/accounts/users/%d/reset", ic.ID), url.Values{"reason": {"locked out, called from the number on file"}}).
+		must(t, http.StatusSeeOther)
+	if r.location != "/accounts#one-time-code" {
+		t.Fatalf("reset → %q, want the code", r.location)
+	}
+	page = admin.get(r.location).must(t, 200)
+	page.has(t, "flash-ok", "Reset the password of ic: their old password no longer works and their sessions ended.",
+		"One-time code for ic", "The old password of ic no longer works")
+	code = codeOn(t, page)
+	if r := newUIClient(t, ts).post("/login", url.Values{"name": {"ic"}, "password": {testPassword}}); r.status != http.StatusUnauthorized {
+		t.Fatalf("the old password after a reset: %d, want 401", r.status)
+	}
+	admin.get("/accounts").must(t, 200).lacks(t, code)
+	// One's own password is not reset here: the service says why.
+	admin.follow(fmt.Sprintf("/accounts/users/%d/reset", ts.users["admin"].ID), url.Values{"reason": {"x"}}).
+		has(t, "flash-error", "you cannot reset your own password with a code")
+	setPassword(t, ts, "ic", code, "ic's brand new phrase")
+	mayLogIn(t, ts, "ic", "ic's brand new phrase")
+
 	// Making a second admin switches dual control on, for good.
 	admin.follow("/accounts/users", url.Values{"name": {"ada"}, "role": {"admin"}, "reason": {"second admin, ADR 0007"}}).
 		has(t, "Created the account ada")
@@ -246,4 +315,19 @@ func TestUIAccountsAdminsOnly(t *testing.T) {
 	if r := newUIClient(t, ts).get("/accounts").must(t, http.StatusSeeOther); r.location != "/login?next=%2Faccounts" {
 		t.Errorf("/accounts when logged out → %q", r.location)
 	}
+}
+
+// TestUIAccountCodeExpired: the accounts list says, in words, that a
+// code expired and what to do; the code no longer sets a password.
+func TestUIAccountCodeExpired(t *testing.T) {
+	settings := uiSettings
+	settings.PasswordCodeTTL = time.Millisecond
+	ts := newTestServer(t, backend{"sqlite", openSQLite}, serverOptions{settings: settings})
+	code := issueCode(t, ts, "comms")
+	time.Sleep(5 * time.Millisecond)
+	admin := uiLogin(t, ts, "admin")
+	admin.get("/accounts").must(t, 200).has(t, "no password — code expired", "reset again to issue a new one").
+		lacks(t, "no password yet")
+	newUIClient(t, ts).post("/set-password", url.Values{"name": {"comms"}, "code": {code.Code},
+		"password": {"too late a phrase"}, "repeat": {"too late a phrase"}}).must(t, http.StatusUnauthorized).has(t, "Code not accepted")
 }
