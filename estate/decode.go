@@ -435,6 +435,8 @@ func (d *decoder) system(n *yaml.Node) {
 			sys.Tags, _, ok = d.strList(v, p, "tags", "[erp, finance]")
 		case sysDescription:
 			sys.Description, ok = d.str(v, p, "description")
+		case sysVerify:
+			sys.Verify, ok = d.checks(v, p)
 		}
 		if !ok {
 			s.mark(f)

@@ -112,8 +112,9 @@ func (s System) MarshalJSON() ([]byte, error) {
 		Owners      []string       `json:"owners,omitempty"`
 		Tags        []string       `json:"tags,omitempty"`
 		Description string         `json:"description,omitempty"`
+		Verify      []Check        `json:"verify,omitempty"`
 	}{s.ID, nameOrEmpty(s.Name, s.ID), s.Kind, s.Team, crit, s.Requires, s.Restore, s.Clearance,
-		needs, s.TwoPerson, s.Checklist, s.Owners, s.Tags, s.Description})
+		needs, s.TwoPerson, s.Checklist, s.Owners, s.Tags, s.Description, s.Verify})
 }
 
 // MarshalJSON leaves out the name when it is the id.
@@ -295,6 +296,28 @@ func yamlSystem(s *System) *yaml.Node {
 	}
 	if s.Description != "" {
 		add(m, "description", ystr(s.Description))
+	}
+	if len(s.Verify) > 0 {
+		l := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq"}
+		for _, c := range s.Verify {
+			cm := flow(ymap())
+			if c.HTTP != "" {
+				add(cm, "http", ystr(c.HTTP))
+			} else {
+				add(cm, "tcp", ystr(c.TCP))
+			}
+			if c.Status != 0 {
+				add(cm, "status", yint(c.Status))
+			}
+			if c.Contains != "" {
+				add(cm, "contains", ystr(c.Contains))
+			}
+			if c.TimeoutSeconds != 0 {
+				add(cm, "timeout_seconds", yint(c.TimeoutSeconds))
+			}
+			l.Content = append(l.Content, cm)
+		}
+		add(m, "verify", l)
 	}
 	return m
 }

@@ -13,6 +13,7 @@
 package estate
 
 import (
+	"fmt"
 	"time"
 )
 
@@ -103,7 +104,50 @@ type System struct {
 	Owners      []string `json:"owners,omitempty"`
 	Tags        []string `json:"tags,omitempty"`
 	Description string   `json:"description,omitempty"`
-	Pos         Pos      `json:"-"`
+	// Verify lists the checks that show the restored system is up; a
+	// system with checks goes online only after they pass
+	// (docs/estate-format.md).
+	Verify []Check `json:"verify,omitempty"`
+	Pos    Pos     `json:"-"`
+}
+
+// Check is one way to show that a restored system is up: an HTTP(S)
+// GET that must answer a status (and contain a text), or a TCP
+// connection that must open. Exactly one of HTTP and TCP is set.
+type Check struct {
+	HTTP     string `json:"http,omitempty"`     // an http:// or https:// URL
+	TCP      string `json:"tcp,omitempty"`      // host:port
+	Status   int    `json:"status,omitempty"`   // HTTP: the status wanted; 0 means 200
+	Contains string `json:"contains,omitempty"` // HTTP: text the body's first 64 KiB must contain
+	// TimeoutSeconds bounds the check; 0 means DefaultCheckTimeout.
+	TimeoutSeconds int `json:"timeout_seconds,omitempty"`
+}
+
+// DefaultCheckTimeout and MaxCheckTimeout bound a check, in seconds.
+const (
+	DefaultCheckTimeout = 5
+	MaxCheckTimeout     = 60
+)
+
+// WantStatus is the HTTP status the check wants.
+func (c Check) WantStatus() int {
+	if c.Status == 0 {
+		return 200
+	}
+	return c.Status
+}
+
+// String names the check in one line, e.g. "GET https://erp/health → 200"
+// or "TCP erp-db:5432 opens".
+func (c Check) String() string {
+	if c.TCP != "" {
+		return "TCP " + c.TCP + " opens"
+	}
+	s := fmt.Sprintf("GET %s → %d", c.HTTP, c.WantStatus())
+	if c.Contains != "" {
+		s += fmt.Sprintf(" containing %q", c.Contains)
+	}
+	return s
 }
 
 // NeedsTwoPersons reports whether restarting the system needs the approval

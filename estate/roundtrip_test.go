@@ -1,6 +1,7 @@
 package estate
 
 import (
+	"fmt"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -155,6 +156,14 @@ func (g gen) estate() *Estate {
 		s.Checklist = g.list(r.IntN(3), func(int) string { return "check " + g.text(4, false) })
 		s.Owners = g.list(r.IntN(3), func(int) string { return "o" + g.text(2, false) })
 		s.Tags = g.list(r.IntN(3), func(int) string { return "t" + g.text(2, false) })
+		for k := range r.IntN(3) {
+			if r.IntN(2) == 0 {
+				s.Verify = append(s.Verify, Check{TCP: fmt.Sprintf("%s.example.internal:%d", s.ID, 1+r.IntN(65535)), TimeoutSeconds: r.IntN(3) * 10})
+			} else {
+				s.Verify = append(s.Verify, Check{HTTP: fmt.Sprintf("https://%s.example.internal/health/%d?q=%s", s.ID, k, g.text(1, false)),
+					Status: []int{0, 200, 204}[r.IntN(3)], Contains: g.text(r.IntN(2), true)})
+			}
+		}
 		e.Systems = append(e.Systems, s)
 	}
 	for i := range r.IntN(4) {

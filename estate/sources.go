@@ -98,7 +98,7 @@ const (
 	teamCapacity
 )
 
-var systemFields = []string{"id", "name", "kind", "team", "criticality", "requires", "restore", "clearance", "needs", "two_person", "checklist", "owners", "tags", "description"}
+var systemFields = []string{"id", "name", "kind", "team", "criticality", "requires", "restore", "clearance", "needs", "two_person", "checklist", "owners", "tags", "description", "verify"}
 
 const (
 	sysID = iota
@@ -115,6 +115,7 @@ const (
 	sysOwners
 	sysTags
 	sysDescription
+	sysVerify
 )
 
 var serviceFields = []string{"id", "name", "requires", "revenue_per_day", "cost_per_day", "output_per_day", "people_idle", "audiences", "description"}
@@ -158,3 +159,4 @@ const (
 
 var estimateFields = []string{"min", "likely", "max"}
 var outputFields = []string{"amount", "unit"}
+var checkFields = []string{"http", "tcp", "status", "contains", "timeout_seconds"}

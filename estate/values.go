@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -365,4 +367,121 @@ func (d *decoder) needs(v *yaml.Node, p string) ([]Need, []loc, bool) {
 		ns[i], ls[i] = e.n, e.l
 	}
 	return ns, ls, true
+}
+
+const checkExample = `write e.g. verify: [{http: "https://erp.example.internal/health"}, {tcp: "erp-db.example.internal:5432"}]`
+
+// checks reads a system's verify list: each an HTTP or a TCP check.
+func (d *decoder) checks(v *yaml.Node, p string) ([]Check, bool) {
+	if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+		return nil, true
+	}
+	if v.Kind != yaml.SequenceNode {
+		d.problem(d.at(v), p, "verify", "must be a list of checks, not "+kindOf(v), checkExample)
+		return nil, false
+	}
+	out := make([]Check, 0, len(v.Content))
+	ok := true
+	for j, c := range v.Content {
+		c = d.visit(c)
+		field := "verify[" + strconv.Itoa(j) + "]"
+		if c.Kind != yaml.MappingNode {
+			d.problem(d.at(c), p, field, "must be a check (a mapping), not "+kindOf(c), checkExample)
+			ok = false
+			continue
+		}
+		ch, good := d.check(c, p, field)
+		ok = ok && good
+		out = append(out, ch)
+	}
+	if !ok {
+		return nil, false
+	}
+	return out, true
+}
+
+// check reads one check and says what is wrong with its target.
+func (d *decoder) check(n *yaml.Node, p, field string) (Check, bool) {
+	var c Check
+	ok := true
+	var seen [5]*yaml.Node
+	d.fields(n, p+"."+field, checkFields, "a check", func(f int, k, v *yaml.Node) {
+		seen[f] = v
+		good := true
+		switch f {
+		case 0:
+			c.HTTP, good = d.str(v, p+"."+field, "http")
+		case 1:
+			c.TCP, good = d.str(v, p+"."+field, "tcp")
+		case 2:
+			c.Status, good = d.smallInt(v, p+"."+field, "status")
+			if good && (c.Status < 100 || c.Status > 599) {
+				d.problem(d.at(v), p+"."+field, "status", fmt.Sprintf("%d is not an HTTP status", c.Status), "give the status a healthy system answers, e.g. 200 or 204")
+				good = false
+			}
+		case 3:
+			c.Contains, good = d.str(v, p+"."+field, "contains")
+		case 4:
+			c.TimeoutSeconds, good = d.smallInt(v, p+"."+field, "timeout_seconds")
+			if good && (c.TimeoutSeconds < 1 || c.TimeoutSeconds > MaxCheckTimeout) {
+				d.problem(d.at(v), p+"."+field, "timeout_seconds", fmt.Sprintf("%d is out of range", c.TimeoutSeconds),
+					fmt.Sprintf("give 1 to %d seconds, or leave it out for %d", MaxCheckTimeout, DefaultCheckTimeout))
+				good = false
+			}
+		}
+		ok = ok && good
+	})
+	if !ok {
+		return Check{}, false
+	}
+	switch {
+	case c.HTTP != "" && c.TCP != "":
+		d.problem(d.at(n), p, field, "is both an HTTP and a TCP check", "write one check per entry: {http: URL} or {tcp: HOST:PORT}")
+		return Check{}, false
+	case c.HTTP == "" && c.TCP == "":
+		d.problem(d.at(n), p, field, "names no target", checkExample)
+		return Check{}, false
+	case c.TCP != "" && (seen[2] != nil || seen[3] != nil):
+		d.problem(d.at(n), p, field, "a TCP check has no status or contains", "leave them out, or make it an HTTP check: {http: URL, status: 200}")
+		return Check{}, false
+	case c.HTTP != "":
+		if msg := checkURL(c.HTTP); msg != "" {
+			d.problem(d.at(seen[0]), p+"."+field, "http", msg, `give the full address of a health page, e.g. "https://erp.example.internal/health"`)
+			return Check{}, false
+		}
+	default:
+		if msg := checkHostPort(c.TCP); msg != "" {
+			d.problem(d.at(seen[1]), p+"."+field, "tcp", msg, `give host and port, e.g. "erp-db.example.internal:5432" or "[2001:db8::7]:443"`)
+			return Check{}, false
+		}
+	}
+	return c, true
+}
+
+// checkURL says what is wrong with a check's URL ("" when nothing).
+func checkURL(s string) string {
+	u, err := url.Parse(s)
+	switch {
+	case err != nil:
+		return strconv.Quote(shorten(s, 60)) + " is not a URL"
+	case u.Scheme != "http" && u.Scheme != "https":
+		return strconv.Quote(shorten(s, 60)) + " is not an http:// or https:// address"
+	case u.Host == "" || u.Hostname() == "":
+		return strconv.Quote(shorten(s, 60)) + " names no host"
+	case u.User != nil:
+		return "must not carry a user name or password: they would be stored in every estate version"
+	}
+	return ""
+}
+
+// checkHostPort says what is wrong with a TCP check's host:port.
+func checkHostPort(s string) string {
+	host, port, err := net.SplitHostPort(s)
+	if err != nil || host == "" {
+		return strconv.Quote(shorten(s, 60)) + " is not host:port"
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return "port " + strconv.Quote(shorten(port, 20)) + " is not a number from 1 to 65535"
+	}
+	return ""
 }
