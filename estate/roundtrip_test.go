@@ -1,10 +1,10 @@
 package estate
 
 import (
-	"fmt"
 	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"reflect"
