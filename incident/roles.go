@@ -123,7 +123,7 @@ var Permissions = []Permission{
 		map[Role]Access{RoleIncidentCommander: allow, RoleForensics: allow}},
 	{ActionRestore, "start (or abort) a system's restore",
 		map[Role]Access{RoleIncidentCommander: allow, RoleRecoveryLead: allow, RoleSystemOwner: scoped}},
-	{ActionVerify, "move a restored system to verifying, or back to restoring when verification fails",
+	{ActionVerify, "move a restored system to verifying, or back to restoring when verification fails; run its verify checks",
 		map[Role]Access{RoleIncidentCommander: allow, RoleRecoveryLead: allow, RoleSystemOwner: scoped}},
 	{ActionOnline, "put a verified system back online",
 		map[Role]Access{RoleIncidentCommander: allow, RoleRecoveryLead: allow, RoleSystemOwner: scoped}},

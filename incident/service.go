@@ -28,6 +28,9 @@ type Config struct {
 	// committed, in seq order (e.g. to stream them over SSE). It must not
 	// block for long.
 	Publish func([]Event)
+	// Prober runs the estate's verify checks (package probe); nil: checks
+	// cannot run, and systems with checks cannot go online.
+	Prober Prober
 	// Random supplies salts, tokens and session ids; default crypto/rand.
 	Random   io.Reader
 	Settings Settings
@@ -101,6 +104,7 @@ type Service struct {
 	parse    func(...estate.File) (*estate.Estate, error)
 	log      *slog.Logger
 	publish  func([]Event)
+	prober   Prober
 	random   io.Reader
 	settings Settings
 
@@ -126,7 +130,7 @@ type Service struct {
 func New(c Config) *Service {
 	s := &Service{
 		store: c.Store, clock: c.Clock, plan: c.Plan, parse: c.Parse, log: c.Log,
-		publish: c.Publish, random: c.Random, settings: c.Settings,
+		publish: c.Publish, prober: c.Prober, random: c.Random, settings: c.Settings,
 		estates: map[int]*estate.Estate{}, dirty: map[int64]int64{},
 		kick: make(chan struct{}, 1),
 	}
@@ -243,6 +247,10 @@ type SystemDetail struct {
 	SystemView
 	Checklist []ChecklistItem `json:"checklist"`
 	Approvals []Approval      `json:"approvals"`
+	// Verify is the system's checks from the estate; LastCheck the run
+	// that counts for going online (made while verifying), if any.
+	Verify    []estate.Check `json:"verify,omitempty"`
+	LastCheck *CheckRun      `json:"last_check,omitempty"`
 }
 
 // TransitionResult is the outcome of a transition request: Done (the move

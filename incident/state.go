@@ -116,6 +116,9 @@ type GuardInput struct {
 	Checklist []ChecklistItem
 	// States of every system in the incident, keyed by system id.
 	States map[string]State
+	// LastCheck is the run of the system's checks since it entered
+	// verifying (nil: none); read for a move to online.
+	LastCheck *CheckRun
 }
 
 // CheckTransition runs every guard on a move and returns nil when it may
@@ -156,6 +159,10 @@ func CheckTransition(in GuardInput) error {
 			case st != StateOnline && st != StateRunning:
 				reasons = append(reasons, fmt.Sprintf("required system %s is %s, not online", dep, st))
 			}
+		}
+	case StateOnline:
+		if in.From == StateVerifying {
+			reasons = append(reasons, verifyReasons(in.System, in.LastCheck)...)
 		}
 	}
 	if len(reasons) == 0 {

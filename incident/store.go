@@ -73,6 +73,12 @@ type Tx interface {
 	// ChecklistEntries returns the ticks of one system (systemID "": of
 	// every system of the incident), by system and key.
 	ChecklistEntries(incidentID int64, systemID string) ([]ChecklistEntry, error)
+	// PutCheckRun stores the run of a system's checks that counts for
+	// going online, replacing any; CheckRun returns it (ENOTFOUND when
+	// none); DeleteCheckRun forgets it (a new restore to verify).
+	PutCheckRun(r CheckRun) error
+	CheckRun(incidentID int64, systemID string) (*CheckRun, error)
+	DeleteCheckRun(incidentID int64, systemID string) error
 	// ResetChecklist removes the ticks of a system (re-compromise); the
 	// history stays in the event log.
 	ResetChecklist(incidentID int64, systemID string) error

@@ -54,11 +54,27 @@ func systemDetail(tx Tx, l *loaded, sys *estate.System) (*SystemDetail, error) {
 	if aps == nil {
 		aps = []Approval{}
 	}
-	return &SystemDetail{
+	d := &SystemDetail{
 		SystemView: systemView(sys, *st, entries, pending),
 		Checklist:  mergeChecklist(ChecklistFor(sys), entries, len(templateFor(sys.Kind))),
 		Approvals:  aps,
-	}, nil
+		Verify:     sys.Verify,
+	}
+	if len(sys.Verify) > 0 {
+		if d.LastCheck, err = lastCheck(tx, l.in.ID, sys.ID); err != nil {
+			return nil, err
+		}
+	}
+	return d, nil
+}
+
+// lastCheck returns the run of a system's checks that counts, or nil.
+func lastCheck(tx Tx, incidentID int64, systemID string) (*CheckRun, error) {
+	run, err := tx.CheckRun(incidentID, systemID)
+	if isNotFound(err) {
+		return nil, nil
+	}
+	return run, err
 }
 
 // targetAction is the action asked of a user for a move that has no edge
@@ -159,6 +175,13 @@ func (s *Service) guard(tx Tx, l *loaded, sys *estate.System, from, to State) er
 		}
 		in.States = statesByID(states)
 	}
+	if to == StateOnline && len(sys.Verify) > 0 {
+		run, err := lastCheck(tx, l.in.ID, sys.ID)
+		if err != nil {
+			return err
+		}
+		in.LastCheck = run
+	}
 	return CheckTransition(in)
 }
 
@@ -181,6 +204,12 @@ func (s *Service) move(w *writer, actor string, l *loaded, sys *estate.System, s
 		// The restore goes on: keep when it began.
 	default:
 		next.RestoringSince = time.Time{}
+	}
+	if to == StateVerifying && from != StateVerifying {
+		// A new restore to verify: earlier runs do not count.
+		if err := w.DeleteCheckRun(l.in.ID, sys.ID); err != nil {
+			return Event{}, err
+		}
 	}
 	if to == StateCompromised {
 		next.Compromises++

@@ -44,6 +44,7 @@ func (s *Server) apiRoutes() []Route {
 		{"POST", "/api/v1/incidents/{id}/isolate", AccessAction, incident.ActionIsolateBulk, general, s.handleIsolate},
 		{"GET", "/api/v1/incidents/{id}/systems/{system}", AccessAction, v, general, s.handleSystem},
 		{"POST", "/api/v1/incidents/{id}/systems/{system}/transition", AccessEdge, "", scoped, s.handleTransition},
+		{"POST", "/api/v1/incidents/{id}/systems/{system}/verify", AccessAction, incident.ActionVerify, scoped, s.handleVerifySystem},
 		{"GET", "/api/v1/incidents/{id}/systems/{system}/checklist", AccessAction, v, general, s.handleChecklist},
 		{"POST", "/api/v1/incidents/{id}/systems/{system}/checklist", AccessAction, incident.ActionChecklistTick, scoped, s.handleTick},
 		{"GET", "/api/v1/incidents/{id}/approvals", AccessAction, v, general, s.handleApprovals},
@@ -400,6 +401,18 @@ func (s *Server) handleTick(w http.ResponseWriter, r *http.Request) {
 	}
 	item, err := s.svc.TickChecklist(r.Context(), actorFrom(r.Context()), id, r.PathValue("system"), t)
 	reply(s, w, r, http.StatusOK, item, err)
+}
+
+// handleVerifySystem runs the system's verify checks now (they make
+// network connections from the server, so the answer takes up to the
+// longest check's timeout) and answers the run.
+func (s *Server) handleVerifySystem(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.pathID(w, r, "incident id")
+	if !ok {
+		return
+	}
+	run, err := s.svc.VerifySystem(r.Context(), actorFrom(r.Context()), id, r.PathValue("system"))
+	reply(s, w, r, http.StatusOK, run, err)
 }
 
 // ---- approvals

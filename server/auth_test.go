@@ -53,6 +53,7 @@ func TestSecureCookieFlag(t *testing.T) {
 func TestNothingAnswersWithoutAuthentication(t *testing.T) {
 	ts := newTestServer(t, backend{"sqlite", openSQLite}, serverOptions{estate: "small"})
 	public := map[string]bool{"GET /healthz": true, "GET /metrics": true, "POST /api/v1/session": true,
+		"POST /api/v1/password-codes/redeem": true,
 		"GET /status/": true, "GET /status/{audience}": true, "GET /status/{audience}/feed.atom": true}
 	for _, rt := range ts.srv.Routes() {
 		key := rt.Method + " " + rt.Pattern

@@ -22,6 +22,7 @@ import (
 	"github.com/phasegate/phasegate/estate"
 	northfield "github.com/phasegate/phasegate/examples/northfield-motors"
 	"github.com/phasegate/phasegate/incident"
+	"github.com/phasegate/phasegate/probe"
 	"github.com/phasegate/phasegate/internal/pgtest"
 	"github.com/phasegate/phasegate/server"
 	"github.com/phasegate/phasegate/store"
@@ -137,7 +138,8 @@ func newTestServer(t testing.TB, b backend, opts serverOptions) *testServer {
 	if clock == nil {
 		clock = time.Now
 	}
-	svc := incident.New(incident.Config{Store: db, Clock: clock, Publish: broker.Publish, Log: log, Settings: settings})
+	svc := incident.New(incident.Config{Store: db, Clock: clock, Publish: broker.Publish, Log: log, Settings: settings,
+		Prober: probe.New(nil)})
 	ts := &testServer{t: t, db: db, svc: svc, metrics: metrics, users: map[string]*incident.User{},
 		tokens: map[string]string{}, logs: logs}
 	for _, u := range testUsers {

@@ -324,6 +324,13 @@ func (f *roleFixture) calls(t *testing.T, ctx context.Context, rt server.Route, 
 		}
 	case "GET /api/v1/incidents/{id}/systems/{system}/checklist":
 		return []call{{path: in("/systems/erp/checklist"), action: a}}
+	case "POST /api/v1/incidents/{id}/systems/{system}/verify":
+		// The table's estate gives no checks: an allowed caller is told
+		// so (409), one not allowed is refused first (403).
+		return []call{
+			{label: "wiki (apps)", path: in("/systems/wiki/verify"), sys: "wiki", action: a},
+			{label: "net (infra)", path: in("/systems/net/verify"), sys: "net", action: a},
+		}
 	case "POST /api/v1/incidents/{id}/systems/{system}/checklist":
 		return []call{
 			{label: "wiki (apps)", path: in("/systems/wiki/checklist"), sys: "wiki", action: a,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -24,6 +25,7 @@ import (
 	northfield "github.com/phasegate/phasegate/examples/northfield-motors"
 	"github.com/phasegate/phasegate/incident"
 	"github.com/phasegate/phasegate/planner"
+	"github.com/phasegate/phasegate/probe"
 	"github.com/phasegate/phasegate/server"
 	"github.com/phasegate/phasegate/store"
 )
@@ -35,7 +37,7 @@ func serveCommand() command {
 		usage: `Usage: phasegate serve [--addr HOST:PORT] [--db PATH | --postgres URL]
                        [--estate PATH]... [--demo] [--insecure-cookies auto|true|false]
                        [--trusted-origin URL]... [--log-format text|json] [--shutdown-timeout D]
-                       [--follow D]
+                       [--follow D] [--probe-ca FILE]
 
 Serves the JSON API under /api/v1, GET /healthz and GET /metrics. On first
 start with no user it creates "admin" with a random password, printed once.
@@ -58,7 +60,10 @@ start with no user it creates "admin" with a random password, printed once.
   --follow            how often to look in the store for events another writer
                       committed — another instance on the same PostgreSQL, or
                       break-glass on the host — so live pages, the event stream
-                      and the status pages show them too (default 1s; 0: never)`,
+                      and the status pages show them too (default 1s; 0: never)
+  --probe-ca          a PEM file of the CA (or CAs) that signed the systems'
+                      internal certificates, trusted by the estate's https
+                      verify checks besides the system's roots`,
 		run: runServe,
 	}
 }
@@ -81,6 +86,7 @@ type serveConfig struct {
 	logFormat       string
 	shutdownTimeout time.Duration
 	follow          time.Duration
+	probeCA         string
 	// For tests: cheaper passwords, faster heartbeats, a quiet log.
 	settings  incident.Settings
 	heartbeat time.Duration
@@ -101,6 +107,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "text or json")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 10*time.Second, "shutdown timeout")
 	fs.DurationVar(&cfg.follow, "follow", time.Second, "how often to look for other writers' events (0: never)")
+	fs.StringVar(&cfg.probeCA, "probe-ca", "", "PEM file of an internal CA for the verify checks")
 	rest, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -208,9 +215,15 @@ func (a *App) Open(ctx context.Context) error {
 	a.db = db
 	a.metrics = server.NewMetrics(prometheus.NewRegistry())
 	broker := server.NewBroker(a.metrics)
+	var roots *x509.CertPool
+	if a.cfg.probeCA != "" {
+		if roots, err = probe.Roots(a.cfg.probeCA); err != nil {
+			return err
+		}
+	}
 	a.svc = incident.New(incident.Config{
 		Store: db, Clock: time.Now, Log: a.log.With("component", "incident"),
-		Publish: broker.Publish, Settings: a.cfg.settings,
+		Publish: broker.Publish, Settings: a.cfg.settings, Prober: probe.New(roots),
 	})
 	if name, pw, err := a.svc.Bootstrap(ctx); err != nil {
 		return fmt.Errorf("creating the first admin: %w", err)

@@ -1,0 +1,78 @@
+package server_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/phasegate/phasegate/incident"
+)
+
+// TestVerifyChecksOverHTTP: a system whose estate gives checks is refused
+// online until a run of them passes; the refusal names the failing check
+// and what it found, and the system's page (GET) shows the last run.
+func TestVerifyChecksOverHTTP(t *testing.T) {
+	var up atomic.Bool
+	health := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if !up.Load() {
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprint(w, "OK")
+	}))
+	defer health.Close()
+	ts := newTestServer(t, backend{"sqlite", openSQLite}, serverOptions{})
+	doc := fmt.Sprintf(`version: 1
+organization: Verify Ltd
+currency: GBP
+teams:
+  - {id: infra, capacity: 2}
+systems:
+  - id: gw
+    kind: network
+    team: infra
+    restore: 1h
+    verify: [{http: "%s/health", contains: OK, timeout_seconds: 2}]
+`, health.URL)
+	ts.mustStatus(ts.do("ic", "PUT", "/api/v1/estate", rawBody{"application/yaml", []byte(doc)}), 201)
+	in := ts.declare("ic", incident.Declaration{Name: "verify", Kind: "ransomware"})
+	for _, step := range []struct {
+		user string
+		to   incident.State
+	}{{"forensics", incident.StateIsolated}, {"forensics", incident.StateInvestigating}} {
+		ts.mustStatus(ts.transition(step.user, in.ID, "gw", step.to), 200)
+	}
+	ts.tickAll("forensics", in.ID, "gw")
+	for _, to := range []incident.State{incident.StateCleared, incident.StateRestoring, incident.StateVerifying} {
+		user := "rl"
+		if to == incident.StateCleared {
+			user = "forensics"
+		}
+		ts.mustStatus(ts.transition(user, in.ID, "gw", to), 200)
+	}
+	verify := fmt.Sprintf("/api/v1/incidents/%d/systems/gw/verify", in.ID)
+	ts.mustStatus(ts.do("viewer", "POST", verify, nil), 403)
+	var run incident.CheckRun
+	ts.mustStatus(ts.do("rl", "POST", verify, nil), 200).decode(t, &run)
+	if run.Passed || len(run.Results) != 1 || !strings.Contains(run.Results[0].Detail, "HTTP 503") {
+		t.Fatalf("run while down: %+v", run)
+	}
+	r := ts.mustStatus(ts.transition("rl", in.ID, "gw", incident.StateOnline), 409)
+	if !strings.Contains(string(r.body), "HTTP 503") || !strings.Contains(string(r.body), "/health") {
+		t.Errorf("refusal: %s", r.body)
+	}
+	up.Store(true)
+	ts.mustStatus(ts.do("rl", "POST", verify, nil), 200).decode(t, &run)
+	if !run.Passed || !run.Counts {
+		t.Fatalf("run when up: %+v", run)
+	}
+	var d incident.SystemDetail
+	ts.mustStatus(ts.do("viewer", "GET", fmt.Sprintf("/api/v1/incidents/%d/systems/gw", in.ID), nil), 200).decode(t, &d)
+	if d.LastCheck == nil || !d.LastCheck.Passed || len(d.Verify) != 1 || d.Verify[0].Contains != "OK" {
+		t.Fatalf("system: verify %+v last %+v", d.Verify, d.LastCheck)
+	}
+	ts.mustStatus(ts.transition("rl", in.ID, "gw", incident.StateOnline), 200)
+}

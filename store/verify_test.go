@@ -1,0 +1,215 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/phasegate/phasegate"
+	"github.com/phasegate/phasegate/estate"
+	"github.com/phasegate/phasegate/incident"
+	"github.com/phasegate/phasegate/probe"
+)
+
+// moveDuring is a prober that, the first time it runs, moves the system
+// back to restoring before the checks answer: a run the system outlived.
+type moveDuring struct {
+	inner *probe.Prober
+	once  atomic.Bool
+	move  func()
+}
+
+func (m *moveDuring) Probe(ctx context.Context, c estate.Check) incident.CheckResult {
+	if m.move != nil && m.once.CompareAndSwap(false, true) {
+		m.move()
+	}
+	return m.inner.Probe(ctx, c)
+}
+
+// TestVerifyChecksGateOnline: a system with checks goes online only after
+// a run of them, made while it was verifying, passed; a failed run says
+// which check failed and what it found; a run the system outlived does not
+// count; a two-person system's approval checks it again.
+func TestVerifyChecksGateOnline(t *testing.T) {
+	forEachStore(t, func(t *testing.T, h *harness) {
+		var up atomic.Bool
+		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if !up.Load() {
+				http.Error(w, "still starting", http.StatusServiceUnavailable)
+				return
+			}
+			fmt.Fprint(w, `{"status":"UP"}`)
+		}))
+		defer srv.Close()
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		h.must(err, "listen")
+		defer ln.Close()
+		doc := fmt.Sprintf(`version: 1
+organization: Verify Ltd
+currency: GBP
+teams:
+  - {id: infra, capacity: 2}
+systems:
+  - id: net
+    kind: network
+    team: infra
+    restore: 4h
+    verify:
+      - {http: "%s/health", contains: UP}
+      - {tcp: "%s"}
+  - id: vault
+    kind: infrastructure
+    team: infra
+    criticality: 1
+    restore: 2h
+    verify: [{http: "%s/health"}]
+  - {id: mail, kind: saas, team: infra, restore: 2h}
+`, srv.URL, ln.Addr(), srv.URL)
+		_, err = h.svc.UploadEstate(h.ctx, h.as("admin"), estate.File{Name: "verify.yaml", Data: []byte(doc)})
+		h.must(err, "upload")
+		in, err := h.svc.DeclareIncident(h.ctx, h.as("ic"), incident.Declaration{Name: "verify", Kind: "ransomware"})
+		h.must(err, "declare")
+		mover := &moveDuring{inner: probe.New(nil)}
+		svc := incident.New(incident.Config{Store: h.db, Clock: h.clock.Now, Prober: mover,
+			Settings: incident.Settings{Password: fastPasswords, PlanSchedules: 20}})
+		verify := func(user, sys string) (*incident.CheckRun, error) {
+			return svc.VerifySystem(h.ctx, h.as(user), in.ID, sys)
+		}
+		online := func(sys string) error {
+			_, err := h.svc.Transition(h.ctx, h.as("rl"), in.ID, sys, incident.StateOnline, "checked")
+			return err
+		}
+		// moveApproved makes a move, with rl2's approval where it waits.
+		moveApproved := func(sys string, to incident.State) {
+			t.Helper()
+			res, err := h.svc.Transition(h.ctx, h.as("rl"), in.ID, sys, to, "test")
+			h.must(err, "move "+sys)
+			if !res.Done {
+				_, err := h.svc.Approve(h.ctx, h.as("rl2"), res.Approval.ID, "ok")
+				h.must(err, "approve "+sys)
+			}
+		}
+		for _, sys := range []string{"net", "vault", "mail"} {
+			h.clear(in.ID, sys)
+			moveApproved(sys, incident.StateRestoring)
+		}
+		_, err = verify("rl", "net")
+		wantCode(t, err, phasegate.ECONFLICT) // restoring: nothing to verify yet
+		h.move("rl", in.ID, "net", incident.StateVerifying)
+
+		// No run yet.
+		if e := wantCode(t, online("net"), phasegate.ECONFLICT); e != nil && !strings.Contains(strings.Join(e.Reasons, " "), "have not run since it entered verifying") {
+			t.Errorf("online without a run: %+v", e.Reasons)
+		}
+		_, err = verify("viewer", "net")
+		wantCode(t, err, phasegate.EFORBIDDEN)
+		_, err = svc.VerifySystem(h.ctx, h.as("owner"), in.ID, "net") // system-owner of apps, not infra
+		wantCode(t, err, phasegate.EFORBIDDEN)
+
+		// The system answers 503: the run fails, and says so.
+		run, err := verify("rl", "net")
+		h.must(err, "verify")
+		if run.Passed || !run.Counts || len(run.Results) != 2 || run.Results[0].OK || !run.Results[1].OK {
+			t.Fatalf("run while down: %+v", run)
+		}
+		e := wantCode(t, online("net"), phasegate.ECONFLICT)
+		if e != nil && (len(e.Reasons) != 1 || !strings.Contains(e.Reasons[0], "HTTP 503") || !strings.Contains(e.Reasons[0], "/health")) {
+			t.Errorf("online after a failed run: %+v", e.Reasons)
+		}
+
+		// A run the system outlives does not count.
+		up.Store(true)
+		mover.move = func() { h.move("rl", in.ID, "net", incident.StateRestoring) }
+		run, err = verify("rl", "net")
+		h.must(err, "verify while moving")
+		if !run.Passed || run.Counts {
+			t.Fatalf("run the system outlived: %+v", run)
+		}
+		h.move("rl", in.ID, "net", incident.StateVerifying)
+		wantCode(t, online("net"), phasegate.ECONFLICT) // entering verifying again forgot the failed run too
+
+		run, err = verify("rl", "net")
+		h.must(err, "verify when up")
+		if !run.Passed || !run.Counts {
+			t.Fatalf("run when up: %+v", run)
+		}
+		d, err := h.svc.System(h.ctx, h.as("viewer"), in.ID, "net")
+		h.must(err, "system")
+		if d.LastCheck == nil || d.LastCheck.Seq != run.Seq || len(d.Verify) != 2 {
+			t.Fatalf("system detail: verify %+v last %+v", d.Verify, d.LastCheck)
+		}
+		h.must(online("net"), "online after the checks passed")
+		run, err = verify("rl", "net")
+		h.must(err, "verify online")
+		if run.Counts {
+			t.Error("a run while online counts for a later restore")
+		}
+
+		// The two-person system: the request needs a passed run, and the
+		// approval checks again (the run is forgotten when it re-enters
+		// verifying).
+		h.move("rl", in.ID, "vault", incident.StateVerifying)
+		up.Store(false)
+		_, err = verify("rl", "vault")
+		h.must(err, "verify vault")
+		wantCode(t, online("vault"), phasegate.ECONFLICT)
+		up.Store(true)
+		_, err = verify("rl", "vault")
+		h.must(err, "verify vault again")
+		res, err := h.svc.Transition(h.ctx, h.as("rl"), in.ID, "vault", incident.StateOnline, "checked")
+		h.must(err, "ask to put vault online")
+		if res.Done || res.Approval == nil {
+			t.Fatalf("vault went online without a second person: %+v", res)
+		}
+		// The system moves back and forth before the second person
+		// decides: the request is cancelled with the move, and a new one
+		// needs a new passed run.
+		h.move("rl2", in.ID, "vault", incident.StateRestoring)
+		h.move("rl2", in.ID, "vault", incident.StateVerifying)
+		if _, err := h.svc.Approve(h.ctx, h.as("rl2"), res.Approval.ID, "fine"); err == nil {
+			t.Fatal("an approval asked before the system went back to restoring still applied")
+		}
+		wantCode(t, online("vault"), phasegate.ECONFLICT)
+		// A passed run, a request, then the system falls over and a new
+		// run fails before the second person decides: the approval is
+		// refused with what failed.
+		_, err = verify("rl", "vault")
+		h.must(err, "verify vault once more")
+		res, err = h.svc.Transition(h.ctx, h.as("rl"), in.ID, "vault", incident.StateOnline, "checked")
+		h.must(err, "ask again")
+		up.Store(false)
+		_, err = verify("rl", "vault")
+		h.must(err, "verify vault while down")
+		_, err = h.svc.Approve(h.ctx, h.as("rl2"), res.Approval.ID, "looks fine to me")
+		if e := wantCode(t, err, phasegate.ECONFLICT); e != nil && !strings.Contains(strings.Join(e.Reasons, " "), "HTTP 503") {
+			t.Errorf("approval over a failed run: %+v", e)
+		}
+		up.Store(true)
+		_, err = verify("rl", "vault")
+		h.must(err, "verify vault when back")
+		d2, err := h.svc.Approve(h.ctx, h.as("rl2"), res.Approval.ID, "checks pass again")
+		h.must(err, "approve after the checks pass")
+		if !d2.Done || h.state(in.ID, "vault") != incident.StateOnline {
+			t.Fatalf("vault: %+v, state %s", d2, h.state(in.ID, "vault"))
+		}
+
+		// No checks: verified by hand, as before; verify says there is nothing to run.
+		h.move("rl", in.ID, "mail", incident.StateVerifying)
+		_, err = verify("rl", "mail")
+		wantCode(t, err, phasegate.ECONFLICT)
+		h.must(online("mail"), "a system without checks")
+
+		runs := h.events(incident.EventSystemChecked)
+		if len(runs) != 9 || !strings.Contains(string(runs[0].Payload), `"passed":false`) || !strings.Contains(string(runs[0].Payload), "HTTP 503") {
+			t.Fatalf("%d system.verified events; first %s", len(runs), runs[0].Payload)
+		}
+		if rep := h.verify(); !rep.OK {
+			t.Fatalf("chain: %+v", rep.Problem)
+		}
+	})
+}
