@@ -54,7 +54,7 @@ func TestNothingAnswersWithoutAuthentication(t *testing.T) {
 	ts := newTestServer(t, backend{"sqlite", openSQLite}, serverOptions{estate: "small"})
 	public := map[string]bool{"GET /healthz": true, "GET /metrics": true, "POST /api/v1/session": true,
 		"POST /api/v1/password-codes/redeem": true,
-		"GET /status/": true, "GET /status/{audience}": true, "GET /status/{audience}/feed.atom": true}
+		"GET /status/":                       true, "GET /status/{audience}": true, "GET /status/{audience}/feed.atom": true}
 	for _, rt := range ts.srv.Routes() {
 		key := rt.Method + " " + rt.Pattern
 		r := ts.request(http.Header{}, rt.Method, fillPattern(rt.Pattern), nil)

@@ -22,8 +22,8 @@ import (
 	"github.com/phasegate/phasegate/estate"
 	northfield "github.com/phasegate/phasegate/examples/northfield-motors"
 	"github.com/phasegate/phasegate/incident"
-	"github.com/phasegate/phasegate/probe"
 	"github.com/phasegate/phasegate/internal/pgtest"
+	"github.com/phasegate/phasegate/probe"
 	"github.com/phasegate/phasegate/server"
 	"github.com/phasegate/phasegate/store"
 )
