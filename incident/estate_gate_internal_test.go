@@ -22,9 +22,13 @@ func TestWeakeningsProperty(t *testing.T) {
 			if r.IntN(2) == 0 { // estate items on half the systems
 				base.Systems[i].Checklist = []string{"vendor sign-off", "config diff reviewed"}
 			}
+			if r.IntN(2) == 0 { // verify checks on half
+				id := base.Systems[i].ID
+				base.Systems[i].Verify = []estate.Check{{HTTP: "https://" + id + ".example/health"}, {TCP: id + ".example:443"}}
+			}
 		}
 		next := cloneForTest(base)
-		removed := 0
+		removed, unverified := 0, 0
 		want := map[string]bool{}
 		for i := range next.Systems {
 			s, was := &next.Systems[i], &base.Systems[i]
@@ -44,10 +48,26 @@ func TestWeakeningsProperty(t *testing.T) {
 					want[s.ID] = true
 					removed++
 				}
+			case 4: // a verify check removed, or loosened (its status no longer checked the same)
+				if len(s.Verify) > 0 {
+					if r.IntN(2) == 0 {
+						s.Verify = s.Verify[1:]
+					} else {
+						s.Verify[0].Status = 204
+					}
+					want[s.ID] = true
+					unverified++
+				}
+			case 5: // a check added, or only its timeout changed: not weaker
+				if len(s.Verify) > 0 && r.IntN(2) == 0 {
+					s.Verify[len(s.Verify)-1].TimeoutSeconds = 30
+				} else {
+					s.Verify = append(s.Verify, estate.Check{TCP: s.ID + ".example:22"})
+				}
 			}
 		}
-		if removed == 0 {
-			t.Fatalf("seed %d: no checklist item was removed; the test checks nothing of checklists", seed)
+		if removed == 0 || unverified == 0 {
+			t.Fatalf("seed %d: %d checklist items and %d checks removed; the test checks too little", seed, removed, unverified)
 		}
 		got := map[string]bool{}
 		for _, w := range weakenings(base.Systems, next.Systems) {
@@ -74,6 +94,7 @@ func cloneForTest(e *estate.Estate) *estate.Estate {
 	c.Systems = slices.Clone(e.Systems)
 	for i := range c.Systems {
 		c.Systems[i].Checklist = slices.Clone(c.Systems[i].Checklist)
+		c.Systems[i].Verify = slices.Clone(c.Systems[i].Verify)
 	}
 	return &c
 }

@@ -41,6 +41,17 @@ func weakenings(base, next []estate.System) []Weakening {
 			}
 			out = append(out, Weakening{System: now.ID, Lost: "the two-person rule (" + strings.Join(why, ", ") + ")"})
 		}
+		if !slices.Equal(was.Verify, now.Verify) {
+			keep := make(map[string]bool, len(now.Verify))
+			for _, c := range now.Verify {
+				keep[c.String()] = true
+			}
+			for _, c := range was.Verify {
+				if !keep[c.String()] {
+					out = append(out, Weakening{System: now.ID, Lost: "verify check " + c.String()})
+				}
+			}
+		}
 		if was.Kind == now.Kind && slices.Equal(was.Checklist, now.Checklist) {
 			continue // the same checklist: the common case, kept cheap
 		}
@@ -61,11 +72,12 @@ func weakenings(base, next []estate.System) []Weakening {
 // just this is several times cheaper than parsing and checking the whole
 // estate again.
 type gateSystem struct {
-	ID          string      `json:"id"`
-	Kind        estate.Kind `json:"kind"`
-	Criticality int         `json:"criticality"`
-	TwoPerson   bool        `json:"two_person"`
-	Checklist   []string    `json:"checklist"`
+	ID          string         `json:"id"`
+	Kind        estate.Kind    `json:"kind"`
+	Criticality int            `json:"criticality"`
+	TwoPerson   bool           `json:"two_person"`
+	Checklist   []string       `json:"checklist"`
+	Verify      []estate.Check `json:"verify"`
 }
 
 // baseGates returns the systems, with their gates, of the version an
@@ -96,7 +108,8 @@ func (s *Service) baseGates(tx Tx) ([]estate.System, error) {
 		}
 		out := make([]estate.System, len(doc.Systems))
 		for i, g := range doc.Systems {
-			out[i] = estate.System{ID: g.ID, Kind: g.Kind, Criticality: g.Criticality, TwoPerson: g.TwoPerson, Checklist: g.Checklist}
+			out[i] = estate.System{ID: g.ID, Kind: g.Kind, Criticality: g.Criticality, TwoPerson: g.TwoPerson,
+				Checklist: g.Checklist, Verify: g.Verify}
 		}
 		return out, nil
 	}

@@ -213,3 +213,43 @@ systems:
 		}
 	})
 }
+
+// TestRemovingAVerifyCheckWaitsForASecondPerson: a new estate version that
+// drops or loosens a system's check takes evidence away and is pending,
+// also when the version it is compared with is read from the store (a
+// fresh service, nothing cached); adding a check or changing a timeout
+// is not.
+func TestRemovingAVerifyCheckWaitsForASecondPerson(t *testing.T) {
+	forEachStore(t, func(t *testing.T, h *harness) {
+		doc := func(checks string) estate.File {
+			return estate.File{Name: "e.yaml", Data: []byte(`version: 1
+organization: Gate Ltd
+currency: GBP
+teams:
+  - {id: infra, capacity: 1}
+systems:
+  - {id: gw, kind: network, team: infra, restore: 1h, verify: [` + checks + `]}
+`)}
+		}
+		_, err := h.svc.UploadEstate(h.ctx, h.as("admin"), doc(`{http: "https://gw.example/health", contains: UP}, {tcp: "gw.example:443"}`))
+		h.must(err, "v1")
+		fresh := incident.New(incident.Config{Store: h.db, Clock: h.clock.Now, Settings: incident.Settings{Password: fastPasswords}})
+		v2, err := fresh.UploadEstate(h.ctx, h.as("ic"), doc(`{http: "https://gw.example/health", contains: UP, timeout_seconds: 20}, {tcp: "gw.example:443"}, {tcp: "gw.example:22"}`))
+		h.must(err, "v2")
+		if v2.Pending() {
+			t.Fatalf("a longer timeout and one more check weaken: %+v", v2.Weakens)
+		}
+		fresh = incident.New(incident.Config{Store: h.db, Clock: h.clock.Now, Settings: incident.Settings{Password: fastPasswords}})
+		v3, err := fresh.UploadEstate(h.ctx, h.as("ic"), doc(`{http: "https://gw.example/health"}, {tcp: "gw.example:22"}`))
+		h.must(err, "v3")
+		if !v3.Pending() || len(v3.Weakens) != 2 {
+			t.Fatalf("v3 weakens %+v, want the contains check and the 443 check", v3.Weakens)
+		}
+		got := v3.Weakens[0].String() + " | " + v3.Weakens[1].String()
+		for _, want := range []string{`GET https://gw.example/health → 200 containing "UP"`, "TCP gw.example:443 opens"} {
+			if !strings.Contains(got, want) {
+				t.Errorf("weakens %q lacks %q", got, want)
+			}
+		}
+	})
+}
