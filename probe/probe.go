@@ -39,9 +39,10 @@ type Prober struct {
 
 // New returns a prober that trusts the system's roots plus extra (nil:
 // none), goes direct (no proxy from the environment: checks are about
-// the systems, not the way out) and keeps no connection between checks.
+// the systems, not the way out), keeps no connection between checks and
+// refuses link-local addresses.
 func New(extra *x509.CertPool) *Prober {
-	dialer := &net.Dialer{KeepAlive: -1}
+	dialer := &net.Dialer{KeepAlive: -1, Control: refuseLinkLocal}
 	tlsConf := &tls.Config{MinVersion: tls.VersionTLS12}
 	if extra != nil {
 		tlsConf.RootCAs = extra
@@ -60,6 +61,23 @@ func New(extra *x509.CertPool) *Prober {
 		// redirects to a login page is not healthy.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}}
+}
+
+// errLinkLocal refuses link-local addresses (169.254.0.0/16, fe80::/10):
+// cloud metadata services answer there, and an estate must not be a way
+// to read them from the server.
+var errLinkLocal = errors.New("link-local addresses (where cloud metadata services answer) are not checked; check the system at its own address")
+
+// refuseLinkLocal runs before each connection is made.
+func refuseLinkLocal(network, address string, _ syscall.RawConn) error {
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return err
+	}
+	if ip := net.ParseIP(host); ip != nil && (ip.IsLinkLocalUnicast() || ip.IsLinkLocalMulticast()) {
+		return errLinkLocal
+	}
+	return nil
 }
 
 // Roots returns the system's roots with the PEM certificates of file
@@ -147,6 +165,8 @@ func failure(ctx context.Context, err error) string {
 		return "its TLS certificate is not trusted (" + shorten(certErr.Err.Error(), 120) + "); give the internal CA with phasegate serve --probe-ca FILE"
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused"
+	case errors.Is(err, errLinkLocal):
+		return errLinkLocal.Error()
 	}
 	return shorten(err.Error(), 200)
 }

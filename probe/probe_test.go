@@ -130,3 +130,19 @@ func TestRootsRefusesAFileWithoutCertificates(t *testing.T) {
 		t.Fatalf("Roots of a missing file: %v", err)
 	}
 }
+
+// TestLinkLocalIsRefused: the metadata service's address is refused
+// before any connection is attempted (no packet leaves the machine).
+func TestLinkLocalIsRefused(t *testing.T) {
+	p := probe.New(nil)
+	for _, c := range []estate.Check{
+		{HTTP: "http://169.254.169.254/latest/meta-data/"},
+		{TCP: "169.254.169.254:80"},
+		{TCP: "[fe80::1]:80"},
+	} {
+		ok, detail := run(t, p, c, time.Second)
+		if ok || !strings.Contains(detail, "link-local") {
+			t.Errorf("%s: ok %v %q", c, ok, detail)
+		}
+	}
+}
