@@ -216,6 +216,10 @@ func describeEvent(e incident.Event) uiEvent {
 			ev.After += " after approval " + ap
 		}
 		ev.Detail = s("reason")
+	case incident.EventSystemChecked:
+		if run, ok := checkRunOf(e); ok {
+			ev.Before, ev.After = checkRunWords(run)
+		}
 	case incident.EventBulkIsolation:
 		n := 0
 		if l, ok := p["isolated"].([]any); ok {
@@ -399,6 +403,65 @@ func describeEvent(e incident.Event) uiEvent {
 		ev.Detail = payloadText(e.Payload)
 	}
 	return ev
+}
+
+// loggedRun is a run of the checks as its event records it.
+type loggedRun struct {
+	incident.CheckRun
+	// State is the system's state when the run was recorded.
+	State incident.State `json:"state"`
+}
+
+// checkRunOf reads a system.verified event; ok is false for another type.
+func checkRunOf(e incident.Event) (run loggedRun, ok bool) {
+	if e.Type != incident.EventSystemChecked || json.Unmarshal(e.Payload, &run) != nil {
+		return loggedRun{}, false
+	}
+	run.IncidentID, run.By, run.At, run.Seq = e.IncidentID, e.Actor, e.At, e.Seq
+	return run, true
+}
+
+// failedChecks lists the checks of a run that failed, each with what it
+// found: "GET https://gw/health → 200: HTTP 503 in 12 ms, want 200".
+func failedChecks(results []incident.CheckResult) []string {
+	var out []string
+	for _, r := range results {
+		if !r.OK {
+			out = append(out, r.Check+": "+r.Detail)
+		}
+	}
+	return out
+}
+
+// checkRunWords says a run of a system's checks around the system's
+// name: "ran the 2 checks of" gw "and they passed", or what failed, and
+// when the run did not count for going online, why.
+func checkRunWords(run loggedRun) (before, after string) {
+	n := len(run.Results)
+	before = fmt.Sprintf("ran the %d checks of", n)
+	they := "they"
+	if n == 1 {
+		before, they = "ran the check of", "it"
+	}
+	failed := failedChecks(run.Results)
+	switch {
+	case run.Passed:
+		after = "and " + they + " passed"
+	case len(failed) < n:
+		after = fmt.Sprintf("and %d of them failed: %s", len(failed), strings.Join(failed, "; "))
+	default:
+		after = fmt.Sprintf("and %s failed: %s", they, strings.Join(failed, "; "))
+	}
+	switch {
+	case run.Counts:
+	case run.State == incident.StateOnline:
+		after += " (run while it was online: it does not count for going online)"
+	case run.State == incident.StateVerifying || run.State == "":
+		after += " (the system moved while they ran: the run does not count for going online)"
+	default:
+		after += fmt.Sprintf(" (the system moved to %s while they ran: the run does not count for going online)", run.State)
+	}
+	return before, after
 }
 
 // sessionsEnded says how many sessions a password change ended ("" for

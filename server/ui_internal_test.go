@@ -1,6 +1,7 @@
 package server
 
 import (
+	"encoding/json"
 	"errors"
 	"io/fs"
 	"math"
@@ -13,6 +14,7 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/phasegate/phasegate/incident"
 	"github.com/phasegate/phasegate/planner"
 )
 
@@ -236,6 +238,37 @@ func TestRefreshText(t *testing.T) {
 	} {
 		if got := refreshText(d); got != want {
 			t.Errorf("refreshText(%v) = %q, want %q", d, got, want)
+		}
+	}
+}
+
+// TestUICheckRunWords: a system.verified event says what passed, what
+// failed and what it found, and why a run did not count for going online.
+func TestUICheckRunWords(t *testing.T) {
+	ok := incident.CheckResult{Check: "TCP gw:22 opens", OK: true, Detail: "open in 1 ms"}
+	bad := incident.CheckResult{Check: "GET https://gw/health → 200", Detail: "HTTP 503 in 12 ms, want 200"}
+	event := func(passed, counts bool, state incident.State, rs ...incident.CheckResult) incident.Event {
+		p, err := json.Marshal(map[string]any{"system": "gw", "passed": passed, "results": rs, "state": state, "counts": counts})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return incident.Event{Seq: 7, IncidentID: 1, Actor: "rita", Type: incident.EventSystemChecked, Subject: "system:gw", Payload: p}
+	}
+	for _, c := range []struct {
+		e    incident.Event
+		want string
+	}{
+		{event(true, true, incident.StateVerifying, ok, ok), "ran the 2 checks of gw and they passed"},
+		{event(false, true, incident.StateVerifying, bad), "ran the check of gw and it failed: GET https://gw/health → 200: HTTP 503 in 12 ms, want 200"},
+		{event(false, true, incident.StateVerifying, ok, bad), "ran the 2 checks of gw and 1 of them failed: GET https://gw/health → 200: HTTP 503"},
+		{event(false, true, incident.StateVerifying, bad, bad), "ran the 2 checks of gw and they failed: "},
+		{event(true, false, incident.StateOnline, ok), "gw and it passed (run while it was online: it does not count for going online)"},
+		{event(true, false, incident.StateVerifying, ok), "(the system moved while they ran: the run does not count for going online)"},
+		{event(true, false, incident.StateRestoring, ok), "(the system moved to restoring while they ran: the run does not count for going online)"},
+	} {
+		ev := describeEvent(c.e)
+		if got := ev.Before + " " + ev.System + " " + ev.After; !strings.Contains(got, c.want) || ev.SystemURL != "/incidents/1/systems/gw" {
+			t.Errorf("%s: %q (link %q), want %q", c.e.Payload, got, ev.SystemURL, c.want)
 		}
 	}
 }
