@@ -242,8 +242,9 @@ func TestRefreshText(t *testing.T) {
 	}
 }
 
-// TestUICheckRunWords: a system.verified event says what passed, what
-// failed and what it found, and why a run did not count for going online.
+// TestUICheckRunWords: a system.verified event and the flash after a run
+// say what passed, what failed and what it found, and why a run did not
+// count for going online.
 func TestUICheckRunWords(t *testing.T) {
 	ok := incident.CheckResult{Check: "TCP gw:22 opens", OK: true, Detail: "open in 1 ms"}
 	bad := incident.CheckResult{Check: "GET https://gw/health → 200", Detail: "HTTP 503 in 12 ms, want 200"}
@@ -269,6 +270,32 @@ func TestUICheckRunWords(t *testing.T) {
 		ev := describeEvent(c.e)
 		if got := ev.Before + " " + ev.System + " " + ev.After; !strings.Contains(got, c.want) || ev.SystemURL != "/incidents/1/systems/gw" {
 			t.Errorf("%s: %q (link %q), want %q", c.e.Payload, got, ev.SystemURL, c.want)
+		}
+	}
+	for _, c := range []struct {
+		run   incident.CheckRun
+		state incident.State
+		kind  string
+		want  string
+	}{
+		{incident.CheckRun{Passed: true, Counts: true, Results: []incident.CheckResult{ok, ok}}, incident.StateVerifying, "ok",
+			"The 2 checks of gw passed: it may now move to online."},
+		{incident.CheckRun{Counts: true, Results: []incident.CheckResult{ok, bad}}, incident.StateVerifying, "error",
+			"1 of the 2 checks of gw failed: it cannot go online until they pass."},
+		{incident.CheckRun{Results: []incident.CheckResult{bad}}, incident.StateOnline, "error",
+			"The check of gw failed while it is online. It stays online"},
+		{incident.CheckRun{Passed: true, Results: []incident.CheckResult{ok}}, incident.StateOnline, "ok",
+			"gw is online: the run is on the record and changes nothing."},
+		{incident.CheckRun{Passed: true, Results: []incident.CheckResult{ok}}, incident.StateRestoring, "wait",
+			"passed, but gw moved while they ran (it is restoring now), so this run does not count for going online; run them again."},
+		{incident.CheckRun{Results: []incident.CheckResult{bad}}, "", "error", "failed, and this run does not count for going online."},
+	} {
+		f := verifyFlash("gw", &c.run, c.state)
+		if f.Kind != c.kind || !strings.Contains(f.Text, c.want) {
+			t.Errorf("%+v in %q: %s %q, want %s %q", c.run, c.state, f.Kind, f.Text, c.kind, c.want)
+		}
+		if !c.run.Passed && (len(f.Items) == 0 || !strings.Contains(f.Items[0], "HTTP 503")) {
+			t.Errorf("%+v: the failing checks are not listed: %q", c.run, f.Items)
 		}
 	}
 }

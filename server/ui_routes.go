@@ -36,6 +36,7 @@ func (u *ui) routes() []uiRoute {
 		{"GET /incidents/{id}/systems/{system}", a(u.handleSystemPage)},
 		{"POST /incidents/{id}/systems/{system}/transition", a(u.handleTransitionForm)},
 		{"POST /incidents/{id}/systems/{system}/checklist", a(u.handleTickForm)},
+		{"POST /incidents/{id}/systems/{system}/verify", a(u.handleVerifyForm)},
 		{"GET /incidents/{id}/isolate", a(u.handleIsolatePage)},
 		{"POST /incidents/{id}/isolate", a(u.handleIsolateForm)},
 		{"GET /incidents/{id}/approvals", a(u.handleApprovalsPage)},
@@ -62,7 +63,7 @@ func (u *ui) routes() []uiRoute {
 // out of date: the pages listen for them on the event stream.
 var uiLiveEvents = []string{
 	incident.EventIncidentUpdated, incident.EventIncidentEstate, incident.EventIncidentClosed,
-	incident.EventSystemTransitioned, incident.EventBulkIsolation,
+	incident.EventSystemTransitioned, incident.EventBulkIsolation, incident.EventSystemChecked,
 	incident.EventChecklistTicked, incident.EventChecklistUnticked,
 	incident.EventApprovalRequested, incident.EventApprovalApproved, incident.EventApprovalRejected,
 	incident.EventApprovalCancelled, incident.EventApprovalExpired,

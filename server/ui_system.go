@@ -69,6 +69,54 @@ type systemData struct {
 	More    bool
 	// Focus is the id of the element the error is about.
 	Focus string
+	// Verify is the verify checks section (nil: the estate gives the
+	// system no checks); ByHand: no checks, and it is verifying, so the
+	// page says it is verified by hand.
+	Verify *verifySection
+	ByHand bool
+}
+
+// verifySection is what the system page shows of the system's verify
+// checks (docs/adr/0010-verify-checks.md): each check in words with what
+// the run that counts for going online found, a later run that did not
+// count, and the button, for those who may run them.
+type verifySection struct {
+	Checks []verifyCheck
+	// Run is the run that counts: made while verifying, the system not
+	// moving meanwhile. Nil: none since the system entered verifying.
+	Run *incident.CheckRun
+	// Later is a run made since the system last moved that did not count
+	// (run while online, or the system moved while it ran), read from its
+	// event; nil when there is none.
+	Later *loggedRun
+	// LaterFailed lists Later's failed checks, each with what it found.
+	LaterFailed []string
+	State       incident.State
+	// Runnable: the system is verifying or online, when checks run; Can:
+	// and the viewer may run them (else Roles says who may).
+	Runnable bool
+	Can      bool
+	Roles    string
+	// Longest is the longest check's timeout in seconds: a run takes at
+	// most that long.
+	Longest int
+}
+
+// verifyCheck is one check in words and what the counting run found.
+type verifyCheck struct {
+	Text string
+	// Result is nil when the run did not make this check (the estate
+	// changed since) or there is no run.
+	Result *incident.CheckResult
+}
+
+// checkText is a check in words, with how long it may take.
+func checkText(c estate.Check) string {
+	t := c.TimeoutSeconds
+	if t == 0 {
+		t = estate.DefaultCheckTimeout
+	}
+	return fmt.Sprintf("%s, within %d s", c, t)
 }
 
 func (u *ui) handleSystemPage(w http.ResponseWriter, r *http.Request, a incident.Actor) {
@@ -100,6 +148,7 @@ func (u *ui) showSystem(w http.ResponseWriter, r *http.Request, a incident.Actor
 		Checklist: det.Checklist, Reason: reason,
 		CanTick: in.view.Open() && a.Can(incident.ActionChecklistTick, sys)}
 	u.systemMoves(&d, a, in, sys, det)
+	d.Verify, d.ByHand = verifyOf(a, in, sys, det), len(det.Verify) == 0 && det.State == incident.StateVerifying
 	for _, ap := range slices.Backward(det.Approvals) {
 		d.Approvals = append(d.Approvals, u.approvalView(a, in, ap, sysURL(in.ID(), sysID)))
 		if ap.Status == incident.ApprovalPending && d.Pending == nil {
@@ -137,9 +186,13 @@ func (u *ui) showSystem(w http.ResponseWriter, r *http.Request, a incident.Actor
 		}
 	}
 	var hist []incident.Event
+	var lastRun *loggedRun // the newest run since the system last moved
 	err = u.scanEvents(r, a, in.ID(), func(e incident.Event) bool {
 		if eventMentions(e, sysID) {
 			hist = append(hist, e)
+			if run, ok := checkRunOf(e); ok && run.Seq > det.LastSeq {
+				lastRun = &run
+			}
 			if len(hist) > historyLimit {
 				hist, d.More = hist[1:], true
 			}
@@ -153,6 +206,9 @@ func (u *ui) showSystem(w http.ResponseWriter, r *http.Request, a incident.Actor
 	for _, e := range slices.Backward(hist) {
 		d.History = append(d.History, describeEvent(e))
 	}
+	if v := d.Verify; v != nil && lastRun != nil && !lastRun.Counts && (v.Run == nil || lastRun.Seq > v.Run.Seq) {
+		v.Later, v.LaterFailed = lastRun, failedChecks(lastRun.Results)
+	}
 	if formErr != nil {
 		p.Error = uiErrorOf(formErr)
 		if info := requestInfoFrom(r.Context()); info != nil {
@@ -161,6 +217,32 @@ func (u *ui) showSystem(w http.ResponseWriter, r *http.Request, a incident.Actor
 	}
 	p.Data = d
 	u.render(w, r, status, "system", p)
+}
+
+// verifyOf is the verify checks section of a system with checks (nil
+// without): the checks and the run that counts, and whether the viewer
+// may run them now.
+func verifyOf(a incident.Actor, in *uiIncident, sys *estate.System, det *incident.SystemDetail) *verifySection {
+	if len(det.Verify) == 0 {
+		return nil
+	}
+	v := &verifySection{Run: det.LastCheck, State: det.State, Roles: rolesText(incident.ActionVerify),
+		Runnable: in.view.Open() && !det.Removed && (det.State == incident.StateVerifying || det.State == incident.StateOnline)}
+	v.Can = v.Runnable && a.Can(incident.ActionVerify, sys)
+	for _, c := range det.Verify {
+		vc := verifyCheck{Text: checkText(c)}
+		if v.Run != nil {
+			for i, r := range v.Run.Results {
+				if r.Check == c.String() {
+					vc.Result = &v.Run.Results[i]
+					break
+				}
+			}
+		}
+		v.Checks = append(v.Checks, vc)
+		v.Longest = max(v.Longest, cmp.Or(c.TimeoutSeconds, estate.DefaultCheckTimeout))
+	}
+	return v
 }
 
 // systemMoves lists the moves the viewer may make now, each with what the
@@ -181,7 +263,7 @@ func (u *ui) systemMoves(d *systemData, a incident.Actor, in *uiIncident, sys *e
 		}
 		m := move{To: to, Why: e.Why, TwoPerson: incident.NeedsApproval(sys, det.State, to), Danger: to == incident.StateCompromised,
 			Forward: to != incident.StateCompromised && slices.Index(incident.States, to) > slices.Index(incident.States, det.State)}
-		g := incident.GuardInput{System: sys, From: det.State, To: to, Checklist: det.Checklist}
+		g := incident.GuardInput{System: sys, From: det.State, To: to, Checklist: det.Checklist, LastCheck: det.LastCheck}
 		if to == incident.StateRestoring {
 			if states == nil {
 				states = make(map[string]incident.State, len(in.view.Systems))
@@ -282,4 +364,70 @@ func (u *ui) handleTickForm(w http.ResponseWriter, r *http.Request, a incident.A
 	}
 	u.setFlash(w, uiFlash{Kind: "ok", Text: fmt.Sprintf("%s “%s” on %s.", verb, item.Text, sysID)})
 	redirect(w, r, sysURL(id, sysID)+"#check-"+item.Key)
+}
+
+// handleVerifyForm runs the system's verify checks now (POST from the
+// system page) and goes back to the page saying whether they passed. The
+// answer waits for the checks: at most the longest check's timeout.
+func (u *ui) handleVerifyForm(w http.ResponseWriter, r *http.Request, a incident.Actor) {
+	id, ok := u.systemForm(w, r, a)
+	if !ok {
+		return
+	}
+	sysID := r.PathValue("system")
+	run, err := u.s.svc.VerifySystem(r.Context(), a, id, sysID)
+	if err != nil {
+		// 403, or 409 (no checks, or not verifying or online): the page
+		// again with the service's words.
+		u.showSystem(w, r, a, errorStatus(err), err, "")
+		return
+	}
+	// The state now tells a run that does not count from one that does;
+	// if it cannot be read the message says less, and the page says it.
+	var now incident.State
+	if det, err := u.s.svc.System(r.Context(), a, id, sysID); err == nil {
+		now = det.State
+	}
+	u.setFlash(w, verifyFlash(sysID, run, now))
+	redirect(w, r, sysURL(id, sysID)+"#verify")
+}
+
+// verifyFlash says what a run of the checks found, and what it means
+// for the system, which is now in state ("": not known).
+func verifyFlash(sysID string, run *incident.CheckRun, state incident.State) uiFlash {
+	n := len(run.Results)
+	what := fmt.Sprintf("The %d checks of %s", n, sysID)
+	if n == 1 {
+		what = "The check of " + sysID
+	}
+	failed := failedChecks(run.Results)
+	if !run.Passed && len(failed) < n {
+		what = fmt.Sprintf("%d of the %d checks of %s", len(failed), n, sysID)
+	}
+	switch {
+	case run.Passed && run.Counts:
+		return uiFlash{Kind: "ok", Text: what + " passed: it may now move to online."}
+	case run.Passed && state == incident.StateOnline:
+		return uiFlash{Kind: "ok", Text: fmt.Sprintf("%s passed. %s is online: the run is on the record and changes nothing.", what, sysID)}
+	case run.Passed:
+		return uiFlash{Kind: "wait", Text: fmt.Sprintf("%s passed, but %s; run them again.", what, notCounting(sysID, state))}
+	case run.Counts:
+		return uiFlash{Kind: "error", Items: failed, Text: what + " failed: it cannot go online until they pass. Fix what they found, then run them again."}
+	case state == incident.StateOnline:
+		return uiFlash{Kind: "error", Items: failed, Text: fmt.Sprintf(
+			"%s failed while it is online. It stays online: if it is not working, re-isolate it (or mark it compromised if the attacker is back).", what)}
+	}
+	return uiFlash{Kind: "error", Items: failed, Text: fmt.Sprintf("%s failed, and %s.", what, notCounting(sysID, state))}
+}
+
+// notCounting says why a run made while not verifying, or while the
+// system moved, does not count for going online.
+func notCounting(sysID string, state incident.State) string {
+	switch state {
+	case "":
+		return "this run does not count for going online"
+	case incident.StateVerifying:
+		return fmt.Sprintf("%s moved while they ran, so this run does not count for going online", sysID)
+	}
+	return fmt.Sprintf("%s moved while they ran (it is %s now), so this run does not count for going online", sysID, state)
 }
