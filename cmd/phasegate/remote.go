@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -59,16 +60,21 @@ approvals waits until another incident commander asks for the same number.` + cl
 func systemCommand() command {
 	return command{
 		name:    "system",
-		summary: "move a system of an incident, tick its checklist, or show it",
+		summary: "move a system of an incident, tick its checklist, run its checks, or show it",
 		usage: `Usage: phasegate system transition INCIDENT SYSTEM --to STATE --reason TEXT
        phasegate system tick INCIDENT SYSTEM ITEM [--undo] [--note TEXT] [--evidence REF]
+       phasegate system verify INCIDENT SYSTEM
        phasegate system show INCIDENT SYSTEM
 
 STATE is isolated, investigating, cleared, restoring, verifying, online or
 compromised. A refused move is shown with every reason (exit status 1); a
-move under the two-person rule waits for a second person's approval.` + clientFlagsUsage,
+move under the two-person rule waits for a second person's approval.
+verify runs the system's checks from the estate (verify:) on the server
+now, while it is verifying or online, and prints what each found; exit
+status 1 when one failed. A system with checks goes online only after a
+run made while verifying passed.` + clientFlagsUsage,
 		run: runSub("system", []subcommand{
-			{"transition", runSystemTransition}, {"tick", runSystemTick}, {"show", runSystemShow},
+			{"transition", runSystemTransition}, {"tick", runSystemTick}, {"verify", runSystemVerify}, {"show", runSystemShow},
 		}),
 	}
 }
@@ -475,6 +481,7 @@ func runSystemShow(ctx context.Context, args []string, e env) error {
 	if d.TwoPerson {
 		fmt.Fprintln(e.stdout, "Two-person rule: restoring and going online need a second person's approval.")
 	}
+	writeVerifyChecks(e.stdout, d)
 	fmt.Fprintf(e.stdout, "Clearance checklist (%d of %d done):\n", d.ChecklistDone, d.ChecklistTotal)
 	for _, it := range d.Checklist {
 		box := "[ ]"
@@ -492,6 +499,127 @@ func runSystemShow(ctx context.Context, args []string, e env) error {
 		fmt.Fprintln(e.stdout, line)
 	}
 	return nil
+}
+
+// runSystemVerify runs a system's verify checks on the server and prints
+// what each found. A failed run is exit status 1, with --format json too,
+// so a script can wait for a system to pass.
+func runSystemVerify(ctx context.Context, args []string, e env) error {
+	c, cf, id, pos, err := clientIDArgs("system", args, e, 2, "incident", "give the incident and the system: phasegate system verify INCIDENT SYSTEM", nil)
+	if err != nil {
+		return err
+	}
+	sys := pos[1]
+	base := fmt.Sprintf("/api/v1/incidents/%d/systems/%s", id, url.PathEscape(sys))
+	var raw json.RawMessage
+	if _, err := c.do(ctx, "POST", base+"/verify", nil, &raw); err != nil {
+		return err
+	}
+	var run incident.CheckRun
+	if err := json.Unmarshal(raw, &run); err != nil {
+		return fmt.Errorf("the server's answer to POST %s/verify is not a run of checks (%v); are client and server the same version?", base, err)
+	}
+	if cf.format == "json" {
+		if _, err := e.stdout.Write(raw); err != nil {
+			return err
+		}
+	} else {
+		// The state now tells why a run did not count; without it the
+		// note says less.
+		var state incident.State
+		var d incident.SystemDetail
+		if !run.Counts {
+			if _, err := c.do(ctx, "GET", base, nil, &d); err == nil {
+				state = d.State
+			}
+		}
+		writeCheckRun(e.stdout, sys, &run, state)
+	}
+	if !run.Passed {
+		return &silentError{code: exitFailure}
+	}
+	return nil
+}
+
+// writeCheckRun prints a run of a system's checks: a line per check, the
+// verdict, and why the run does not count for going online when it does
+// not (state is the system's state now, "" when not known).
+func writeCheckRun(w io.Writer, sys string, run *incident.CheckRun, state incident.State) {
+	fmt.Fprintf(w, "%s: %s, run by %s at %s (event %d)\n", sys, plural(len(run.Results), "check"),
+		run.By, run.At.Format(time.RFC3339), run.Seq)
+	for _, r := range run.Results {
+		fmt.Fprintln(w, checkLine(r.Check, &r))
+	}
+	online := !run.Counts && state == incident.StateOnline
+	switch {
+	case run.Passed && online:
+		fmt.Fprintf(w, "Checks passed; %s is online, so this run changes nothing.\n", sys)
+	case run.Passed:
+		fmt.Fprintln(w, "Checks passed.")
+	case online:
+		fmt.Fprintf(w, "Checks failed while %s is online. It stays online: if it is not working, isolate it "+
+			"(phasegate system transition %d %s --to isolated --reason TEXT).\n", sys, run.IncidentID, sys)
+	default:
+		fmt.Fprintf(w, "Checks failed: %s cannot go online until they pass.\n", sys)
+	}
+	if run.Counts || online {
+		return
+	}
+	switch state {
+	case "":
+		fmt.Fprintf(w, "This run does not count for going online: %s was not verifying when it ended, or moved while the checks ran; run them again.\n", sys)
+	case incident.StateVerifying:
+		fmt.Fprintf(w, "This run does not count for going online: %s moved while the checks ran; run them again.\n", sys)
+	default:
+		fmt.Fprintf(w, "This run does not count for going online: %s moved while the checks ran and is %s now.\n", sys, state)
+	}
+}
+
+// checkLine is one check in a list: "  ok    CHECK: what it found",
+// "  FAIL  …", or "  -     CHECK" when it has no result.
+func checkLine(check string, r *incident.CheckResult) string {
+	switch {
+	case r == nil:
+		return "  -     " + check
+	case r.OK:
+		return "  ok    " + check + ": " + r.Detail
+	}
+	return "  FAIL  " + check + ": " + r.Detail
+}
+
+// writeVerifyChecks prints a system's verify checks with the run that
+// counts for going online, or says it is verified by hand.
+func writeVerifyChecks(w io.Writer, d *incident.SystemDetail) {
+	if len(d.Verify) == 0 {
+		if d.State == incident.StateVerifying {
+			fmt.Fprintln(w, "Verify checks: none in the estate; it is verified by hand.")
+		}
+		return
+	}
+	run := d.LastCheck
+	switch {
+	case run != nil:
+		verdict := "passed"
+		if !run.Passed {
+			verdict = "failed"
+		}
+		fmt.Fprintf(w, "Verify checks: the run that counts %s (%s, %s):\n", verdict, run.By, run.At.Format(time.RFC3339))
+	case d.State == incident.StateVerifying:
+		fmt.Fprintf(w, "Verify checks: not run since it entered verifying (phasegate system verify %d %s):\n", d.IncidentID, d.SystemID)
+	default:
+		fmt.Fprintln(w, "Verify checks: no run on record; they run while it is verifying or online:")
+	}
+	for _, c := range d.Verify {
+		var res *incident.CheckResult
+		if run != nil {
+			for i := range run.Results {
+				if run.Results[i].Check == c.String() {
+					res = &run.Results[i]
+				}
+			}
+		}
+		fmt.Fprintln(w, checkLine(c.String(), res))
+	}
 }
 
 // ---- approval
