@@ -42,6 +42,8 @@ type CheckRun struct {
 	Results    []CheckResult `json:"results"`
 	By         string        `json:"by"`
 	At         time.Time     `json:"at"`
+	// State is the system's state when the run was recorded.
+	State State `json:"state"`
 	// Counts: the run was made while the system was verifying and it had
 	// not moved since, so it is the one the guard reads.
 	Counts bool  `json:"counts"`
@@ -101,7 +103,7 @@ func (s *Service) VerifySystem(ctx context.Context, a Actor, incidentID int64, s
 		if err != nil {
 			return err
 		}
-		run.At = w.Now()
+		run.At, run.State = w.Now(), st.State
 		run.Counts = st.LastSeq == before.LastSeq && st.State == StateVerifying
 		e, err := w.event(a.Name, EventSystemChecked, incidentID, "system:"+sys.ID, map[string]any{
 			"system": sys.ID, "passed": run.Passed, "results": results, "state": st.State, "counts": run.Counts})
@@ -148,8 +150,12 @@ func verifyReasons(sys *estate.System, run *CheckRun) []string {
 		return nil
 	}
 	if run == nil {
-		return []string{fmt.Sprintf("%s has %d check(s) in the estate and they have not run since it entered verifying: run them (POST …/systems/%s/verify, or the system page)",
-			sys.ID, len(sys.Verify), sys.ID)}
+		them := fmt.Sprintf("its %d checks have", len(sys.Verify))
+		if len(sys.Verify) == 1 {
+			them = "its check has"
+		}
+		return []string{fmt.Sprintf("%s has checks in the estate and %s not run since it entered verifying: run them (Run the checks now on the system page, or phasegate system verify)",
+			sys.ID, them)}
 	}
 	if run.Passed {
 		return nil
@@ -157,7 +163,8 @@ func verifyReasons(sys *estate.System, run *CheckRun) []string {
 	var out []string
 	for _, r := range run.Results {
 		if !r.OK {
-			out = append(out, fmt.Sprintf("check %s failed at %s: %s; run the checks again once it is fixed", r.Check, FormatTime(run.At), r.Detail))
+			out = append(out, fmt.Sprintf("check %s failed at %s UTC: %s; run the checks again once it is fixed",
+				r.Check, run.At.UTC().Format("2006-01-02 15:04"), r.Detail))
 		}
 	}
 	return out

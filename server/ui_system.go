@@ -382,18 +382,13 @@ func (u *ui) handleVerifyForm(w http.ResponseWriter, r *http.Request, a incident
 		u.showSystem(w, r, a, errorStatus(err), err, "")
 		return
 	}
-	// The state now tells a run that does not count from one that does;
-	// if it cannot be read the message says less, and the page says it.
-	var now incident.State
-	if det, err := u.s.svc.System(r.Context(), a, id, sysID); err == nil {
-		now = det.State
-	}
-	u.setFlash(w, verifyFlash(sysID, run, now))
+	// The run's state tells a run that does not count from one that does.
+	u.setFlash(w, verifyFlash(sysID, run, run.State))
 	redirect(w, r, sysURL(id, sysID)+"#verify")
 }
 
 // verifyFlash says what a run of the checks found, and what it means
-// for the system, which is now in state ("": not known).
+// for the system, which was in state when the run was recorded.
 func verifyFlash(sysID string, run *incident.CheckRun, state incident.State) uiFlash {
 	n := len(run.Results)
 	what := fmt.Sprintf("The %d checks of %s", n, sysID)

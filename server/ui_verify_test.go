@@ -82,7 +82,7 @@ func TestUIVerifyChecks(t *testing.T) {
 	ts.mustStatus(ts.transition("rl", id, "gw", incident.StateVerifying), 200)
 	page := rl.get(sys).must(t, 200)
 	page.has(t, check, "Not run</strong> since it entered verifying", `action="`+sys+`/verify"`, "Run the checks now",
-		"Takes up to 2 s", "have not run since it entered verifying")
+		"Takes up to 2 s", "not run since it entered verifying")
 	accountsPageChecks(t, page) // unique ids, every control labelled
 
 	// A viewer reads the checks but may not run them.

@@ -103,7 +103,7 @@ systems:
 		h.move("rl", in.ID, "net", incident.StateVerifying)
 
 		// No run yet.
-		if e := wantCode(t, online("net"), phasegate.ECONFLICT); e != nil && !strings.Contains(strings.Join(e.Reasons, " "), "have not run since it entered verifying") {
+		if e := wantCode(t, online("net"), phasegate.ECONFLICT); e != nil && !strings.Contains(strings.Join(e.Reasons, " "), "not run since it entered verifying") {
 			t.Errorf("online without a run: %+v", e.Reasons)
 		}
 		_, err = verify("viewer", "net")

@@ -524,16 +524,8 @@ func runSystemVerify(ctx context.Context, args []string, e env) error {
 			return err
 		}
 	} else {
-		// The state now tells why a run did not count; without it the
-		// note says less.
-		var state incident.State
-		var d incident.SystemDetail
-		if !run.Counts {
-			if _, err := c.do(ctx, "GET", base, nil, &d); err == nil {
-				state = d.State
-			}
-		}
-		writeCheckRun(e.stdout, sys, &run, state)
+		// The run's state tells why a run did not count.
+		writeCheckRun(e.stdout, sys, &run, run.State)
 	}
 	if !run.Passed {
 		return &silentError{code: exitFailure}
@@ -543,7 +535,7 @@ func runSystemVerify(ctx context.Context, args []string, e env) error {
 
 // writeCheckRun prints a run of a system's checks: a line per check, the
 // verdict, and why the run does not count for going online when it does
-// not (state is the system's state now, "" when not known).
+// not (state is the system's state when the run was recorded).
 func writeCheckRun(w io.Writer, sys string, run *incident.CheckRun, state incident.State) {
 	fmt.Fprintf(w, "%s: %s, run by %s at %s (event %d)\n", sys, plural(len(run.Results), "check"),
 		run.By, run.At.Format(time.RFC3339), run.Seq)
