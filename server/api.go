@@ -702,12 +702,7 @@ func (s *Server) handleRedeemCode(w http.ResponseWriter, r *http.Request) {
 	err := s.svc.RedeemPasswordCode(r.Context(), req.User, req.Code, req.Password,
 		incident.Client{Address: clientAddress(r), UserAgent: r.UserAgent()})
 	if err != nil {
-		switch phasegate.ErrorCode(err) {
-		case phasegate.ETOOMANY:
-			s.metrics.loginFailed("throttled")
-		case phasegate.EUNAUTHORIZED:
-			s.metrics.loginFailed("password_code")
-		}
+		s.metrics.credentialsRefused(err, "password_code")
 		s.writeError(w, r, err)
 		return
 	}

@@ -124,12 +124,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	res, err := s.svc.Login(r.Context(), req.Name, req.Password,
 		incident.Client{Address: clientAddress(r), UserAgent: r.UserAgent()})
 	if err != nil {
-		switch phasegate.ErrorCode(err) {
-		case phasegate.ETOOMANY:
-			s.metrics.loginFailed("throttled")
-		case phasegate.EUNAUTHORIZED:
-			s.metrics.loginFailed("credentials")
-		}
+		s.metrics.credentialsRefused(err, "credentials")
 		s.writeError(w, r, err)
 		return
 	}

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"github.com/phasegate/phasegate"
 	"net/http"
 	"strconv"
 	"time"
@@ -96,5 +97,16 @@ func (m *Metrics) EventsAppended(evs []incident.Event) {
 }
 
 func (m *Metrics) loginFailed(reason string) { m.loginFail.WithLabelValues(reason).Inc() }
+
+// credentialsRefused counts a refused login or one-time code: throttled
+// (locked out or too soon), or the credentials wrong (reason).
+func (m *Metrics) credentialsRefused(err error, reason string) {
+	switch phasegate.ErrorCode(err) {
+	case phasegate.ETOOMANY:
+		m.loginFailed("throttled")
+	case phasegate.EUNAUTHORIZED:
+		m.loginFailed(reason)
+	}
+}
 
 func (m *Metrics) planComputed(d time.Duration) { m.planTime.Observe(d.Seconds()) }

@@ -58,17 +58,7 @@ func (u *ui) handleLogin(w http.ResponseWriter, r *http.Request) {
 	res, err := u.s.svc.Login(r.Context(), name, password,
 		incident.Client{Address: clientAddress(r), UserAgent: r.UserAgent()})
 	if err != nil {
-		e := uiErrorOf(err)
-		switch phasegate.ErrorCode(err) {
-		case phasegate.ETOOMANY:
-			u.s.metrics.loginFailed("throttled")
-			if b := errorBody(err); b.RetryAfter > 0 {
-				w.Header().Set("Retry-After", fmt.Sprint(b.RetryAfter))
-				e.Message += fmt.Sprintf(" Try again in %s.", (time.Duration(b.RetryAfter) * time.Second).String())
-			}
-		case phasegate.EUNAUTHORIZED:
-			u.s.metrics.loginFailed("credentials")
-		}
+		e := u.refusedCredentials(w, err, "credentials")
 		if info := requestInfoFrom(r.Context()); info != nil {
 			info.errCode = e.Code
 		}
@@ -80,6 +70,19 @@ func (u *ui) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	http.SetCookie(w, u.s.sessionCookie(res.SessionSecret, res.Session.ExpiresAt))
 	redirect(w, r, data.Next)
+}
+
+// refusedCredentials counts a refused login or code (reason: the wrong
+// credentials' label) and returns the error to show; when throttled it
+// sets Retry-After and says when to try again.
+func (u *ui) refusedCredentials(w http.ResponseWriter, err error, reason string) *uiError {
+	u.s.metrics.credentialsRefused(err, reason)
+	e := uiErrorOf(err)
+	if b := errorBody(err); phasegate.ErrorCode(err) == phasegate.ETOOMANY && b.RetryAfter > 0 {
+		w.Header().Set("Retry-After", fmt.Sprint(b.RetryAfter))
+		e.Message += fmt.Sprintf(" Try again in %s.", (time.Duration(b.RetryAfter) * time.Second).String())
+	}
+	return e
 }
 
 func (u *ui) handleLogout(w http.ResponseWriter, r *http.Request) {
@@ -159,16 +162,9 @@ func (u *ui) handleSetPassword(w http.ResponseWriter, r *http.Request) {
 	err := u.s.svc.RedeemPasswordCode(r.Context(), name, code, password,
 		incident.Client{Address: clientAddress(r), UserAgent: r.UserAgent()})
 	if err != nil {
-		e := uiErrorOf(err)
+		e := u.refusedCredentials(w, err, "password_code")
 		switch phasegate.ErrorCode(err) {
-		case phasegate.ETOOMANY:
-			u.s.metrics.loginFailed("throttled")
-			if b := errorBody(err); b.RetryAfter > 0 {
-				w.Header().Set("Retry-After", fmt.Sprint(b.RetryAfter))
-				e.Message += fmt.Sprintf(" Try again in %s.", (time.Duration(b.RetryAfter) * time.Second).String())
-			}
 		case phasegate.EUNAUTHORIZED:
-			u.s.metrics.loginFailed("password_code")
 			e.Title = "Code not accepted"
 		case phasegate.EINTERNAL:
 			u.fail(w, r, nil, err)
