@@ -10,6 +10,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/phasegate/phasegate/incident"
+	"github.com/phasegate/phasegate/internal/healthtest"
 )
 
 // TestUIVerifyInBrowser: a recovery lead clicks "Run the checks now" on
@@ -19,7 +20,7 @@ import (
 // its long check URL, fits the phone.
 func TestUIVerifyInBrowser(t *testing.T) {
 	browser := newBrowser(t)
-	health, up := healthServer(t)
+	health := healthtest.New(t)
 	ts, id := verifyServer(t, health.URL)
 	ts.mustStatus(ts.transition("rl", id, "gw", incident.StateVerifying), 200)
 	sys := fmt.Sprintf("/incidents/%d/systems/gw", id)
@@ -33,7 +34,7 @@ func TestUIVerifyInBrowser(t *testing.T) {
 	rl.sees("#verify", "✖ Failed: run by rl", "failed: HTTP 503")
 	rl.shot("system-verify", "#verify")
 
-	up.Store(true)
+	health.Set(true)
 	ph := phoneTab(t, browser, ts.url, "rl")
 	ph.fitsPhone(sys)
 	ph.do(chromedp.Focus(chromedp.ID("verify-run")))

@@ -3,13 +3,12 @@ package server_test
 import (
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/phasegate/phasegate/incident"
+	"github.com/phasegate/phasegate/internal/healthtest"
 )
 
 // verifyServer is a test server on an estate whose gateway gw has one
@@ -44,21 +43,6 @@ systems:
 	return ts, in.ID
 }
 
-// healthServer answers GET /health with 503 until up is set, then "OK".
-func healthServer(t *testing.T) (*httptest.Server, *atomic.Bool) {
-	t.Helper()
-	up := new(atomic.Bool)
-	h := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !up.Load() {
-			http.Error(w, "starting", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprint(w, "OK")
-	}))
-	t.Cleanup(h.Close)
-	return h, up
-}
-
 // TestUIVerifyChecks: the system page lists gw's check in words and says
 // it has not run; a viewer gets no button and a 403; a recovery lead runs
 // the checks from the page while the health page answers 503, and the
@@ -68,7 +52,7 @@ func healthServer(t *testing.T) (*httptest.Server, *atomic.Bool) {
 // fails without counting, and the page says so beside the run that let
 // it go online. A system without checks says it is verified by hand.
 func TestUIVerifyChecks(t *testing.T) {
-	health, up := healthServer(t)
+	health := healthtest.New(t)
 	ts, id := verifyServer(t, health.URL)
 	sys := fmt.Sprintf("/incidents/%d/systems/gw", id)
 	check := fmt.Sprintf(`GET %s/health → 200 containing "OK", within 2 s`, health.URL)
@@ -106,7 +90,7 @@ func TestUIVerifyChecks(t *testing.T) {
 		has(t, `role="alert"`, "HTTP 503", "run the checks again once it is fixed", ">looks up</textarea>")
 
 	// Up: a run passes, and the form puts it online.
-	up.Store(true)
+	health.Set(true)
 	rl.follow(sys+"/verify", nil).must(t, 200).has(t, "The check of gw passed: it may now move to online.",
 		"✔ Passed</strong>: run by rl", "ok: HTTP 200", "and it passed").lacks(t, "Why a move to online would be refused now")
 	rl.follow(sys+"/transition", url.Values{"to": {"online"}, "reason": {"checks passed"}}).must(t, 200).
@@ -114,7 +98,7 @@ func TestUIVerifyChecks(t *testing.T) {
 
 	// Online, the health page down again: the run fails, does not count,
 	// and the run that let it go online stays.
-	up.Store(false)
+	health.Set(false)
 	page = rl.follow(sys+"/verify", nil).must(t, 200)
 	page.has(t, "The check of gw failed while it is online. It stays online", "✔ Passed</strong> — the run that let it go online",
 		"✖ Failed</strong> when run again by rl", "while it was online: this run does not count for going online",

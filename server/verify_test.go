@@ -2,28 +2,18 @@ package server_test
 
 import (
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/phasegate/phasegate/incident"
+	"github.com/phasegate/phasegate/internal/healthtest"
 )
 
 // TestVerifyChecksOverHTTP: a system whose estate gives checks is refused
 // online until a run of them passes; the refusal names the failing check
 // and what it found, and the system's page (GET) shows the last run.
 func TestVerifyChecksOverHTTP(t *testing.T) {
-	var up atomic.Bool
-	health := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !up.Load() {
-			http.Error(w, "starting", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprint(w, "OK")
-	}))
-	defer health.Close()
+	health := healthtest.New(t)
 	ts := newTestServer(t, backend{"sqlite", openSQLite}, serverOptions{})
 	doc := fmt.Sprintf(`version: 1
 organization: Verify Ltd
@@ -64,7 +54,7 @@ systems:
 	if !strings.Contains(string(r.body), "HTTP 503") || !strings.Contains(string(r.body), "/health") {
 		t.Errorf("refusal: %s", r.body)
 	}
-	up.Store(true)
+	health.Set(true)
 	ts.mustStatus(ts.do("rl", "POST", verify, nil), 200).decode(t, &run)
 	if !run.Passed || !run.Counts {
 		t.Fatalf("run when up: %+v", run)

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"net"
-	"net/http"
-	"net/http/httptest"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -13,6 +11,7 @@ import (
 	"github.com/phasegate/phasegate"
 	"github.com/phasegate/phasegate/estate"
 	"github.com/phasegate/phasegate/incident"
+	"github.com/phasegate/phasegate/internal/healthtest"
 	"github.com/phasegate/phasegate/probe"
 )
 
@@ -37,15 +36,7 @@ func (m *moveDuring) Probe(ctx context.Context, c estate.Check) incident.CheckRe
 // count; a two-person system's approval checks it again.
 func TestVerifyChecksGateOnline(t *testing.T) {
 	forEachStore(t, func(t *testing.T, h *harness) {
-		var up atomic.Bool
-		srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if !up.Load() {
-				http.Error(w, "still starting", http.StatusServiceUnavailable)
-				return
-			}
-			fmt.Fprint(w, `{"status":"UP"}`)
-		}))
-		defer srv.Close()
+		srv := healthtest.New(t)
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		h.must(err, "listen")
 		defer ln.Close()
@@ -60,7 +51,7 @@ systems:
     team: infra
     restore: 4h
     verify:
-      - {http: "%s/health", contains: UP}
+      - {http: "%s/health", contains: OK}
       - {tcp: "%s"}
   - id: vault
     kind: infrastructure
@@ -123,7 +114,7 @@ systems:
 		}
 
 		// A run the system outlives does not count.
-		up.Store(true)
+		srv.Set(true)
 		mover.move = func() { h.move("rl", in.ID, "net", incident.StateRestoring) }
 		run, err = verify("rl", "net")
 		h.must(err, "verify while moving")
@@ -154,11 +145,11 @@ systems:
 		// approval checks again (the run is forgotten when it re-enters
 		// verifying).
 		h.move("rl", in.ID, "vault", incident.StateVerifying)
-		up.Store(false)
+		srv.Set(false)
 		_, err = verify("rl", "vault")
 		h.must(err, "verify vault")
 		wantCode(t, online("vault"), phasegate.ECONFLICT)
-		up.Store(true)
+		srv.Set(true)
 		_, err = verify("rl", "vault")
 		h.must(err, "verify vault again")
 		res, err := h.svc.Transition(h.ctx, h.as("rl"), in.ID, "vault", incident.StateOnline, "checked")
@@ -182,14 +173,14 @@ systems:
 		h.must(err, "verify vault once more")
 		res, err = h.svc.Transition(h.ctx, h.as("rl"), in.ID, "vault", incident.StateOnline, "checked")
 		h.must(err, "ask again")
-		up.Store(false)
+		srv.Set(false)
 		_, err = verify("rl", "vault")
 		h.must(err, "verify vault while down")
 		_, err = h.svc.Approve(h.ctx, h.as("rl2"), res.Approval.ID, "looks fine to me")
 		if e := wantCode(t, err, phasegate.ECONFLICT); e != nil && !strings.Contains(strings.Join(e.Reasons, " "), "HTTP 503") {
 			t.Errorf("approval over a failed run: %+v", e)
 		}
-		up.Store(true)
+		srv.Set(true)
 		_, err = verify("rl", "vault")
 		h.must(err, "verify vault when back")
 		d2, err := h.svc.Approve(h.ctx, h.as("rl2"), res.Approval.ID, "checks pass again")

@@ -3,15 +3,13 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"testing"
 
 	"github.com/phasegate/phasegate/incident"
+	"github.com/phasegate/phasegate/internal/healthtest"
 )
 
 // TestSystemVerifyRunsTheChecks: an estate whose gateway has an HTTP
@@ -23,15 +21,7 @@ import (
 // with the run, and the move succeeds. Run again while online and down,
 // it fails and says the system stays online.
 func TestSystemVerifyRunsTheChecks(t *testing.T) {
-	var up atomic.Bool
-	health := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if !up.Load() {
-			http.Error(w, "starting", http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprint(w, "OK")
-	}))
-	defer health.Close()
+	health := healthtest.New(t)
 	dir := t.TempDir()
 	doc := fmt.Sprintf(`version: 1
 organization: Verify Ltd
@@ -105,7 +95,7 @@ systems:
 		t.Errorf("online after a failed run: exit %d: %s", code, errb)
 	}
 
-	up.Store(true)
+	health.Set(true)
 	code, out, errb = as(rl, "system", "verify", "1", "gw")
 	if code != 0 || !strings.Contains(out, "  ok    "+check+": HTTP 200") || !strings.HasSuffix(out, "Checks passed.\n") {
 		t.Errorf("a passing run: exit %d:\n%s%s", code, out, errb)
@@ -121,7 +111,7 @@ systems:
 	}
 	must(rl, "system", "transition", "1", "gw", "--to", "online", "--reason", "checks passed")
 
-	up.Store(false)
+	health.Set(false)
 	code, out, errb = as(rl, "system", "verify", "1", "gw")
 	if code != exitFailure || !strings.Contains(out, "Checks failed while gw is online. It stays online") ||
 		!strings.Contains(out, "phasegate system transition 1 gw --to isolated") {
