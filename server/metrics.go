@@ -21,6 +21,7 @@ type Metrics struct {
 	latency   *prometheus.HistogramVec
 	events    *prometheus.CounterVec
 	followed  *prometheus.CounterVec
+	notify    *prometheus.CounterVec
 	loginFail *prometheus.CounterVec
 	planTime  prometheus.Histogram
 	sse       prometheus.Gauge
@@ -51,6 +52,10 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 			Name: "phasegate_events_followed_total",
 			Help: "Events another writer appended (another instance, break-glass on the host), seen by following the store, by type.",
 		}, []string{"type"}),
+		notify: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "phasegate_notifications_total",
+			Help: "Webhook notifications: sent, failed (after retries) or dropped (the hook too far behind).",
+		}, []string{"result"}),
 		loginFail: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "phasegate_login_failures_total",
 			Help: "Refused logins: wrong credentials, or throttled and locked out.",
@@ -65,7 +70,7 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 			Help: "Clients connected to the event stream.",
 		}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.events, m.followed, m.loginFail, m.planTime, m.sse,
+	reg.MustRegister(m.requests, m.latency, m.events, m.followed, m.notify, m.loginFail, m.planTime, m.sse,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -95,6 +100,8 @@ func (m *Metrics) EventsAppended(evs []incident.Event) {
 		}
 	}
 }
+
+func (m *Metrics) notified(result string) { m.notify.WithLabelValues(result).Inc() }
 
 func (m *Metrics) loginFailed(reason string) { m.loginFail.WithLabelValues(reason).Inc() }
 

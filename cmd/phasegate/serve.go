@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -14,6 +15,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -38,6 +41,8 @@ func serveCommand() command {
                        [--estate PATH]... [--demo] [--insecure-cookies auto|true|false]
                        [--trusted-origin URL]... [--log-format text|json] [--shutdown-timeout D]
                        [--follow D] [--probe-ca FILE]
+                       [--notify URL]... [--notify-events LIST] [--notify-secret-file FILE]
+                       [--public-url URL]
 
 Serves the JSON API under /api/v1, GET /healthz and GET /metrics. On first
 start with no user it creates "admin" with a random password, printed once.
@@ -63,7 +68,18 @@ start with no user it creates "admin" with a random password, printed once.
                       and the status pages show them too (default 1s; 0: never)
   --probe-ca          a PEM file of the CA (or CAs) that signed the systems'
                       internal certificates, trusted by the estate's https
-                      verify checks besides the system's roots`,
+                      verify checks besides the system's roots
+  --notify            a webhook (repeatable) that is sent, as JSON, the events
+                      people must act on: a restart or an account change
+                      waiting for a second person, a status update to approve
+                      or published, an estate upload, an incident declared or
+                      closed, a lock-out (docs/api.md, "Notifications")
+  --notify-events     the event types to send instead, comma separated: types
+                      (approval.requested), prefixes (approval.) or * for all
+  --notify-secret-file  a file whose content signs each notification
+                      (X-Phasegate-Signature: sha256=HMAC of the body)
+  --public-url        the address people open phasegate at, for the links in
+                      notifications (e.g. https://phasegate.example.internal)`,
 		run: runServe,
 	}
 }
@@ -83,6 +99,10 @@ type serveConfig struct {
 	demo            bool
 	insecureCookies string
 	trustedOrigins  []string
+	notify          []string
+	notifyEvents    string
+	notifySecret    string
+	publicURL       string
 	logFormat       string
 	shutdownTimeout time.Duration
 	follow          time.Duration
@@ -96,7 +116,7 @@ type serveConfig struct {
 func runServe(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("serve")
 	cfg := serveConfig{}
-	var estates, origins stringList
+	var estates, origins, hooks stringList
 	fs.StringVar(&cfg.addr, "addr", "127.0.0.1:8080", "listen address")
 	fs.StringVar(&cfg.db, "db", "./phasegate.db", "SQLite database file")
 	fs.StringVar(&cfg.postgres, "postgres", "", "PostgreSQL URL")
@@ -104,6 +124,10 @@ func runServe(ctx context.Context, args []string, e env) error {
 	fs.BoolVar(&cfg.demo, "demo", false, "load the demo estate and incident")
 	fs.StringVar(&cfg.insecureCookies, "insecure-cookies", "auto", "auto, true or false")
 	fs.Var(&origins, "trusted-origin", "trusted origin")
+	fs.Var(&hooks, "notify", "webhook URL")
+	fs.StringVar(&cfg.notifyEvents, "notify-events", "", "event types to notify")
+	fs.StringVar(&cfg.notifySecret, "notify-secret-file", "", "file with the webhook signing secret")
+	fs.StringVar(&cfg.publicURL, "public-url", "", "the address people open phasegate at")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "text or json")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 10*time.Second, "shutdown timeout")
 	fs.DurationVar(&cfg.follow, "follow", time.Second, "how often to look for other writers' events (0: never)")
@@ -115,7 +139,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	if len(rest) > 0 {
 		return usagef("unexpected argument %q; give estate paths with --estate PATH", rest[0])
 	}
-	cfg.estatePaths, cfg.trustedOrigins = estates, origins
+	cfg.estatePaths, cfg.trustedOrigins, cfg.notify = estates, origins, hooks
 	if err := cfg.check(); err != nil {
 		return err
 	}
@@ -138,6 +162,14 @@ func (c *serveConfig) check() error {
 	case "text", "json":
 	default:
 		return usagef("--log-format %q: use text or json", c.logFormat)
+	}
+	if c.publicURL != "" {
+		if u, err := url.Parse(c.publicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return usagef("--public-url %q: give the address people open phasegate at, e.g. https://phasegate.example.internal", c.publicURL)
+		}
+	}
+	if len(c.notify) == 0 && (c.notifyEvents != "" || c.notifySecret != "") {
+		return usagef("--notify-events and --notify-secret-file go with --notify URL: give the webhook too")
 	}
 	if c.follow < 0 {
 		return usagef("--follow %s: give how often to look for other writers' events, e.g. 1s, or 0 for never", c.follow)
@@ -179,12 +211,13 @@ type App struct {
 	e   env
 	log *slog.Logger
 
-	db      *store.DB
-	svc     *incident.Service
-	metrics *server.Metrics
-	srv     *server.Server
-	http    *http.Server
-	ln      net.Listener
+	db       *store.DB
+	svc      *incident.Service
+	metrics  *server.Metrics
+	notifier *server.Notifier
+	srv      *server.Server
+	http     *http.Server
+	ln       net.Listener
 
 	closeOnce sync.Once
 }
@@ -215,6 +248,16 @@ func (a *App) Open(ctx context.Context) error {
 	a.db = db
 	a.metrics = server.NewMetrics(prometheus.NewRegistry())
 	broker := server.NewBroker(a.metrics)
+	publish := broker.Publish
+	if len(a.cfg.notify) > 0 {
+		if a.notifier, err = a.newNotifier(); err != nil {
+			return err
+		}
+		publish = func(evs []incident.Event) {
+			broker.Publish(evs)
+			a.notifier.Publish(evs)
+		}
+	}
 	var roots *x509.CertPool
 	if a.cfg.probeCA != "" {
 		if roots, err = probe.Roots(a.cfg.probeCA); err != nil {
@@ -223,7 +266,7 @@ func (a *App) Open(ctx context.Context) error {
 	}
 	a.svc = incident.New(incident.Config{
 		Store: db, Clock: time.Now, Log: a.log.With("component", "incident"),
-		Publish: broker.Publish, Settings: a.cfg.settings, Prober: probe.New(roots),
+		Publish: publish, Settings: a.cfg.settings, Prober: probe.New(roots),
 	})
 	if name, pw, err := a.svc.Bootstrap(ctx); err != nil {
 		return fmt.Errorf("creating the first admin: %w", err)
@@ -279,6 +322,32 @@ func (a *App) Open(ctx context.Context) error {
 	return nil
 }
 
+// newNotifier makes the webhook notifier of --notify.
+func (a *App) newNotifier() (*server.Notifier, error) {
+	var secret []byte
+	if a.cfg.notifySecret != "" {
+		b, err := os.ReadFile(a.cfg.notifySecret)
+		if err != nil {
+			return nil, fmt.Errorf("--notify-secret-file: %v", err)
+		}
+		if secret = bytes.TrimSpace(b); len(secret) < 16 {
+			return nil, fmt.Errorf("--notify-secret-file %s: the secret is %d bytes; use at least 16 random ones (e.g. openssl rand -hex 32 > FILE)", a.cfg.notifySecret, len(secret))
+		}
+	}
+	var events []string
+	for _, ev := range strings.Split(a.cfg.notifyEvents, ",") {
+		if ev = strings.TrimSpace(ev); ev != "" {
+			events = append(events, ev)
+		}
+	}
+	hooks := make([]server.Webhook, len(a.cfg.notify))
+	for i, u := range a.cfg.notify {
+		hooks[i] = server.Webhook{URL: u, Events: events, Secret: secret}
+	}
+	return server.NewNotifier(server.NotifyConfig{Hooks: hooks, BaseURL: a.cfg.publicURL,
+		Log: a.log.With("component", "notify")}, a.metrics)
+}
+
 // Addr is where the server listens (after Open).
 func (a *App) Addr() string { return a.ln.Addr().String() }
 
@@ -309,6 +378,9 @@ func (a *App) Run(ctx context.Context) error {
 			return fmt.Errorf("reading the event log's head to follow other writers: %w", err)
 		}
 		workers.Go(func() { a.svc.FollowStore(workerCtx, a.cfg.follow) })
+	}
+	if a.notifier != nil {
+		workers.Go(func() { a.notifier.Run(workerCtx) })
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- a.http.Serve(a.ln) }()
