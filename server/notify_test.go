@@ -103,7 +103,7 @@ func TestNotifierPostsWhatWaitsForAPerson(t *testing.T) {
 	n.Publish(evs)
 	// estate.uploaded, incident.declared, approval.requested: the rest
 	// (transitions, ticks, logins) is not what the default list wants.
-	hook.wait(t, 4) // one of them twice
+	hook.wait(t, 4)                   // one of them twice
 	time.Sleep(50 * time.Millisecond) // nothing more should come
 	hook.mu.Lock()
 	defer hook.mu.Unlock()
