@@ -150,6 +150,10 @@ type Tx interface {
 	PasswordCodes() ([]PasswordCode, error)
 	DeletePasswordCode(userID int64) error
 
+	// ServerKey returns the hex key called name, storing keyHex as it
+	// when there is none yet (in a write transaction).
+	ServerKey(name, keyHex string) (string, error)
+
 	// Flag reports whether a store-wide switch was set (see SetFlag).
 	Flag(name string) (bool, error)
 	// SetFlag sets a switch for good; setting it again changes nothing.

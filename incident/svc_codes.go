@@ -3,6 +3,7 @@ package incident
 import (
 	"context"
 	"crypto/subtle"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"strings"
@@ -276,4 +277,28 @@ func withCodeState(tx Tx, us []User) error {
 		us[i].CodeExpiresAt = until[us[i].ID]
 	}
 	return nil
+}
+
+// SealKey returns the 32-byte key called name that every instance sharing
+// the store uses alike, making it on first use. The accounts page seals
+// the one-time code it shows once with it, so the page after the form's
+// redirect may be served by any instance. Keys are not events.
+func (s *Service) SealKey(ctx context.Context, name string) ([]byte, error) {
+	b := make([]byte, 32)
+	if _, err := io.ReadFull(s.random, b); err != nil {
+		return nil, fmt.Errorf("random: %w", err)
+	}
+	var got string
+	err := s.store.Update(ctx, func(tx Tx) (err error) {
+		got, err = tx.ServerKey(name, hex.EncodeToString(b))
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	key, err := hex.DecodeString(got)
+	if err != nil || len(key) != 32 {
+		return nil, fmt.Errorf("incident: stored key %q is not 32 bytes of hex", name)
+	}
+	return key, nil
 }

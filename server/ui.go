@@ -52,9 +52,8 @@ type ui struct {
 	// clock is the time pages are drawn at ("now" lines, "5 min ago").
 	clock func() time.Time
 	plans planCache
-	// reveals keeps generated passwords until the accounts page shows
-	// them, once.
-	reveals revealStore
+	// reveals seals the one-time codes the accounts page shows once.
+	reveals revealSealer
 }
 
 type uiAsset struct {

@@ -1,8 +1,12 @@
 package server
 
 import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/rand"
-	"encoding/hex"
+	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"slices"
@@ -168,7 +172,7 @@ func (u *ui) showAccounts(w http.ResponseWriter, r *http.Request, a incident.Act
 	// whoever sent that form.
 	if c, err := r.Cookie(revealCookie); err == nil {
 		http.SetCookie(w, u.revealCookie("", -1))
-		d.Reveal = u.reveals.take(c.Value, a, u.clock())
+		d.Reveal = u.openReveal(ctx, a, c.Value, u.clock())
 	}
 	if formErr != nil {
 		p.Error = uiErrorOf(formErr)
@@ -434,15 +438,17 @@ func (u *ui) handleAccountDecisionForm(w http.ResponseWriter, r *http.Request, a
 // ---- one-time codes shown once
 
 // A one-time code is shown once, on the page the form redirects to. It
-// is never put in a cookie or a URL: the server keeps it in memory for at
-// most revealTTL, under a random key that a short-lived cookie (path
-// /accounts) carries; the page takes it, and only the actor who sent the
-// form can.
+// travels there sealed in a short-lived cookie (path /accounts, HttpOnly,
+// SameSite=Strict): AES-256-GCM under a key every instance sharing the
+// store reads alike (Service.SealKey), with the actor who sent the form
+// as additional data, so only they can open it and any instance can serve
+// the page. The page clears the cookie as it shows the code. Never in a
+// URL, never stored.
 
 const (
 	revealCookie = "phasegate_reveal"
 	revealTTL    = 2 * time.Minute
-	maxReveals   = 256
+	revealKey    = "accounts.reveal"
 )
 
 // revealAnchor is where on the accounts page a code is shown.
@@ -459,65 +465,92 @@ type reveal struct {
 	Request int64
 	// Reset: a reset of an existing account (not a new one).
 	Reset bool
-
-	actor   string
-	actorID int64
-	until   time.Time
+	// Until: the cookie is not opened after this.
+	Until time.Time
 }
 
-type revealStore struct {
-	mu sync.Mutex
-	m  map[string]*reveal
+// revealSealer holds the AEAD for reveals, made on first use.
+type revealSealer struct {
+	mu   sync.Mutex
+	aead cipher.AEAD
 }
 
-func (s *revealStore) put(rv reveal, now time.Time) (string, error) {
-	b := make([]byte, 16)
-	if _, err := rand.Read(b); err != nil {
+func (u *ui) revealAEAD(ctx context.Context) (cipher.AEAD, error) {
+	u.reveals.mu.Lock()
+	defer u.reveals.mu.Unlock()
+	if u.reveals.aead != nil {
+		return u.reveals.aead, nil
+	}
+	key, err := u.s.svc.SealKey(ctx, revealKey)
+	if err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	if u.reveals.aead, err = cipher.NewGCM(block); err != nil {
+		return nil, err
+	}
+	return u.reveals.aead, nil
+}
+
+// revealAD binds a sealed reveal to the actor it is for.
+func revealAD(a incident.Actor) []byte {
+	return []byte(fmt.Sprintf("phasegate reveal for user %d %q", a.UserID, a.Name))
+}
+
+// sealReveal returns the cookie value carrying rv for a.
+func (u *ui) sealReveal(ctx context.Context, a incident.Actor, rv reveal) (string, error) {
+	aead, err := u.revealAEAD(ctx)
+	if err != nil {
 		return "", err
 	}
-	key := hex.EncodeToString(b)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.m == nil {
-		s.m = map[string]*reveal{}
-	}
-	for k, v := range s.m {
-		if !now.Before(v.until) || len(s.m) >= maxReveals {
-			delete(s.m, k)
-		}
-	}
-	rv.until = now.Add(revealTTL)
-	s.m[key] = &rv
-	return key, nil
-}
-
-// take returns the code stored under key for a and forgets it; nil
-// when there is none, it expired, or it is someone else's.
-func (s *revealStore) take(key string, a incident.Actor, now time.Time) *reveal {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	rv, ok := s.m[key]
-	if !ok || rv.actorID != a.UserID || rv.actor != a.Name {
-		return nil
-	}
-	delete(s.m, key)
-	if !now.Before(rv.until) {
-		return nil
-	}
-	return rv
-}
-
-// showOnce keeps a one-time code for the next accounts page of a, and
-// reports whether it could. Without the key (no randomness) the code is
-// lost: the caller then says so, and a reset issues a new one.
-func (u *ui) showOnce(w http.ResponseWriter, a incident.Actor, rv reveal) bool {
-	rv.actor, rv.actorID = a.Name, a.UserID
-	key, err := u.reveals.put(rv, u.clock())
+	plain, err := json.Marshal(rv)
 	if err != nil {
-		u.s.log.Error("keeping a one-time code to show", "error", err)
+		return "", err
+	}
+	nonce := make([]byte, aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", err
+	}
+	return base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, plain, revealAD(a))), nil
+}
+
+// openReveal returns the reveal a cookie value carries for a; nil when it
+// is not one, it is someone else's, or its time has passed.
+func (u *ui) openReveal(ctx context.Context, a incident.Actor, value string, now time.Time) *reveal {
+	sealed, err := base64.RawURLEncoding.DecodeString(value)
+	if err != nil {
+		return nil
+	}
+	aead, err := u.revealAEAD(ctx)
+	if err != nil || len(sealed) < aead.NonceSize() {
+		return nil
+	}
+	plain, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], revealAD(a))
+	if err != nil {
+		return nil
+	}
+	var rv reveal
+	if json.Unmarshal(plain, &rv) != nil || !now.Before(rv.Until) {
+		return nil
+	}
+	return &rv
+}
+
+// showOnce seals a one-time code into the cookie the next accounts page
+// of a opens, and reports whether it could. When it cannot (no key, no
+// randomness) the code is lost: the caller then says so, and a reset
+// issues a new one.
+func (u *ui) showOnce(ctx context.Context, w http.ResponseWriter, a incident.Actor, rv reveal) bool {
+	rv.Until = u.clock().Add(revealTTL)
+	value, err := u.sealReveal(ctx, a, rv)
+	if err != nil {
+		u.s.log.Error("sealing a one-time code to show", "error", err)
 		return false
 	}
-	http.SetCookie(w, u.revealCookie(key, int(revealTTL/time.Second)))
+	http.SetCookie(w, u.revealCookie(value, int(revealTTL/time.Second)))
 	return true
 }
 
@@ -530,9 +563,9 @@ func (u *ui) revealCode(w http.ResponseWriter, r *http.Request, a incident.Actor
 		return
 	}
 	rv.Name, rv.Code, rv.ExpiresAt = code.User, code.Code, code.ExpiresAt
-	if !u.showOnce(w, a, rv) {
+	if !u.showOnce(r.Context(), w, a, rv) {
 		u.setFlash(w, uiFlash{Kind: "error", Text: fmt.Sprintf(
-			"The one-time code for %s was issued but could not be kept to show you (the server's random source failed). "+
+			"The one-time code for %s was issued but could not be sealed to show you (see the server's log). "+
 				"Nobody has seen it: reset the password of %s again to issue a new one.", code.User, code.User)})
 		redirect(w, r, back)
 		return

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/phasegate/phasegate/incident"
+	"github.com/phasegate/phasegate/server"
 )
 
 // The accounts page over HTTP, as a browser without JavaScript: dual
@@ -330,4 +332,43 @@ func TestUIAccountCodeExpired(t *testing.T) {
 		lacks(t, "no password yet")
 	newUIClient(t, ts).post("/set-password", url.Values{"name": {"comms"}, "code": {code.Code},
 		"password": {"too late a phrase"}, "repeat": {"too late a phrase"}}).must(t, http.StatusUnauthorized).has(t, "Code not accepted")
+}
+
+// TestUIOneTimeCodeOnAnotherInstance: with two instances on one store
+// behind one address, the page the form redirects to may be served by
+// the other instance; it opens the sealed cookie with the key both read
+// from the store and shows the code. A cookie tampered with shows
+// nothing.
+func TestUIOneTimeCodeOnAnotherInstance(t *testing.T) {
+	ts := newAccountsServer(t, false)
+	other := incident.New(incident.Config{Store: ts.db, Clock: time.Now, Settings: uiSettings})
+	srv2, err := server.New(server.Config{Service: other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs2 := httptest.NewServer(srv2)
+	defer hs2.Close()
+	admin := uiLogin(t, ts, "admin")
+	r := admin.post("/accounts/users", url.Values{"name": {"olga"}, "role": {"forensics"}, "reason": {"DFIR firm"}}).
+		must(t, http.StatusSeeOther)
+	ck := admin.revealCookie()
+	if ck == nil || strings.Contains(ck.Value, "olga") {
+		t.Fatalf("reveal cookie %v: missing, or readable", ck)
+	}
+	ts2 := *ts
+	ts2.url = hs2.URL
+	onOther := &uiClient{t: t, ts: &ts2, name: "admin", hc: admin.hc} // same browser: same session and cookie
+	code := codeOn(t, onOther.get(r.location).must(t, 200))
+	if err := ts.svc.RedeemPasswordCode(context.Background(), "olga", code, "olga's own passphrase", incident.Client{}); err != nil {
+		t.Fatalf("the code shown by the other instance does not work: %v", err)
+	}
+	// Tampered: a character in the middle of the sealed value changed.
+	r = admin.post("/accounts/users", url.Values{"name": {"pia"}, "role": {"viewer"}, "reason": {"auditor"}}).must(t, http.StatusSeeOther)
+	ck = admin.revealCookie()
+	mid := len(ck.Value) / 2
+	ck.Value = ck.Value[:mid] + map[bool]string{true: "A", false: "B"}[ck.Value[mid] != 'A'] + ck.Value[mid+1:]
+	ck.Path = "/accounts" // replace the cookie, not add one beside it
+	u, _ := url.Parse(ts.url + "/accounts")
+	admin.hc.Jar.SetCookies(u, []*http.Cookie{ck})
+	admin.get(r.location).must(t, 200).lacks(t, "one-time-code-value")
 }

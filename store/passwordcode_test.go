@@ -136,3 +136,42 @@ func TestPasswordCodes(t *testing.T) {
 		}
 	})
 }
+
+// TestSealKeyIsSharedByTheInstances: instances sharing a store that ask
+// for a key at the same moment get the same one, and keep getting it.
+func TestSealKeyIsSharedByTheInstances(t *testing.T) {
+	forEachStore(t, func(t *testing.T, h *harness) {
+		other, err := h.reopen()
+		h.must(err, "second connection")
+		defer other.Close()
+		b := incident.New(incident.Config{Store: other, Clock: h.clock.Now, Settings: incident.Settings{Password: fastPasswords}})
+		var wg sync.WaitGroup
+		keys := make([][]byte, 6)
+		for i := range keys {
+			svc := h.svc
+			if i%2 == 1 {
+				svc = b
+			}
+			wg.Go(func() {
+				k, err := svc.SealKey(h.ctx, "test.key")
+				if err != nil {
+					t.Error(err)
+				}
+				keys[i] = k
+			})
+		}
+		wg.Wait()
+		for i := range keys {
+			if len(keys[i]) != 32 || string(keys[i]) != string(keys[0]) {
+				t.Fatalf("key %d differs: %x vs %x", i, keys[i], keys[0])
+			}
+		}
+		again, err := b.SealKey(h.ctx, "test.key")
+		h.must(err, "again")
+		other2, err := h.svc.SealKey(h.ctx, "another.key")
+		h.must(err, "another")
+		if string(again) != string(keys[0]) || string(other2) == string(keys[0]) {
+			t.Fatal("a key changed, or two names share one")
+		}
+	})
+}
