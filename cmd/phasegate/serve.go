@@ -380,6 +380,8 @@ func (a *App) Run(ctx context.Context) error {
 		workers.Go(func() { a.svc.FollowStore(workerCtx, a.cfg.follow) })
 	}
 	if a.notifier != nil {
+		a.log.Info("posting notifications", "webhooks", len(a.cfg.notify), "events", orDefault(a.cfg.notifyEvents, "the default list"),
+			"signed", a.cfg.notifySecret != "")
 		workers.Go(func() { a.notifier.Run(workerCtx) })
 	}
 	serveErr := make(chan error, 1)
