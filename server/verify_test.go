@@ -15,19 +15,8 @@ import (
 func TestVerifyChecksOverHTTP(t *testing.T) {
 	health := healthtest.New(t)
 	ts := newTestServer(t, backend{"sqlite", openSQLite}, serverOptions{})
-	doc := fmt.Sprintf(`version: 1
-organization: Verify Ltd
-currency: GBP
-teams:
-  - {id: infra, capacity: 2}
-systems:
-  - id: gw
-    kind: network
-    team: infra
-    restore: 1h
-    verify: [{http: "%s/health", contains: OK, timeout_seconds: 2}]
-`, health.URL)
-	ts.mustStatus(ts.do("ic", "PUT", "/api/v1/estate", rawBody{"application/yaml", []byte(doc)}), 201)
+	doc := health.Estate("")
+	ts.mustStatus(ts.do("ic", "PUT", "/api/v1/estate", rawBody{"application/yaml", doc}), 201)
 	in := ts.declare("ic", incident.Declaration{Name: "verify", Kind: "ransomware"})
 	for _, step := range []struct {
 		user string

@@ -23,20 +23,8 @@ import (
 func TestSystemVerifyRunsTheChecks(t *testing.T) {
 	health := healthtest.New(t)
 	dir := t.TempDir()
-	doc := fmt.Sprintf(`version: 1
-organization: Verify Ltd
-currency: GBP
-teams:
-  - {id: infra, capacity: 2}
-systems:
-  - id: gw
-    kind: network
-    team: infra
-    restore: 1h
-    verify: [{http: "%s/health", contains: OK, timeout_seconds: 2}]
-  - {id: box, kind: application, team: infra, restore: 1h}
-`, health.URL)
-	if err := os.WriteFile(filepath.Join(dir, "estate.yaml"), []byte(doc), 0o644); err != nil {
+	doc := health.Estate("  - {id: box, kind: application, team: infra, restore: 1h}\n")
+	if err := os.WriteFile(filepath.Join(dir, "estate.yaml"), doc, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	toks, as, _ := clientServer(t, "ivy=incident-commander", "fred=forensics", "rita=recovery-lead", "vic=viewer")

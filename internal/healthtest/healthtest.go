@@ -34,3 +34,21 @@ func New(t testing.TB) *Page {
 
 // Set says whether the system is up.
 func (p *Page) Set(up bool) { p.up.Store(up) }
+
+// Estate is a small estate whose gateway gw (team infra) has one HTTP
+// check against the page, wanting "OK" within 2 s; more is appended to
+// its systems, e.g. "  - {id: box, kind: application, team: infra, restore: 1h}\n".
+func (p *Page) Estate(more string) []byte {
+	return fmt.Appendf(nil, `version: 1
+organization: Verify Ltd
+currency: GBP
+teams:
+  - {id: infra, capacity: 2}
+systems:
+  - id: gw
+    kind: network
+    team: infra
+    restore: 1h
+    verify: [{http: "%s/health", contains: OK, timeout_seconds: 2}]
+%s`, p.URL, more)
+}
