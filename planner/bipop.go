@@ -13,6 +13,13 @@ package planner
 const (
 	dirFwd = 0
 	dirBwd = 1
+	// biStallGens: generations without progress before the bi-population
+	// search diversifies. On J30 at 5,000 schedules it runs 30–45
+	// generations and so diversifies about once: refilling the
+	// populations with copies of the best after 5 idle generations
+	// (stallGens, as the single-population search does) cost them their
+	// diversity and made J30 worse (docs/planner.md).
+	biStallGens = 15
 )
 
 type biJob struct {
@@ -154,7 +161,7 @@ func (s *solver) runBi(base []int) {
 	}
 	stall := 0
 	for s.used < s.budget && !s.done {
-		if stall >= stallGens {
+		if stall >= biStallGens {
 			// Diversify: keep each population's elite, add perturbed
 			// copies of the best and fresh samples.
 			stall = 0
@@ -173,7 +180,7 @@ func (s *solver) runBi(base []int) {
 			jobs = s.biChildren(jobs, pops[d], d, P/2)
 		}
 		if len(jobs) == 0 {
-			stall = stallGens
+			stall = biStallGens
 			continue
 		}
 		res := s.biEval(jobs)
