@@ -14,11 +14,13 @@ const (
 	dirFwd = 0
 	dirBwd = 1
 	// biStallGens: generations without progress before the bi-population
-	// search diversifies. On J30 at 5,000 schedules it runs 30–45
-	// generations and so diversifies about once: refilling the
-	// populations with copies of the best after 5 idle generations
-	// (stallGens, as the single-population search does) cost them their
-	// diversity and made J30 worse (docs/planner.md).
+	// search diversifies. On J30 at 5,000 schedules it runs 20–45
+	// generations (about 20 on the hardest instances, whose children
+	// rarely repeat a schedule), so it seldom does (1.3 times per run
+	// that spends the whole budget): refilling the populations with
+	// copies of the best after 5 idle generations (stallGens, as the
+	// single-population search does) cost them their diversity and made
+	// J30 worse (docs/planner.md).
 	biStallGens = 15
 )
 
