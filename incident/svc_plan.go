@@ -3,6 +3,7 @@ package incident
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/phasegate/phasegate/estate"
@@ -26,14 +27,31 @@ func (s *Service) livePlan(ctx context.Context, incidentID int64) (*planner.Plan
 	var est *estate.Estate
 	var states []SystemState
 	var in *Incident
+	checks := map[string]verifyNote{}
 	err := s.view(ctx, func(tx Tx) error {
 		l, err := s.load(tx, incidentID)
 		if err != nil {
 			return err
 		}
 		in, est = l.in, l.est
-		states, err = tx.SystemStates(incidentID)
-		return err
+		if states, err = tx.SystemStates(incidentID); err != nil {
+			return err
+		}
+		// Systems verifying with checks: the plan says what their checks
+		// found, since that is what keeps them from going online.
+		for _, st := range states {
+			if st.State != StateVerifying {
+				continue
+			}
+			if sys := findSystem(est, st.SystemID); sys != nil && len(sys.Verify) > 0 {
+				run, err := lastCheck(tx, incidentID, sys.ID)
+				if err != nil {
+					return err
+				}
+				checks[sys.ID] = verifyNote{sys: sys, run: run}
+			}
+		}
+		return nil
 	})
 	if err != nil {
 		return nil, 0, err
@@ -48,7 +66,33 @@ func (s *Service) livePlan(ctx context.Context, incidentID int64) (*planner.Plan
 	if err != nil {
 		return nil, seq, err
 	}
+	for i := range p.Systems {
+		if n, ok := checks[p.Systems[i].ID]; ok {
+			p.Systems[i].WaitingOn += "; " + n.String()
+		}
+	}
 	return p, seq, nil
+}
+
+// verifyNote is what a verifying system's checks say, for the plan.
+type verifyNote struct {
+	sys *estate.System
+	run *CheckRun
+}
+
+func (n verifyNote) String() string {
+	switch {
+	case n.run == nil:
+		return "online only once its verify checks have run and passed (not run yet)"
+	case n.run.Passed:
+		return fmt.Sprintf("its verify checks passed at %s UTC: it may go online", n.run.At.UTC().Format("15:04"))
+	}
+	for _, r := range n.run.Results {
+		if !r.OK {
+			return fmt.Sprintf("its verify checks failed at %s UTC (%s: %s); online only once they pass", n.run.At.UTC().Format("15:04"), r.Check, r.Detail)
+		}
+	}
+	return "its verify checks failed"
 }
 
 // ETAHistory returns how the plan's headline dates moved and which event

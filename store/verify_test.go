@@ -102,9 +102,29 @@ systems:
 		_, err = svc.VerifySystem(h.ctx, h.as("owner"), in.ID, "net") // system-owner of apps, not infra
 		wantCode(t, err, phasegate.EFORBIDDEN)
 
+		// The live plan says why it is not back yet.
+		planNote := func() string {
+			t.Helper()
+			p, err := h.svc.LivePlan(h.ctx, h.as("viewer"), in.ID)
+			h.must(err, "live plan")
+			for _, sp := range p.Systems {
+				if sp.ID == "net" {
+					return sp.WaitingOn
+				}
+			}
+			t.Fatal("net is not in the live plan")
+			return ""
+		}
+		if note := planNote(); !strings.Contains(note, "not run yet") {
+			t.Errorf("plan says of net %q", note)
+		}
+
 		// The system answers 503: the run fails, and says so.
 		run, err := verify("rl", "net")
 		h.must(err, "verify")
+		if note := planNote(); !strings.Contains(note, "failed at") || !strings.Contains(note, "HTTP 503") {
+			t.Errorf("plan says of net after a failed run %q", note)
+		}
 		if run.Passed || !run.Counts || len(run.Results) != 2 || run.Results[0].OK || !run.Results[1].OK {
 			t.Fatalf("run while down: %+v", run)
 		}
