@@ -169,3 +169,81 @@ func verifyReasons(sys *estate.System, run *CheckRun) []string {
 	}
 	return out
 }
+
+// VerifyAllResult is a run of the checks of every system of an incident
+// that is verifying and has checks.
+type VerifyAllResult struct {
+	Runs []CheckRun `json:"runs"`
+	// ByHand are the verifying systems the estate gives no checks.
+	ByHand []string `json:"by_hand"`
+	Passed int      `json:"passed"`
+	Failed int      `json:"failed"`
+}
+
+// verifyAllAtOnce bounds how many systems' checks run side by side.
+const verifyAllAtOnce = 8
+
+// VerifyAll runs, side by side, the checks of every system of an
+// incident that is verifying and has checks, each recorded as
+// VerifySystem records it. Needs system.verify on every system (not only
+// some: a system owner runs their systems' checks one by one).
+func (s *Service) VerifyAll(ctx context.Context, a Actor, incidentID int64) (*VerifyAllResult, error) {
+	if err := a.Authorize(ActionVerify, nil); err != nil {
+		return nil, err
+	}
+	var targets []string
+	res := &VerifyAllResult{Runs: []CheckRun{}, ByHand: []string{}}
+	err := s.view(ctx, func(tx Tx) error {
+		l, err := s.loadOpen(tx, incidentID)
+		if err != nil {
+			return err
+		}
+		states, err := tx.SystemStates(incidentID)
+		if err != nil {
+			return err
+		}
+		for _, st := range states {
+			if st.State != StateVerifying {
+				continue
+			}
+			if sys := findSystem(l.est, st.SystemID); sys != nil && len(sys.Verify) > 0 {
+				targets = append(targets, sys.ID)
+			} else if sys != nil {
+				res.ByHand = append(res.ByHand, st.SystemID)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	runs := make([]*CheckRun, len(targets))
+	errs := make([]error, len(targets))
+	sem := make(chan struct{}, verifyAllAtOnce)
+	var wg sync.WaitGroup
+	for i, id := range targets {
+		wg.Go(func() {
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			runs[i], errs[i] = s.VerifySystem(ctx, a, incidentID, id)
+		})
+	}
+	wg.Wait()
+	for i := range targets {
+		if errs[i] != nil {
+			// The system moved out of verifying meanwhile (409): nothing
+			// to run any more. Anything else is a failure of the whole.
+			if phasegate.ErrorCode(errs[i]) == phasegate.ECONFLICT {
+				continue
+			}
+			return nil, errs[i]
+		}
+		res.Runs = append(res.Runs, *runs[i])
+		if runs[i].Passed {
+			res.Passed++
+		} else {
+			res.Failed++
+		}
+	}
+	return res, nil
+}

@@ -45,6 +45,7 @@ func (s *Server) apiRoutes() []Route {
 		{"GET", "/api/v1/incidents/{id}/systems/{system}", AccessAction, v, general, s.handleSystem},
 		{"POST", "/api/v1/incidents/{id}/systems/{system}/transition", AccessEdge, "", scoped, s.handleTransition},
 		{"POST", "/api/v1/incidents/{id}/systems/{system}/verify", AccessAction, incident.ActionVerify, scoped, s.handleVerifySystem},
+		{"POST", "/api/v1/incidents/{id}/verify", AccessAction, incident.ActionVerify, general, s.handleVerifyAll},
 		{"GET", "/api/v1/incidents/{id}/systems/{system}/checklist", AccessAction, v, general, s.handleChecklist},
 		{"POST", "/api/v1/incidents/{id}/systems/{system}/checklist", AccessAction, incident.ActionChecklistTick, scoped, s.handleTick},
 		{"GET", "/api/v1/incidents/{id}/approvals", AccessAction, v, general, s.handleApprovals},
@@ -413,6 +414,16 @@ func (s *Server) handleVerifySystem(w http.ResponseWriter, r *http.Request) {
 	}
 	run, err := s.svc.VerifySystem(r.Context(), actorFrom(r.Context()), id, r.PathValue("system"))
 	reply(s, w, r, http.StatusOK, run, err)
+}
+
+// handleVerifyAll runs the checks of every verifying system with checks.
+func (s *Server) handleVerifyAll(w http.ResponseWriter, r *http.Request) {
+	id, ok := s.pathID(w, r, "incident id")
+	if !ok {
+		return
+	}
+	res, err := s.svc.VerifyAll(r.Context(), actorFrom(r.Context()), id)
+	reply(s, w, r, http.StatusOK, res, err)
 }
 
 // ---- approvals

@@ -324,6 +324,8 @@ func (f *roleFixture) calls(t *testing.T, ctx context.Context, rt server.Route, 
 		}
 	case "GET /api/v1/incidents/{id}/systems/{system}/checklist":
 		return []call{{path: in("/systems/erp/checklist"), action: a}}
+	case "POST /api/v1/incidents/{id}/verify":
+		return []call{{path: in("/verify"), action: a}}
 	case "POST /api/v1/incidents/{id}/systems/{system}/verify":
 		// The table's estate gives no checks: an allowed caller is told
 		// so (409), one not allowed is refused first (403).

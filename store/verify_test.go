@@ -264,3 +264,59 @@ systems:
 		}
 	})
 }
+
+// TestVerifyAllRunsEveryVerifyingSystem: the checks of every verifying
+// system with checks run at once, each recorded; systems without checks
+// are listed as verified by hand; one not yet verifying is left alone; a
+// system owner (scoped) and a viewer may not run them all.
+func TestVerifyAllRunsEveryVerifyingSystem(t *testing.T) {
+	forEachStore(t, func(t *testing.T, h *harness) {
+		up, down := healthtest.New(t), healthtest.New(t)
+		up.Set(true)
+		doc := fmt.Sprintf(`version: 1
+organization: Verify Ltd
+currency: GBP
+teams:
+  - {id: infra, capacity: 4}
+systems:
+  - {id: a, kind: network, team: infra, restore: 1h, verify: [{http: "%s/health"}]}
+  - {id: b, kind: network, team: infra, restore: 1h, verify: [{http: "%s/health"}]}
+  - {id: c, kind: network, team: infra, restore: 1h, verify: [{http: "%s/health"}]}
+  - {id: box, kind: application, team: infra, restore: 1h}
+`, up.URL, down.URL, up.URL)
+		_, err := h.svc.UploadEstate(h.ctx, h.as("admin"), estate.File{Name: "all.yaml", Data: []byte(doc)})
+		h.must(err, "upload")
+		in, err := h.svc.DeclareIncident(h.ctx, h.as("ic"), incident.Declaration{Name: "all", Kind: "ransomware"})
+		h.must(err, "declare")
+		for _, sys := range []string{"a", "b", "c", "box"} {
+			h.clear(in.ID, sys)
+			h.move("rl", in.ID, sys, incident.StateRestoring)
+			if sys != "c" {
+				h.move("rl", in.ID, sys, incident.StateVerifying)
+			}
+		}
+		svc := incident.New(incident.Config{Store: h.db, Clock: h.clock.Now, Prober: probe.New(nil),
+			Settings: incident.Settings{Password: fastPasswords, PlanSchedules: 20}})
+		for _, who := range []string{"viewer", "owner"} {
+			_, err := svc.VerifyAll(h.ctx, h.as(who), in.ID)
+			wantCode(t, err, phasegate.EFORBIDDEN)
+		}
+		res, err := svc.VerifyAll(h.ctx, h.as("rl"), in.ID)
+		h.must(err, "verify all")
+		got := map[string]bool{}
+		for _, r := range res.Runs {
+			got[r.SystemID] = r.Passed
+		}
+		if len(res.Runs) != 2 || !got["a"] || got["b"] || res.Passed != 1 || res.Failed != 1 ||
+			len(res.ByHand) != 1 || res.ByHand[0] != "box" {
+			t.Fatalf("verify all: %+v", res)
+		}
+		h.must(func() error {
+			_, err := h.svc.Transition(h.ctx, h.as("rl"), in.ID, "a", incident.StateOnline, "checks pass")
+			return err
+		}(), "a online")
+		if n := len(h.events(incident.EventSystemChecked)); n != 2 {
+			t.Errorf("%d runs recorded, want 2", n)
+		}
+	})
+}

@@ -38,6 +38,7 @@ func incidentCommand() command {
        phasegate incident plan ID
        phasegate incident forecast ID [--runs N] [--seed N] [--by DATE]
        phasegate incident history ID
+       phasegate incident verify ID
        phasegate incident update ID [--name NAME] [--kind KIND] [--total-shutdown true|false]
                                     [--required-approvals N] [--estate-version N]
 
@@ -46,13 +47,16 @@ every system starts isolated). isolate contains at once every system the
 selector picks: --all, or --select kind=K,tag=T,team=T,system=ID. plan shows
 the live plan from every system's current state; forecast its P50/P80/P95
 dates (--by: the chance of being back by the end of that day); history how
-each service's date moved and which event moved it. update changes the
+each service's date moved and which event moved it. verify runs, side by
+side, the checks of every system that is verifying and has checks (exit 1
+when any fails; one system: phasegate system verify). update changes the
 incident's settings or moves it to a newer estate version; fewer required
 approvals waits until another incident commander asks for the same number.` + clientFlagsUsage,
 		run: runSub("incident", []subcommand{
 			{"declare", runIncidentDeclare}, {"list", runIncidentList}, {"show", runIncidentShow},
 			{"isolate", runIncidentIsolate}, {"plan", runIncidentPlan},
 			{"forecast", runIncidentForecast}, {"history", runIncidentHistory}, {"update", runIncidentUpdate},
+			{"verify", runIncidentVerify},
 		}),
 	}
 }
@@ -528,6 +532,45 @@ func runSystemVerify(ctx context.Context, args []string, e env) error {
 		writeCheckRun(e.stdout, sys, &run, run.State)
 	}
 	if !run.Passed {
+		return &silentError{code: exitFailure}
+	}
+	return nil
+}
+
+// runIncidentVerify runs the checks of every verifying system with checks.
+func runIncidentVerify(ctx context.Context, args []string, e env) error {
+	c, cf, id, _, err := clientIDArgs("incident", args, e, 1, "incident", "give the incident: phasegate incident verify ID", nil)
+	if err != nil {
+		return err
+	}
+	var raw json.RawMessage
+	if _, err := c.do(ctx, "POST", fmt.Sprintf("/api/v1/incidents/%d/verify", id), nil, &raw); err != nil {
+		return err
+	}
+	var res incident.VerifyAllResult
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return fmt.Errorf("the server's answer to POST /api/v1/incidents/%d/verify is not runs of checks (%v); are client and server the same version?", id, err)
+	}
+	if cf.format == "json" {
+		if _, err := e.stdout.Write(raw); err != nil {
+			return err
+		}
+	} else {
+		for i := range res.Runs {
+			writeCheckRun(e.stdout, res.Runs[i].SystemID, &res.Runs[i], res.Runs[i].State)
+			fmt.Fprintln(e.stdout)
+		}
+		if len(res.ByHand) > 0 {
+			fmt.Fprintf(e.stdout, "Verifying without checks (verified by hand): %s\n", strings.Join(res.ByHand, ", "))
+		}
+		switch {
+		case len(res.Runs) == 0:
+			fmt.Fprintln(e.stdout, "No system is verifying with checks to run.")
+		default:
+			fmt.Fprintf(e.stdout, "%s: %d passed, %d failed.\n", plural(len(res.Runs), "system"), res.Passed, res.Failed)
+		}
+	}
+	if res.Failed > 0 {
 		return &silentError{code: exitFailure}
 	}
 	return nil

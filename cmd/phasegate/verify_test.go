@@ -82,6 +82,15 @@ func TestSystemVerifyRunsTheChecks(t *testing.T) {
 	if code != exitFailure || !strings.Contains(errb, "HTTP 503") {
 		t.Errorf("online after a failed run: exit %d: %s", code, errb)
 	}
+	// Every verifying system at once: gw fails, box has no checks.
+	code, out, errb = as(rl, "incident", "verify", "1")
+	if code != exitFailure || !strings.Contains(out, "  FAIL  "+check) || !strings.Contains(out, "Verifying without checks (verified by hand): box") ||
+		!strings.Contains(out, "1 system: 0 passed, 1 failed.") {
+		t.Errorf("incident verify: exit %d:\n%s%s", code, out, errb)
+	}
+	if code, _, errb = as(viewer, "incident", "verify", "1"); code != exitFailure || !strings.Contains(errb, "system.verify") {
+		t.Errorf("a viewer runs every check: exit %d: %s", code, errb)
+	}
 
 	health.Set(true)
 	code, out, errb = as(rl, "system", "verify", "1", "gw")
