@@ -33,6 +33,7 @@ func (u *ui) routes() []uiRoute {
 		{"GET /incidents/{id}/history", a(u.handleHistoryPage)},
 		{"GET /incidents/{id}/whatif", a(u.handleWhatIfPage)},
 		{"GET /incidents/{id}/systems", a(u.handleSystems)},
+		{"POST /incidents/{id}/verify", a(u.handleVerifyAllForm)},
 		{"GET /incidents/{id}/systems/{system}", a(u.handleSystemPage)},
 		{"POST /incidents/{id}/systems/{system}/transition", a(u.handleTransitionForm)},
 		{"POST /incidents/{id}/systems/{system}/checklist", a(u.handleTickForm)},

@@ -47,6 +47,10 @@ type systemsData struct {
 	Matched, Total    int
 	Pager             pager
 	Filtered          bool
+	// ToVerify counts the verifying systems with checks; CanVerifyAll:
+	// the actor may run them all (system.verify on every system).
+	ToVerify     int
+	CanVerifyAll bool
 }
 
 func (u *ui) handleSystems(w http.ResponseWriter, r *http.Request, a incident.Actor) {
@@ -59,6 +63,12 @@ func (u *ui) handleSystems(w http.ResponseWriter, r *http.Request, a incident.Ac
 	d := systemsData{ID: in.ID(), State: q.Get("state"), Team: q.Get("team"), Kind: q.Get("kind"),
 		Search: strings.TrimSpace(q.Get("q")), Total: len(in.view.Systems)}
 	d.Filtered = d.State != "" || d.Team != "" || d.Kind != "" || d.Search != ""
+	for i := range in.est.Systems {
+		if sv := in.byID[in.est.Systems[i].ID]; sv != nil && sv.State == incident.StateVerifying && len(in.est.Systems[i].Verify) > 0 {
+			d.ToVerify++
+		}
+	}
+	d.CanVerifyAll = in.view.Open() && a.Can(incident.ActionVerify, nil)
 	d.Teams, d.Kinds, _ = planOptions(in.est)
 	for _, st := range incident.States {
 		d.States = append(d.States, option{string(st), fmt.Sprintf("%s (%d)", st, in.view.Counts[st])})
@@ -116,4 +126,50 @@ func (u *ui) handleSystems(w http.ResponseWriter, r *http.Request, a incident.Ac
 	}
 	p.Data = d
 	u.render(w, r, http.StatusOK, "systems", p)
+}
+
+// handleVerifyAllForm runs the checks of every verifying system with
+// checks (POST from the systems page) and goes back to the verifying
+// systems saying what they found.
+func (u *ui) handleVerifyAllForm(w http.ResponseWriter, r *http.Request, a incident.Actor) {
+	in, ok := u.incidentOf(w, r, a)
+	if !ok {
+		return
+	}
+	back := fmt.Sprintf("/incidents/%d/systems?state=verifying", in.ID())
+	if err := parseForm(w, r); err != nil {
+		u.fail(w, r, u.page(a, in, "systems", "Systems"), err)
+		return
+	}
+	res, err := u.s.svc.VerifyAll(r.Context(), a, in.ID())
+	if err != nil {
+		u.fail(w, r, u.page(a, in, "systems", "Systems"), err)
+		return
+	}
+	u.setFlash(w, verifyAllFlash(res))
+	redirect(w, r, back)
+}
+
+// verifyAllFlash says what a run of every verifying system's checks found.
+func verifyAllFlash(res *incident.VerifyAllResult) uiFlash {
+	var failed []string
+	for _, run := range res.Runs {
+		for _, f := range failedChecks(run.Results) {
+			failed = append(failed, run.SystemID+": "+f)
+		}
+	}
+	text := fmt.Sprintf("Ran the checks of %d verifying %s: %d passed, %d failed.", len(res.Runs),
+		plural(len(res.Runs), "system", "systems"), res.Passed, res.Failed)
+	if len(res.Runs) == 0 {
+		text = "No verifying system has checks to run."
+	}
+	if len(res.ByHand) > 0 {
+		text += fmt.Sprintf(" Verified by hand (no checks in the estate): %s.", strings.Join(res.ByHand, ", "))
+	}
+	kind := "ok"
+	if res.Failed > 0 {
+		kind = "error"
+		text += " Those that failed cannot go online until their checks pass:"
+	}
+	return uiFlash{Kind: kind, Text: text, Items: failed}
 }

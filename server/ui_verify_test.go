@@ -112,3 +112,32 @@ func TestUIVerifyChecks(t *testing.T) {
 	rl.get(box).must(t, 200).has(t, "it is verified by hand").lacks(t, `id="verify-h"`, box+"/verify")
 	rl.post(box+"/verify", nil).must(t, http.StatusConflict).has(t, "box has no checks in the estate")
 }
+
+// TestUIVerifyAllFromTheSystemsList: the systems list offers to run the
+// checks of every verifying system to those who may verify every system;
+// the run says what passed and failed and which systems are verified by
+// hand, and lands on the verifying systems.
+func TestUIVerifyAllFromTheSystemsList(t *testing.T) {
+	health := healthtest.New(t)
+	ts, id := verifyServer(t, health.URL)
+	for _, sys := range []string{"gw", "box"} {
+		ts.mustStatus(ts.transition("rl", id, sys, incident.StateVerifying), 200)
+	}
+	list := fmt.Sprintf("/incidents/%d/systems", id)
+	rl := uiLogin(t, ts, "rl")
+	rl.get(list).must(t, 200).has(t, `action="/incidents/`+fmt.Sprint(id)+`/verify"`, "1 verifying system has checks in the estate",
+		"Run the checks of every verifying system")
+	viewer := uiLogin(t, ts, "viewer")
+	viewer.get(list).must(t, 200).lacks(t, "Run the checks of every verifying system")
+	viewer.post(fmt.Sprintf("/incidents/%d/verify", id), url.Values{}).must(t, http.StatusForbidden)
+
+	r := rl.post(fmt.Sprintf("/incidents/%d/verify", id), url.Values{}).must(t, http.StatusSeeOther)
+	if r.location != list+"?state=verifying" {
+		t.Fatalf("verify all → %q", r.location)
+	}
+	rl.get(r.location).must(t, 200).has(t, "flash-error", "Ran the checks of 1 verifying system: 0 passed, 1 failed.",
+		"Verified by hand (no checks in the estate): box.", "gw: GET "+health.URL+"/health", "HTTP 503")
+	health.Set(true)
+	r = rl.post(fmt.Sprintf("/incidents/%d/verify", id), url.Values{}).must(t, http.StatusSeeOther)
+	rl.get(r.location).must(t, 200).has(t, "flash-ok", "1 passed, 0 failed.")
+}
