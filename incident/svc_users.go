@@ -18,12 +18,9 @@ const MinPasswordLength = 12
 
 var userNameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._@-]{0,63}$`)
 
-func validateNewUser(name, password string, grants []Grant) error {
+func validateNewUser(name string, grants []Grant) error {
 	if !userNameRE.MatchString(name) {
 		return phasegate.Errorf(phasegate.EINVALID, "name: %q is not a valid user name; use 1 to 64 letters, digits, '.', '_', '@' or '-', starting with a letter or digit", name)
-	}
-	if err := validatePassword(password); err != nil {
-		return err
 	}
 	return ValidateGrants(grants)
 }
@@ -49,18 +46,13 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, nu NewUser) (*User, *
 	if err := a.Authorize(ActionUsersManage, nil); err != nil {
 		return nil, nil, err
 	}
-	hash := ""
-	if nu.Password != "" {
-		var err error
-		if hash, err = s.hashNewUser(&nu); err != nil {
-			return nil, nil, err
-		}
-	} else if err := s.checkNewUser(&nu); err != nil {
+	hash, err := s.hashNewUser(&nu, true)
+	if err != nil {
 		return nil, nil, err
 	}
 	var u *User
 	var req *AccountRequest
-	err := s.update(ctx, func(w *writer) error {
+	err = s.update(ctx, func(w *writer) error {
 		if hash != "" {
 			if err := refuseChosenPassword(w, a, "password"); err != nil {
 				return err
@@ -80,11 +72,14 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, nu NewUser) (*User, *
 		if err := insertUser(w, a.Name, u, withReason(nil, nu.Reason)); err != nil {
 			return err
 		}
-		if hash == "" {
-			u.PasswordCode, err = s.issueCode(w, a.Name, "", u, nil)
-			u.NoPassword, u.CodeExpiresAt = true, u.PasswordCode.ExpiresAt
+		if hash != "" {
+			return nil
 		}
-		return err
+		if u.PasswordCode, err = s.issueCode(w, a.Name, "", u, nil); err != nil {
+			return err
+		}
+		u.NoPassword, u.CodeExpiresAt = true, u.PasswordCode.ExpiresAt
+		return nil
 	})
 	if err != nil {
 		return nil, nil, err
@@ -104,23 +99,25 @@ func refuseChosenPassword(tx Tx, a Actor, field string) error {
 		"%s: with two admins, an admin does not choose another person's password; leave it out and a one-time code is issued (to the approving admin when the change waits for one), which the person uses to set their own at /set-password", field)
 }
 
-// checkNewUser trims and checks a new account given without a password.
-func (s *Service) checkNewUser(nu *NewUser) error {
-	nu.Name = strings.TrimSpace(nu.Name)
-	return validateNewUser(nu.Name, strings.Repeat("x", MinPasswordLength), nu.Grants)
-}
-
 // hashNewUser trims and checks a new account and hashes its password.
-func (s *Service) hashNewUser(nu *NewUser) (string, error) {
+// optional: without a password there is no hash (the account gets a
+// one-time code instead).
+func (s *Service) hashNewUser(nu *NewUser, optional bool) (string, error) {
 	nu.Name = strings.TrimSpace(nu.Name)
-	if err := validateNewUser(nu.Name, nu.Password, nu.Grants); err != nil {
+	if err := validateNewUser(nu.Name, nu.Grants); err != nil {
+		return "", err
+	}
+	if optional && nu.Password == "" {
+		return "", nil
+	}
+	if err := validatePassword(nu.Password); err != nil {
 		return "", err
 	}
 	return HashPassword(nu.Password, s.settings.Password, s.random)
 }
 
 func (s *Service) addUser(ctx context.Context, actor string, nu NewUser) (*User, error) {
-	hash, err := s.hashNewUser(&nu)
+	hash, err := s.hashNewUser(&nu, false)
 	if err != nil {
 		return nil, err
 	}
@@ -255,13 +252,8 @@ func orNone(ss []string) string {
 func setGrants(w *writer, actor string, u *User, grants []Grant, extra map[string]any) error {
 	before := grantStrings(u.Grants)
 	u.Grants = grants
-	if err := w.UpdateUser(u); err != nil {
+	if err := updateKeepingAnAdmin(w, u, "; give another user the admin role first"); err != nil {
 		return err
-	}
-	if n, err := enabledAdmins(w); err != nil {
-		return err
-	} else if n == 0 {
-		return phasegate.Errorf(phasegate.ECONFLICT, "this would leave no enabled admin; give another user the admin role first")
 	}
 	if _, err := w.event(actor, EventUserRoles, 0, "user:"+u.Name, withExtra(map[string]any{
 		"name": u.Name, "from": before, "to": grantStrings(grants)}, extra)); err != nil {
@@ -405,16 +397,25 @@ func (s *Service) SetDisabled(ctx context.Context, a Actor, userID int64, disabl
 	return out, req, err
 }
 
-// setDisabled stores u's disabled mark with its event.
-func setDisabled(w *writer, actor string, u *User, disabled bool, extra map[string]any) error {
-	u.Disabled = disabled
+// updateKeepingAnAdmin stores u, refusing (ECONFLICT, with fix) a change
+// that leaves no enabled admin.
+func updateKeepingAnAdmin(w *writer, u *User, fix string) error {
 	if err := w.UpdateUser(u); err != nil {
 		return err
 	}
 	if n, err := enabledAdmins(w); err != nil {
 		return err
 	} else if n == 0 {
-		return phasegate.Errorf(phasegate.ECONFLICT, "this would leave no enabled admin")
+		return phasegate.Errorf(phasegate.ECONFLICT, "this would leave no enabled admin%s", fix)
+	}
+	return nil
+}
+
+// setDisabled stores u's disabled mark with its event.
+func setDisabled(w *writer, actor string, u *User, disabled bool, extra map[string]any) error {
+	u.Disabled = disabled
+	if err := updateKeepingAnAdmin(w, u, ""); err != nil {
+		return err
 	}
 	if _, err := w.event(actor, EventUserDisabled, 0, "user:"+u.Name, withExtra(map[string]any{"name": u.Name, "disabled": disabled}, extra)); err != nil {
 		return err
