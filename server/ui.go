@@ -357,6 +357,12 @@ func (u *ui) render(w http.ResponseWriter, r *http.Request, status int, name str
 		return
 	}
 	p.Static = u.version
+	if p.Error != nil {
+		// The request's log line names the error the page shows.
+		if info := requestInfoFrom(r.Context()); info != nil {
+			info.errCode = p.Error.Code
+		}
+	}
 	if p.Now.IsZero() {
 		p.Now = u.clock()
 	}

@@ -176,9 +176,6 @@ func (u *ui) showAccounts(w http.ResponseWriter, r *http.Request, a incident.Act
 	}
 	if formErr != nil {
 		p.Error = uiErrorOf(formErr)
-		if info := requestInfoFrom(ctx); info != nil {
-			info.errCode = p.Error.Code
-		}
 	}
 	p.Data = d
 	u.render(w, r, status, "accounts", p)

@@ -146,9 +146,6 @@ func (u *ui) showEstate(w http.ResponseWriter, r *http.Request, a incident.Actor
 	}
 	if formErr != nil {
 		p.Error = uiErrorOf(formErr)
-		if info := requestInfoFrom(ctx); info != nil {
-			info.errCode = p.Error.Code
-		}
 	}
 	p.Data = d
 	u.render(w, r, status, "estate", p)

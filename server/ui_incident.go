@@ -405,17 +405,10 @@ func describeEvent(e incident.Event) uiEvent {
 	return ev
 }
 
-// loggedRun is a run of the checks as its event records it.
-type loggedRun struct {
-	incident.CheckRun
-	// State is the system's state when the run was recorded.
-	State incident.State `json:"state"`
-}
-
 // checkRunOf reads a system.verified event; ok is false for another type.
-func checkRunOf(e incident.Event) (run loggedRun, ok bool) {
+func checkRunOf(e incident.Event) (run incident.CheckRun, ok bool) {
 	if e.Type != incident.EventSystemChecked || json.Unmarshal(e.Payload, &run) != nil {
-		return loggedRun{}, false
+		return incident.CheckRun{}, false
 	}
 	run.IncidentID, run.By, run.At, run.Seq = e.IncidentID, e.Actor, e.At, e.Seq
 	return run, true
@@ -436,7 +429,7 @@ func failedChecks(results []incident.CheckResult) []string {
 // checkRunWords says a run of a system's checks around the system's
 // name: "ran the 2 checks of" gw "and they passed", or what failed, and
 // when the run did not count for going online, why.
-func checkRunWords(run loggedRun) (before, after string) {
+func checkRunWords(run incident.CheckRun) (before, after string) {
 	n := len(run.Results)
 	before = fmt.Sprintf("ran the %d checks of", n)
 	they := "they"

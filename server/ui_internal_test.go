@@ -290,7 +290,8 @@ func TestUICheckRunWords(t *testing.T) {
 			"passed, but gw moved while they ran (it is restoring now), so this run does not count for going online; run them again."},
 		{incident.CheckRun{Results: []incident.CheckResult{bad}}, "", "error", "failed, and this run does not count for going online."},
 	} {
-		f := verifyFlash("gw", &c.run, c.state)
+		c.run.State = c.state
+		f := verifyFlash("gw", &c.run)
 		if f.Kind != c.kind || !strings.Contains(f.Text, c.want) {
 			t.Errorf("%+v in %q: %s %q, want %s %q", c.run, c.state, f.Kind, f.Text, c.kind, c.want)
 		}

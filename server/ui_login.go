@@ -59,9 +59,6 @@ func (u *ui) handleLogin(w http.ResponseWriter, r *http.Request) {
 		incident.Client{Address: clientAddress(r), UserAgent: r.UserAgent()})
 	if err != nil {
 		e := u.refusedCredentials(w, err, "credentials")
-		if info := requestInfoFrom(r.Context()); info != nil {
-			info.errCode = e.Code
-		}
 		u.render(w, r, e.Status, "login", &uiPage{Title: "Log in", Error: e, Data: data})
 		return
 	}
@@ -115,11 +112,6 @@ type setPasswordData struct {
 }
 
 func (u *ui) setPasswordPage(w http.ResponseWriter, r *http.Request, status int, e *uiError, name string) {
-	if e != nil {
-		if info := requestInfoFrom(r.Context()); info != nil {
-			info.errCode = e.Code
-		}
-	}
 	u.render(w, r, status, "set_password", &uiPage{Title: "Set your password", Error: e,
 		Data: setPasswordData{Name: name, MinLength: incident.MinPasswordLength}})
 }

@@ -385,9 +385,6 @@ func (u *ui) formAgain(w http.ResponseWriter, r *http.Request, a incident.Actor,
 		f.UpdateID, f.Revision = updateID, revision
 		f.Action, f.Cancel = updatePath(in.ID(), updateID), updatePath(in.ID(), updateID)
 	}
-	if info := requestInfoFrom(r.Context()); info != nil {
-		info.errCode = e.Code
-	}
 	p.Error, p.Data = e, f
 	u.render(w, r, e.Status, "status_edit", p)
 }

@@ -88,7 +88,7 @@ type verifySection struct {
 	// Later is a run made since the system last moved that did not count
 	// (run while online, or the system moved while it ran), read from its
 	// event; nil when there is none.
-	Later *loggedRun
+	Later *incident.CheckRun
 	// LaterFailed lists Later's failed checks, each with what it found.
 	LaterFailed []string
 	State       incident.State
@@ -186,7 +186,7 @@ func (u *ui) showSystem(w http.ResponseWriter, r *http.Request, a incident.Actor
 		}
 	}
 	var hist []incident.Event
-	var lastRun *loggedRun // the newest run since the system last moved
+	var lastRun *incident.CheckRun // the newest run since the system last moved
 	err = u.scanEvents(r, a, in.ID(), func(e incident.Event) bool {
 		if eventMentions(e, sysID) {
 			hist = append(hist, e)
@@ -211,9 +211,6 @@ func (u *ui) showSystem(w http.ResponseWriter, r *http.Request, a incident.Actor
 	}
 	if formErr != nil {
 		p.Error = uiErrorOf(formErr)
-		if info := requestInfoFrom(r.Context()); info != nil {
-			info.errCode = p.Error.Code
-		}
 	}
 	p.Data = d
 	u.render(w, r, status, "system", p)
@@ -383,13 +380,14 @@ func (u *ui) handleVerifyForm(w http.ResponseWriter, r *http.Request, a incident
 		return
 	}
 	// The run's state tells a run that does not count from one that does.
-	u.setFlash(w, verifyFlash(sysID, run, run.State))
+	u.setFlash(w, verifyFlash(sysID, run))
 	redirect(w, r, sysURL(id, sysID)+"#verify")
 }
 
 // verifyFlash says what a run of the checks found, and what it means
-// for the system, which was in state when the run was recorded.
-func verifyFlash(sysID string, run *incident.CheckRun, state incident.State) uiFlash {
+// for the system, by the state it was in when the run was recorded.
+func verifyFlash(sysID string, run *incident.CheckRun) uiFlash {
+	state := run.State
 	n := len(run.Results)
 	what := fmt.Sprintf("The %d checks of %s", n, sysID)
 	if n == 1 {
