@@ -168,6 +168,25 @@ func fetch[T any](ctx context.Context, c *apiClient, cf *clientFlags, e env, met
 	return v, status, nil
 }
 
+// fetchAnswer is fetch for a command whose exit status depends on the
+// answer (a run of checks): with --format json it prints the answer and
+// says so (printed), and returns it all the same.
+func fetchAnswer[T any](ctx context.Context, c *apiClient, cf *clientFlags, e env, method, path string, body any) (v *T, printed bool, status int, err error) {
+	var raw json.RawMessage
+	if status, err = c.do(ctx, method, path, body, &raw); err != nil {
+		return nil, false, status, err
+	}
+	v = new(T)
+	if err := json.Unmarshal(raw, v); err != nil {
+		return nil, false, status, fmt.Errorf("the server's answer to %s %s cannot be read (%v); are client and server the same version?", method, path, err)
+	}
+	if cf.format == "json" {
+		_, err := e.stdout.Write(raw)
+		return v, true, status, err
+	}
+	return v, false, status, nil
+}
+
 // ---- incident
 
 func runIncidentDeclare(ctx context.Context, args []string, e env) error {
@@ -514,22 +533,14 @@ func runSystemVerify(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	sys := pos[1]
-	base := fmt.Sprintf("/api/v1/incidents/%d/systems/%s", id, url.PathEscape(sys))
-	var raw json.RawMessage
-	if _, err := c.do(ctx, "POST", base+"/verify", nil, &raw); err != nil {
+	run, printed, _, err := fetchAnswer[incident.CheckRun](ctx, c, cf, e, "POST",
+		fmt.Sprintf("/api/v1/incidents/%d/systems/%s/verify", id, url.PathEscape(sys)), nil)
+	if err != nil {
 		return err
 	}
-	var run incident.CheckRun
-	if err := json.Unmarshal(raw, &run); err != nil {
-		return fmt.Errorf("the server's answer to POST %s/verify is not a run of checks (%v); are client and server the same version?", base, err)
-	}
-	if cf.format == "json" {
-		if _, err := e.stdout.Write(raw); err != nil {
-			return err
-		}
-	} else {
+	if !printed {
 		// The run's state tells why a run did not count.
-		writeCheckRun(e.stdout, sys, &run, run.State)
+		writeCheckRun(e.stdout, sys, run)
 	}
 	if !run.Passed {
 		return &silentError{code: exitFailure}
@@ -543,21 +554,13 @@ func runIncidentVerify(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
-	var raw json.RawMessage
-	if _, err := c.do(ctx, "POST", fmt.Sprintf("/api/v1/incidents/%d/verify", id), nil, &raw); err != nil {
+	res, printed, _, err := fetchAnswer[incident.VerifyAllResult](ctx, c, cf, e, "POST", fmt.Sprintf("/api/v1/incidents/%d/verify", id), nil)
+	if err != nil {
 		return err
 	}
-	var res incident.VerifyAllResult
-	if err := json.Unmarshal(raw, &res); err != nil {
-		return fmt.Errorf("the server's answer to POST /api/v1/incidents/%d/verify is not runs of checks (%v); are client and server the same version?", id, err)
-	}
-	if cf.format == "json" {
-		if _, err := e.stdout.Write(raw); err != nil {
-			return err
-		}
-	} else {
+	if !printed {
 		for i := range res.Runs {
-			writeCheckRun(e.stdout, res.Runs[i].SystemID, &res.Runs[i], res.Runs[i].State)
+			writeCheckRun(e.stdout, res.Runs[i].SystemID, &res.Runs[i])
 			fmt.Fprintln(e.stdout)
 		}
 		if len(res.ByHand) > 0 {
@@ -578,8 +581,9 @@ func runIncidentVerify(ctx context.Context, args []string, e env) error {
 
 // writeCheckRun prints a run of a system's checks: a line per check, the
 // verdict, and why the run does not count for going online when it does
-// not (state is the system's state when the run was recorded).
-func writeCheckRun(w io.Writer, sys string, run *incident.CheckRun, state incident.State) {
+// not (by the system's state when the run was recorded).
+func writeCheckRun(w io.Writer, sys string, run *incident.CheckRun) {
+	state := run.State
 	fmt.Fprintf(w, "%s: %s, run by %s at %s (event %d)\n", sys, plural(len(run.Results), "check"),
 		run.By, run.At.Format(time.RFC3339), run.Seq)
 	for _, r := range run.Results {
