@@ -18,18 +18,6 @@ import (
 func TestDualControlOfAccounts(t *testing.T) {
 	forEachStore(t, func(t *testing.T, h *harness) {
 		admin := h.as("admin")
-		events := func(typ string) []incident.Event {
-			t.Helper()
-			all, err := h.svc.Events(h.ctx, admin, incident.EventQuery{Limit: 10000})
-			h.must(err, "events")
-			var out []incident.Event
-			for _, e := range all {
-				if e.Type == typ {
-					out = append(out, e)
-				}
-			}
-			return out
-		}
 		login := func(name, pw string) error {
 			h.clock.Advance(time.Minute) // past the slow-down after a failure
 			_, err := h.svc.Login(h.ctx, name, pw, incident.Client{Address: "192.0.2.7"})
@@ -47,7 +35,7 @@ func TestDualControlOfAccounts(t *testing.T) {
 		if err != nil || u == nil || req != nil {
 			t.Fatalf("set-up: carol was not created at once: %v %+v %+v", err, u, req)
 		}
-		if len(events(incident.EventDualControl)) != 0 {
+		if len(h.events(incident.EventDualControl)) != 0 {
 			t.Fatal("dual control switched on without a second admin")
 		}
 		a2, req, err := h.svc.CreateUser(h.ctx, admin, incident.NewUser{Name: "admin2", Password: testPassword,
@@ -56,7 +44,7 @@ func TestDualControlOfAccounts(t *testing.T) {
 			t.Fatalf("set-up: the second admin was not created at once: %v %+v", err, req)
 		}
 		admin2 := incident.Actor{UserID: a2.ID, Name: a2.Name, Grants: a2.Grants}
-		if evs := events(incident.EventDualControl); len(evs) != 1 || evs[0].Actor != "admin" {
+		if evs := h.events(incident.EventDualControl); len(evs) != 1 || evs[0].Actor != "admin" {
 			t.Fatalf("dual control events %+v, want one by admin", evs)
 		}
 
@@ -96,7 +84,7 @@ func TestDualControlOfAccounts(t *testing.T) {
 		}
 		h.must(h.svc.RedeemPasswordCode(h.ctx, "mallory", done.PasswordCode.Code, "mallory's own passphrase", incident.Client{}), "mallory sets her password")
 		h.must(login("mallory", "mallory's own passphrase"), "mallory logs in once approved")
-		created := events(incident.EventUserCreated)
+		created := h.events(incident.EventUserCreated)
 		last := created[len(created)-1]
 		if last.Actor != "admin" || !strings.Contains(string(last.Payload), `"approved_by":"admin2"`) ||
 			!strings.Contains(string(last.Payload), `"reason":"new IR consultant"`) {
@@ -137,7 +125,7 @@ func TestDualControlOfAccounts(t *testing.T) {
 		// slowed like one.
 		_, err = h.svc.SetPassword(h.ctx, rl, rl.UserID, incident.PasswordChange{Password: "rl's own new password", Current: "another guess"})
 		wantCode(t, err, phasegate.ETOOMANY)
-		if fails := events(incident.EventLoginFailed); len(fails) == 0 || !strings.Contains(string(fails[len(fails)-1].Payload), "wrong current password") {
+		if fails := h.events(incident.EventLoginFailed); len(fails) == 0 || !strings.Contains(string(fails[len(fails)-1].Payload), "wrong current password") {
 			t.Errorf("a wrong current password is not recorded as a failed login")
 		}
 		h.clock.Advance(time.Minute)
@@ -196,7 +184,7 @@ func TestDualControlOfAccounts(t *testing.T) {
 		if err != nil || req != nil || !u.Disabled {
 			t.Fatalf("disable: %v %+v %+v", err, u, req)
 		}
-		if evs := events(incident.EventUserDisabled); !strings.Contains(string(evs[len(evs)-1].Payload), `"reason":"suspected compromise"`) {
+		if evs := h.events(incident.EventUserDisabled); !strings.Contains(string(evs[len(evs)-1].Payload), `"reason":"suspected compromise"`) {
 			t.Errorf("the reason for disabling is not recorded: %s", evs[len(evs)-1].Payload)
 		}
 		_, req, err = h.svc.CreateUser(h.ctx, admin, incident.NewUser{Name: "sock",
@@ -237,8 +225,8 @@ func TestDualControlOfAccounts(t *testing.T) {
 		if len(pending) != 0 {
 			t.Fatalf("expired requests still pending: %+v", pending)
 		}
-		if len(events(incident.EventAccountExpired)) != 1 {
-			t.Errorf("expiry events: %d, want 1 (the one touched)", len(events(incident.EventAccountExpired)))
+		if len(h.events(incident.EventAccountExpired)) != 1 {
+			t.Errorf("expiry events: %d, want 1 (the one touched)", len(h.events(incident.EventAccountExpired)))
 		}
 		// Others than admins do not see account requests.
 		_, err = h.svc.AccountRequests(h.ctx, h.as("ic"), incident.AccountQuery{})
