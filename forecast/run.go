@@ -121,6 +121,15 @@ type Result struct {
 	// service, then the makespan.
 	eta  []int
 	cols int
+	// order is the activity list every run re-decoded, by system and
+	// kind, so a what-if can carry it over to a changed estate.
+	order []actRef
+}
+
+// actRef names an activity whatever the model's indexes.
+type actRef struct {
+	system string
+	kind   planner.ActivityKind
 }
 
 // RestartID is the id of the whole restart's outlook.
@@ -129,37 +138,10 @@ const RestartID = "restart"
 // Run forecasts the restart of a valid estate: it plans it once, then
 // re-runs the plan's activity list Runs times with sampled durations.
 func Run(ctx context.Context, e *estate.Estate, opts Options) (*Result, error) {
-	if e == nil {
-		return nil, fmt.Errorf("forecast: no estate given")
+	runs, dist, start, err := resolve(e, opts)
+	if err != nil {
+		return nil, err
 	}
-	runs := opts.Runs
-	switch {
-	case runs == 0:
-		runs = DefaultRuns
-	case runs < 0 || runs > MaxRuns:
-		return nil, fmt.Errorf("forecast: %d runs; give between 1 and %d, or 0 for the default %d", runs, MaxRuns, DefaultRuns)
-	}
-	dist := opts.Distribution
-	if dist == "" {
-		dist = PERT
-	}
-	if !slices.Contains(Distributions, dist) {
-		return nil, fmt.Errorf("forecast: unknown distribution %q; use %q or %q", dist, PERT, Triangular)
-	}
-	if opts.Workers < 0 {
-		return nil, fmt.Errorf("forecast: %d workers; give a positive number, or 0 for one per core", opts.Workers)
-	}
-	start := opts.Start
-	if start.IsZero() {
-		start = e.Start
-	}
-	if start.IsZero() {
-		return nil, fmt.Errorf("forecast: no start time: give the time the restart's clock starts (the estate names none)")
-	}
-	if cells := runs * (len(e.Services) + 1); cells > maxCells {
-		return nil, fmt.Errorf("forecast: %d runs of %d services is more than the forecast keeps in memory; ask for at most %d runs", runs, len(e.Services), maxCells/(len(e.Services)+1))
-	}
-
 	m, err := planner.Compile(e, opts.Progress)
 	if err != nil {
 		return nil, err
@@ -169,6 +151,91 @@ func Run(ctx context.Context, e *estate.Estate, opts Options) (*Result, error) {
 		return nil, err
 	}
 	return simulate(ctx, e, m, sol, opts, runs, dist, start)
+}
+
+// resolve checks a forecast's options against the estate and gives the
+// runs, the distribution and the clock's start they stand for.
+func resolve(e *estate.Estate, opts Options) (runs int, dist Distribution, start time.Time, err error) {
+	if e == nil {
+		return 0, "", time.Time{}, fmt.Errorf("forecast: no estate given")
+	}
+	runs = opts.Runs
+	switch {
+	case runs == 0:
+		runs = DefaultRuns
+	case runs < 0 || runs > MaxRuns:
+		return 0, "", time.Time{}, fmt.Errorf("forecast: %d runs; give between 1 and %d, or 0 for the default %d", runs, MaxRuns, DefaultRuns)
+	}
+	dist = opts.Distribution
+	if dist == "" {
+		dist = PERT
+	}
+	if !slices.Contains(Distributions, dist) {
+		return 0, "", time.Time{}, fmt.Errorf("forecast: unknown distribution %q; use %q or %q", dist, PERT, Triangular)
+	}
+	if opts.Workers < 0 {
+		return 0, "", time.Time{}, fmt.Errorf("forecast: %d workers; give a positive number, or 0 for one per core", opts.Workers)
+	}
+	start = opts.Start
+	if start.IsZero() {
+		start = e.Start
+	}
+	if start.IsZero() {
+		return 0, "", time.Time{}, fmt.Errorf("forecast: no start time: give the time the restart's clock starts (the estate names none)")
+	}
+	if cells := runs * (len(e.Services) + 1); cells > maxCells {
+		return 0, "", time.Time{}, fmt.Errorf("forecast: %d runs of %d services is more than the forecast keeps in memory; ask for at most %d runs", runs, len(e.Services), maxCells/(len(e.Services)+1))
+	}
+	return runs, dist, start, nil
+}
+
+// runScenario forecasts a what-if's changed estate e. The planner's search
+// starts from the baseline's activity list carried over (carryOver), so
+// its plan is never worse than keeping that order of work; kept is the
+// forecast of that order itself, nil when the search ended on it.
+func runScenario(ctx context.Context, e *estate.Estate, base *Result, opts Options) (own, kept *Result, err error) {
+	runs, dist, start, err := resolve(e, opts)
+	if err != nil {
+		return nil, nil, err
+	}
+	m, err := planner.Compile(e, opts.Progress)
+	if err != nil {
+		return nil, nil, err
+	}
+	carried := carryOver(m, base)
+	sol, err := m.Solve(planner.SolveOptions{Objective: opts.Objective, Schedules: opts.Schedules, Seed: opts.Seed,
+		Initial: [][]int{carried}})
+	if err != nil {
+		return nil, nil, err
+	}
+	if own, err = simulate(ctx, e, m, sol, opts, runs, dist, start); err != nil || slices.Equal(sol.Order, carried) {
+		return own, nil, err
+	}
+	keep, err := m.Evaluate(carried, sol.Objective)
+	if err != nil {
+		return nil, nil, err
+	}
+	opts.OnProgress = nil // its runs are not counted in the progress shown
+	kept, err = simulate(ctx, e, m, keep, opts, runs, dist, start)
+	return own, kept, err
+}
+
+// carryOver is the activity list of another forecast (of the estate
+// before a what-if's changes) for model m: activities keep that list's
+// order wherever the precedences allow; those it lacks (a clearance
+// added) come first.
+func carryOver(m *planner.Model, from *Result) []int {
+	pos := make(map[actRef]int, len(from.order))
+	for i, r := range from.order {
+		pos[r] = i
+	}
+	acts := m.Activities()
+	return m.OrderBy(func(a int) float64 {
+		if i, ok := pos[actRef{acts[a].System, acts[a].Kind}]; ok {
+			return float64(i)
+		}
+		return -1
+	})
 }
 
 // simulate re-decodes the solution's activity list runs times with
@@ -216,6 +283,9 @@ func simulate(ctx context.Context, e *estate.Estate, m *planner.Model, sol *plan
 		Runs: runs, Seed: opts.Seed, Distribution: dist, Start: start,
 		Objective: sol.Objective, Currency: e.Currency, Warnings: warnings, Plan: plan,
 		cols: ns + 1,
+	}
+	for _, a := range sol.Order {
+		res.order = append(res.order, actRef{acts[a].System, acts[a].Kind})
 	}
 	res.eta = make([]int, runs*res.cols)
 

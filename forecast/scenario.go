@@ -377,7 +377,8 @@ func (sc Scenario) Changes() []string {
 // Apply makes the scenario's changes to a copy of the estate and of the
 // progress (nil: from scratch), leaving both as they were. Notes say what
 // a change did that may surprise (e.g. a compromised system that was not
-// started yet). A change that cannot be made is a *ChangeError; an estate
+// started yet). A change that cannot be made, or that changes nothing (a
+// capacity or an estimate set to what it is), is a *ChangeError; an estate
 // the changes leave invalid gives estate.Problems.
 func (sc Scenario) Apply(e *estate.Estate, progress map[string]planner.Progress) (*estate.Estate, map[string]planner.Progress, []string, error) {
 	c := cloneEstate(e)
@@ -429,6 +430,13 @@ func (sc Scenario) Apply(e *estate.Estate, progress map[string]planner.Progress)
 		if ch.Relative {
 			n += c.Teams[t].Capacity
 		}
+		if n == c.Teams[t].Capacity {
+			ex := fmt.Sprintf("%s=%d", ch.Team, n+1)
+			if ch.Relative {
+				ex = ch.Team + "=+1"
+			}
+			return nil, nil, nil, changeErr(FlagTeamCapacity, ch.String(), fmt.Sprintf("changes nothing: team %s has capacity %d already", ch.Team, n), ex)
+		}
 		if n < 1 {
 			return nil, nil, nil, changeErr(FlagTeamCapacity, ch.String(), fmt.Sprintf("team %s would be left with capacity %d; it needs at least 1", ch.Team, n), fmt.Sprintf("%s=%d", ch.Team, max(1, c.Teams[t].Capacity-1)))
 		}
@@ -456,13 +464,16 @@ func (sc Scenario) Apply(e *estate.Estate, progress map[string]planner.Progress)
 			if k == 0 {
 				cur = s.Clearance
 			}
+			what := "restore"
+			if k == 0 {
+				what = "clearance"
+			}
 			switch {
 			case ch.Remove && k == 1:
 				return nil, nil, nil, changeErr(flag, ch.String(), "every system needs a restore; give how long it takes", s.ID+"=2d")
 			case ch.Remove:
 				if s.Clearance == nil {
-					notes = append(notes, fmt.Sprintf("%s has no clearance to remove; nothing changes", s.ID))
-					continue
+					return nil, nil, nil, changeErr(flag, ch.String(), "changes nothing: "+s.ID+" has no clearance already", s.ID+"=2d")
 				}
 				s.Clearance = nil
 				if p, ok := prog[s.ID]; ok && (p.Phase == planner.PhasePending || p.Phase == planner.PhaseClearing) {
@@ -470,6 +481,9 @@ func (sc Scenario) Apply(e *estate.Estate, progress map[string]planner.Progress)
 				}
 			case ch.Estimate != nil:
 				est := *ch.Estimate
+				if cur != nil && *cur == est {
+					return nil, nil, nil, unchanged(flag, ch.String(), s.ID, what, est)
+				}
 				if k == 0 {
 					s.Clearance = &est
 				} else {
@@ -481,6 +495,9 @@ func (sc Scenario) Apply(e *estate.Estate, progress map[string]planner.Progress)
 				}
 				shift := func(d time.Duration) time.Duration { return max(0, d+ch.Shift) }
 				est := estate.Estimate{Min: shift(cur.Min), Likely: shift(cur.Likely), Max: shift(cur.Max)}
+				if est == *cur {
+					return nil, nil, nil, unchanged(flag, ch.String(), s.ID, what, est)
+				}
 				*cur = est
 			}
 		}
@@ -534,6 +551,17 @@ func (sc Scenario) Apply(e *estate.Estate, progress map[string]planner.Progress)
 		return nil, nil, nil, err
 	}
 	return c, prog, notes, nil
+}
+
+// unchanged is the error for an estimate change that leaves system id's
+// clearance or restore (what) as it is, est.
+func unchanged(flag, value, id, what string, est estate.Estimate) *ChangeError {
+	ex := id + "=-1d"
+	if est.Max == 0 {
+		ex = id + "=+1d"
+	}
+	cur := EstimateChange{System: id, Estimate: &est}.String()
+	return changeErr(flag, value, fmt.Sprintf("changes nothing: the %s of %s is %s already", what, id, strings.TrimPrefix(cur, id+"=")), ex)
 }
 
 // cloneEstate copies everything a scenario may change; backlog items are

@@ -145,6 +145,12 @@ func TestApplyScenario(t *testing.T) {
 		{Scenario{Restore: []EstimateChange{{System: "nope", Shift: time.Hour}}}, FlagRestore, `no system "nope"`},
 		{Scenario{DropDependency: []Dependency{{System: "app", Requires: "z"}}}, FlagDropDependency, "it requires core"},
 		{Scenario{Compromised: []string{"z"}}, FlagCompromised, "no forensic clearance"},
+		// A change that changes nothing is refused, saying what is there.
+		{Scenario{TeamCapacity: []CapacityChange{{Team: "ops", Capacity: 0, Relative: true}}}, FlagTeamCapacity, "changes nothing: team ops has capacity 1 already; e.g. --team-capacity ops=+1"},
+		{Scenario{TeamCapacity: []CapacityChange{{Team: "solo", Capacity: 2}}}, FlagTeamCapacity, "changes nothing: team solo has capacity 2 already; e.g. --team-capacity solo=3"},
+		{Scenario{Restore: []EstimateChange{{System: "z", Estimate: &estate.Estimate{Min: time.Hour, Likely: 2 * time.Hour, Max: 5 * time.Hour}}}}, FlagRestore, "changes nothing: the restore of z is 1h/2h/5h already"},
+		{Scenario{Clearance: []EstimateChange{{System: "core", Estimate: &estate.Estimate{Min: 2 * time.Hour, Likely: 4 * time.Hour, Max: 8 * time.Hour}}}}, FlagClearance, "the clearance of core is 2h/4h/8h already"},
+		{Scenario{Clearance: []EstimateChange{{System: "app", Remove: true}}}, FlagClearance, "changes nothing: app has no clearance already"},
 	} {
 		_, _, _, err := tt.sc.Apply(e, nil)
 		var ce *ChangeError
@@ -221,5 +227,74 @@ func TestScenarioJSON(t *testing.T) {
 	_, _, _, err = Scenario{Restore: []EstimateChange{{System: "app", Remove: true}}}.Apply(scenarioEstate(), nil)
 	if !errors.As(err, &ce) || ce.Flag != FlagRestore {
 		t.Errorf("Apply removed a restore: %v", err)
+	}
+}
+
+// TestMoreCapacityNeverLooksWorse: on the demo, a team with more people
+// never makes the outage dearer, at the plan or at P80. The
+// scenario planned afresh did (an activity list that held up worse
+// under uncertainty); keeping the baseline's order of work is a plan of
+// the scenario too, and the better one is the answer.
+func TestMoreCapacityNeverLooksWorse(t *testing.T) {
+	e := demoEstate(t)
+	opts := Options{Runs: 500, Seed: 1, Start: demoStart, Schedules: 300}
+	base, err := Run(context.Background(), e, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, team := range e.Teams {
+		sc := Scenario{TeamCapacity: []CapacityChange{{Team: team.ID, Capacity: 2, Relative: true}}}
+		c, err := Compare(context.Background(), e, base, sc, opts, ImpactOptions{})
+		if err != nil {
+			t.Fatalf("%s: %v", team.ID, err)
+		}
+		// The objective is the cost of downtime: when the last system is
+		// back may move a few minutes either way as it falls.
+		r := c.Restart
+		if r.DeltaCost > 0 || r.DeltaCostP80 > 0 {
+			t.Errorf("two more people in %s: the restart %+.1fh at the plan, %+.1fh at P80, cost %+.0f, %+.0f at P80",
+				team.ID, r.DeltaHours, r.DeltaP80Hours, r.DeltaCost, r.DeltaCostP80)
+		}
+	}
+}
+
+// TestCarryOverIsTheSameList: a forecast's own activity list carried over
+// to the same estate is the same list — decoded again with the same draws
+// it gives the same outlooks — so a scenario whose search ends on the
+// carried list needs no second forecast.
+func TestCarryOverIsTheSameList(t *testing.T) {
+	e := demoEstate(t)
+	opts := Options{Runs: 300, Seed: 5, Start: demoStart, Schedules: 200}
+	base, err := Run(context.Background(), e, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := planner.Compile(e, opts.Progress)
+	if err != nil {
+		t.Fatal(err)
+	}
+	carried := carryOver(m, base)
+	acts := m.Activities()
+	for i, a := range carried {
+		if base.order[i] != (actRef{acts[a].System, acts[a].Kind}) {
+			t.Fatalf("position %d: %v carried over, %v in the forecast", i, actRef{acts[a].System, acts[a].Kind}, base.order[i])
+		}
+	}
+	sol, err := m.Evaluate(carried, base.Objective)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := simulate(context.Background(), e, m, sol, opts, base.Runs, base.Distribution, base.Start)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Restart.P80Hours != base.Restart.P80Hours || again.Restart.DeterministicHours != base.Restart.DeterministicHours {
+		t.Fatalf("the carried list: restart P80 %.2fh, plan %.2fh; the forecast's own %.2fh, %.2fh",
+			again.Restart.P80Hours, again.Restart.DeterministicHours, base.Restart.P80Hours, base.Restart.DeterministicHours)
+	}
+	for i := range base.Services {
+		if again.Services[i].P80Hours != base.Services[i].P80Hours {
+			t.Errorf("%s: P80 %.2fh carried over, %.2fh", base.Services[i].ID, again.Services[i].P80Hours, base.Services[i].P80Hours)
+		}
 	}
 }

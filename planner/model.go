@@ -437,31 +437,7 @@ func sortUnique32(p *[]int32) {
 
 // topoOrder returns the activities in a precedence-feasible order, lowest
 // index first among the ready ones.
-func (m *Model) topoOrder() []int {
-	na := len(m.acts)
-	indeg := make([]int32, na)
-	for a := range na {
-		indeg[a] = m.predStart[a+1] - m.predStart[a]
-	}
-	h := intHeap{}
-	for a := range na {
-		if indeg[a] == 0 {
-			h.push(a, float64(a))
-		}
-	}
-	order := make([]int, 0, na)
-	for h.len() > 0 {
-		a := h.pop()
-		order = append(order, a)
-		for _, s := range m.succ[m.succStart[a]:m.succStart[a+1]] {
-			indeg[s]--
-			if indeg[s] == 0 {
-				h.push(int(s), float64(s))
-			}
-		}
-	}
-	return order
-}
+func (m *Model) topoOrder() []int { return m.OrderBy(func(a int) float64 { return float64(a) }) }
 
 // Activities lists the activities, indexed as everywhere in the model.
 // The slice is shared: do not modify it.

@@ -22,6 +22,12 @@ type SolveOptions struct {
 	// Workers decode in parallel; 0 picks a number that suits the size.
 	// The result does not depend on it.
 	Workers int
+	// Initial are activity lists to start from (precedence-feasible, as
+	// Model.OrderBy makes): each is decoded first (one schedule each, on
+	// top of Schedules) and joins the first population, so the result is
+	// never worse than the best of them. A what-if passes the baseline's
+	// list carried over to the changed estate.
+	Initial [][]int
 }
 
 // Solution is the best schedule found. Times are in minutes from the
@@ -101,6 +107,7 @@ type solver struct {
 	best    individual
 	cp      cpm
 	workers int
+	initial [][]int // SolveOptions.Initial
 
 	// priority values for sampling; min-rules negated to max-rules
 	rules [][]float64
@@ -151,6 +158,7 @@ func (m *Model) Solve(opts SolveOptions) (*Solution, error) {
 	for range workers {
 		s.decs = append(s.decs, m.NewDecoder())
 	}
+
 	s.cp = m.criticalPath()
 	s.lbMake = m.LowerBound()
 	s.lbCost = m.costLowerBound(s.cp)
@@ -164,6 +172,20 @@ func (m *Model) Solve(opts SolveOptions) (*Solution, error) {
 	s.used = 1
 	sol.BaselineMakespan, sol.BaselineCost = d.Makespan(), d.Cost()
 	s.best = individual{order: base, fit: s.fitness(d)}
+	for i, l := range opts.Initial {
+		if len(l) != na {
+			return nil, fmt.Errorf("planner: initial list %d has %d entries, the model %d activities", i, len(l), na)
+		}
+		if err := d.forward(l, true); err != nil {
+			return nil, fmt.Errorf("planner: initial list %d: %w", i, err)
+		}
+		d.evaluate()
+		s.used++
+		s.initial = append(s.initial, slices.Clone(l))
+		if f := s.fitness(d); f.less(s.best.fit) {
+			s.best = individual{order: s.initial[i], fit: f}
+		}
+	}
 	s.checkDone()
 	if na > 0 && !s.done {
 		if obj == ObjectiveMakespan && m.pinnedCount() == 0 && na <= biMaxActs {
@@ -353,7 +375,7 @@ func (s *solver) markList(l []int, dir int) {
 // initialLists is the first population: the baseline and each priority
 // rule as it stands, then biased random samples.
 func (s *solver) initialLists(base []int, P int) [][]int {
-	lists := [][]int{base}
+	lists := append([][]int{base}, s.initial...)
 	for _, v := range s.rules {
 		lists = append(lists, s.sample(v, false))
 	}

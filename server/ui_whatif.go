@@ -341,6 +341,8 @@ func (f *whatIfForm) lay(teams []option) {
 					ctl.Options = append(ctl.Options, teams...)
 				case "phases":
 					ctl.Options = phases
+				case "":
+					// A value typed freely: no suggestions.
 				default:
 					ctl.List = "wi-" + c.spec.choices
 				}

@@ -70,7 +70,7 @@ func TestWhatIfPage(t *testing.T) {
 	v := uiLogin(t, ts, "viewer")
 	form := v.get(base).must(t, 200)
 	form.has(t, `href="`+base+`" aria-current="page">What if</a>`, `<label for="wi-cap-team-1">Team</label>`, `name="cap-team-2"`,
-		"Forensics and incident response (DFIR retainer) (now 6)", `<datalist id="wi-systems">`, `id="ask"`).lacks(t, `id="answer"`, `role="alert"`)
+		"Forensics and incident response (DFIR retainer) (now 6)", `<datalist id="wi-systems">`, `id="ask"`).lacks(t, `id="answer"`, `role="alert"`, `list="wi-"`)
 	if a := actions(form.body); len(a) > 0 {
 		t.Errorf("the what-if form posts (%v): it must be a GET that changes nothing", a)
 	}

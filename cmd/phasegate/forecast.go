@@ -31,22 +31,26 @@ const forecastFlagsUsage = `  --runs          how many times the schedule is re-
   --distribution  pert (default) or triangular: how a {min, likely, max}
                   estimate is sampled (see docs/forecast.md)
   --objective     cost or makespan: what the plan being forecast minimises
-  --schedules     how many schedules the planner may try for that plan`
+  --schedules     how many schedules the planner may try for that plan, 1 or
+                  more (default: 5000, fewer for very large estates)`
 
 func forecastCommand() command {
 	return command{
 		name:    "forecast",
 		summary: "forecast when each service is back, with P50/P80/P95 dates",
 		usage: `Usage: phasegate forecast PATH... [--runs N] [--seed N] [--by DATE] [--start TIME]
-                          [--distribution pert|triangular] [--format text|json|svg]
+                          [--distribution pert|triangular] [--objective cost|makespan]
+                          [--schedules N] [--format text|json|svg]
 
 Plans the restart once, then re-runs that plan many times with every
 three-point estimate sampled, and gives for each business service and for
 the whole restart the dates it is back by with 50, 80 and 95% confidence,
 beside the plan's own date.
 
-  --by            a date to be back by (2025-10-08, the end of that day, or
-                  an RFC 3339 time): the chance of each service making it
+  --by            when to be back by: a duration from the clock's start
+                  (21d, 3w, 1d12h), a date a day ahead (YYYY-MM-DD, the end
+                  of that day) or an RFC 3339 time; the chance of each
+                  service making it. Before the clock's start is refused.
   --format        text (a summary for a person), json (the machine contract)
                   or svg (a fan chart: P50–P95 bands per service)
 ` + forecastFlagsUsage,
@@ -59,13 +63,14 @@ func impactCommand() command {
 		name:    "impact",
 		summary: "what the outage has cost so far and will cost, per service",
 		usage: `Usage: phasegate impact PATH... [--since DATE] [--runs N] [--seed N] [--start TIME]
-                        [--format text|json]
+                        [--distribution pert|triangular] [--objective cost|makespan]
+                        [--schedules N] [--format text|json]
 
 The impact ledger: from the incident's start until each service is back,
 the revenue lost, the extra cost, the output not produced and the people
 idle — so far, and projected at the plan's dates and at P50/P80/P95.
 
-  --since         when the incident started (2025-09-01, the start of that
+  --since         when the incident started (YYYY-MM-DD, the start of that
                   day, or an RFC 3339 time; default: the clock's start)
   --format        text or json
 ` + forecastFlagsUsage,
@@ -78,7 +83,9 @@ func backlogCommand() command {
 		name:    "backlog",
 		summary: "how work piles up while services are down, and when it clears",
 		usage: `Usage: phasegate backlog PATH... [--backlog ID] [--policy POLICY|all] [--surge=false] [--items]
-                         [--since DATE] [--runs N] [--seed N] [--start TIME] [--format text|json|svg]
+                         [--since DATE] [--runs N] [--seed N] [--start TIME]
+                         [--distribution pert|triangular] [--objective cost|makespan]
+                         [--schedules N] [--format text|json|svg]
 
 For each backlog: how much has piled up when its service is back (at the
 plan's date and at P80) and when it is cleared; for backlogs that list
@@ -104,7 +111,10 @@ func whatifCommand() command {
 		name:    "whatif",
 		summary: "compare the restart with and without a change, side by side",
 		usage: `Usage: phasegate whatif PATH... CHANGE... [--since DATE] [--runs N] [--seed N]
-                        [--start TIME] [--format text|json]
+                        [--start TIME] [--distribution pert|triangular] [--objective cost|makespan]
+                        [--schedules N] [--format text|json]
+  CHANGE: --team-capacity TEAM=N | --clearance SYSTEM=DURATION | --restore SYSTEM=DURATION
+          | --compromised SYSTEM | --drop-dependency A:B
 
 Asks without changing anything: each service's date (at the plan and at
 P80) and cost of downtime with the changes, beside the baseline. Both use
@@ -146,8 +156,9 @@ func (f *forecastFlags) register(fs *flag.FlagSet) {
 }
 
 // resolve checks the flags and turns them into forecast options and the
-// incident's start.
-func (f *forecastFlags) resolve(est *estate.Estate, e env) (forecast.Options, time.Time, error) {
+// incident's start. checkStart compares --by and --since with the clock's
+// start, which needs the estate (its start, when it gives one).
+func (f *forecastFlags) resolve(est *estate.Estate, e env, checkStart bool) (forecast.Options, time.Time, error) {
 	formats := f.formats
 	if formats == nil {
 		formats = []string{"text", "json"}
@@ -168,9 +179,13 @@ func (f *forecastFlags) resolve(est *estate.Estate, e env) (forecast.Options, ti
 		Objective: po.Objective, Schedules: po.Schedules,
 	}
 	if f.by != "" {
-		t, err := parseWhen(f.by, po.Start.Location(), true)
+		t, err := parseBy(f.by, po.Start)
 		if err != nil {
 			return forecast.Options{}, time.Time{}, usagef("--by %q: %v", f.by, err)
+		}
+		if checkStart && t.Before(po.Start) {
+			return forecast.Options{}, time.Time{}, usagef("--by %s is before the clock's start %s: no run can be back by then; give a later date, a time from the start such as --by 21d, or --start",
+				t.Format(time.RFC3339), po.Start.Format(time.RFC3339))
 		}
 		opts.By = t
 	}
@@ -180,12 +195,26 @@ func (f *forecastFlags) resolve(est *estate.Estate, e env) (forecast.Options, ti
 		if err != nil {
 			return forecast.Options{}, time.Time{}, usagef("--since %q: %v", f.since, err)
 		}
-		if t.After(po.Start) {
+		if checkStart && t.After(po.Start) {
 			return forecast.Options{}, time.Time{}, usagef("--since %s is after the clock's start %s; the incident must start before the restart is planned (or give --start)", t.Format(time.RFC3339), po.Start.Format(time.RFC3339))
 		}
 		since = t
 	}
 	return opts, since, nil
+}
+
+// parseBy reads --by: a date or time as parseWhen (a date meaning the end
+// of that day), or a duration in the estate format counted from the
+// clock's start ("21d", "3w", "1d12h").
+func parseBy(s string, start time.Time) (time.Time, error) {
+	t, err := parseWhen(s, start.Location(), true)
+	if err == nil {
+		return t, nil
+	}
+	if d, derr := estate.ParseDuration(s); derr == nil {
+		return start.Add(d), nil
+	}
+	return time.Time{}, errors.New("not a date or a duration; write it like 21d (21 days from the clock's start), or a day ahead as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ")
 }
 
 // parseWhen reads an RFC 3339 time or a date. A date alone means the start
@@ -197,7 +226,7 @@ func parseWhen(s string, loc *time.Location, endOfDay bool) (time.Time, error) {
 	}
 	d, err := time.ParseInLocation(time.DateOnly, s, loc)
 	if err != nil {
-		return time.Time{}, errors.New("not a date; write it like 2025-10-08 or 2025-10-08T17:00:00Z")
+		return time.Time{}, errors.New("not a date; write it as YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ")
 	}
 	if endOfDay {
 		d = d.AddDate(0, 0, 1)
@@ -211,14 +240,14 @@ func (f *forecastFlags) load(paths []string, e env) (*estate.Estate, forecast.Op
 		return nil, forecast.Options{}, time.Time{}, usagef("give the estate: one or more files or directories, e.g. examples/northfield-motors")
 	}
 	// Check the flags before the (possibly slow) load, so a typo fails fast.
-	if _, _, err := f.resolve(&estate.Estate{}, e); err != nil {
+	if _, _, err := f.resolve(&estate.Estate{}, e, false); err != nil {
 		return nil, forecast.Options{}, time.Time{}, err
 	}
 	est, err := loadEstate(paths, e)
 	if err != nil {
 		return nil, forecast.Options{}, time.Time{}, err
 	}
-	opts, since, err := f.resolve(est, e)
+	opts, since, err := f.resolve(est, e, true)
 	if err != nil {
 		return nil, forecast.Options{}, time.Time{}, err
 	}

@@ -203,7 +203,12 @@ func TestForecastUsageErrors(t *testing.T) {
 		want []string
 	}{
 		{[]string{"forecast", demoDir, "--runs", "0"}, []string{"--runs 0", "--runs 10000"}},
-		{[]string{"forecast", demoDir, "--by", "next week"}, []string{`--by "next week"`, "2025-10-08"}},
+		{[]string{"forecast", demoDir, "--by", "next week"}, []string{`--by "next week"`, "21d", "a day ahead as YYYY-MM-DD"}},
+		// The clock starts at the test's now (15 September 2025): a --by
+		// before it would say "0% of runs", not that it cannot be.
+		{[]string{"forecast", demoDir, "--by", "2025-09-10"}, []string{"--by 2025-09-11T00:00:00Z is before the clock's start 2025-09-15T08:00:00Z", "--by 21d"}},
+		{[]string{"forecast", demoDir, "--start", "2025-10-01T00:00:00Z", "--by", "2025-09-30T23:59:00Z"}, []string{"before the clock's start"}},
+		{[]string{"forecast", demoDir, "--by", "-3d"}, []string{`--by "-3d"`, "not a date or a duration"}},
 		{[]string{"forecast", demoDir, "--distribution", "normal"}, []string{`--distribution "normal"`, "pert"}},
 		{[]string{"impact", demoDir, "--format", "svg"}, []string{`--format "svg"`}},
 		{[]string{"forecast"}, []string{"give the estate"}},
@@ -214,6 +219,11 @@ func TestForecastUsageErrors(t *testing.T) {
 		{[]string{"whatif", demoDir, "--team-capacity", "forensics"}, []string{`--team-capacity "forensics"`, "e.g. --team-capacity forensics=8"}},
 		{[]string{"whatif", demoDir, "--team-capacity", "forensic=8"}, []string{`no team "forensic"`, "did you mean --team-capacity forensics=8?"}},
 		{[]string{"whatif", demoDir, "--team-capacity", "forensics=0"}, []string{"at least 1"}},
+		// A change that changes nothing is refused before any run, saying
+		// what is there already.
+		{[]string{"whatif", demoDir, "--team-capacity", "identity=+0"}, []string{`--team-capacity "identity=+0": changes nothing: team identity has capacity 2 already`, "e.g. --team-capacity identity=+1"}},
+		{[]string{"whatif", demoDir, "--team-capacity", "forensics=6"}, []string{"changes nothing: team forensics has capacity 6 already", "e.g. --team-capacity forensics=7"}},
+		{[]string{"whatif", demoDir, "--restore", "sap-s4-core=2d/3d/6d"}, []string{"changes nothing: the restore of sap-s4-core is 2d/3d/6d already"}},
 		{[]string{"whatif", demoDir, "--clearance", "sap-s4-core=3"}, []string{`--clearance "sap-s4-core=3"`, "no unit", "e.g. --clearance sap-s4-core=3d"}},
 		{[]string{"whatif", demoDir, "--restore", "sap-s4-cor=2d"}, []string{`no system "sap-s4-cor"`, "did you mean --restore sap-s4-core=2d?"}},
 		{[]string{"whatif", demoDir, "--restore", "sap-s4-core=none"}, []string{"needs a restore"}},
@@ -310,5 +320,36 @@ func TestForecastSVG(t *testing.T) {
 	r = runCLI(t, env{}, demo("backlog", "--backlog", "nope")...)
 	if r.code != exitUsage || !strings.Contains(r.stderr, `--backlog "nope"`) {
 		t.Errorf("unknown backlog: exit %d, %q", r.code, r.stderr)
+	}
+}
+
+// TestForecastByDuration: --by 21d is 21 days from the clock's start, the
+// same forecast as that time written out; and the README's example run
+// with no --start after that day is refused, where it said "0% of runs".
+func TestForecastByDuration(t *testing.T) {
+	rel := runCLI(t, env{}, demo("forecast", "--by", "3w", "--format", "json")...)
+	abs := runCLI(t, env{}, demo("forecast", "--by", "2025-10-06T08:00:00Z", "--format", "json")...)
+	if rel.code != exitOK || abs.code != exitOK {
+		t.Fatalf("exit %d, %d: %s %s", rel.code, abs.code, rel.stderr, abs.stderr)
+	}
+	if rel.stdout != abs.stdout {
+		t.Error("--by 3w and --by 2025-10-06T08:00:00Z (three weeks after --start) gave different forecasts")
+	}
+	var doc struct {
+		By *time.Time `json:"by"`
+	}
+	if err := json.Unmarshal([]byte(rel.stdout), &doc); err != nil || doc.By == nil ||
+		!doc.By.Equal(time.Date(2025, 10, 6, 8, 0, 0, 0, time.UTC)) {
+		t.Errorf("by %v (%v)", doc.By, err)
+	}
+	// The README's example, without --start: the clock starts now.
+	later := env{now: func() time.Time { return time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC) }}
+	if r := runCLI(t, later, "forecast", demoDir, "--runs", "200", "--schedules", "100", "--by", "2025-10-08"); r.code != exitUsage ||
+		!strings.Contains(r.stderr, "before the clock's start") {
+		t.Errorf("--by 2025-10-08 in March 2026: exit %d, %q", r.code, r.stderr)
+	}
+	if r := runCLI(t, later, "forecast", demoDir, "--runs", "200", "--schedules", "100", "--by", "21d"); r.code != exitOK ||
+		!strings.Contains(r.stdout, "Back by Sun 22 Mar 2026") {
+		t.Errorf("--by 21d in March 2026: exit %d, %q %q", r.code, r.stdout, r.stderr)
 	}
 }
