@@ -336,8 +336,8 @@ func (v *Verifier) Add(e Event) bool {
 	switch {
 	case e.Seq == v.prevSeq+1:
 	case e.Seq > v.prevSeq+1:
-		return fail("sequence", "event %d follows event %d: events %d to %d are missing (removed)",
-			e.Seq, v.prevSeq, v.prevSeq+1, e.Seq-1)
+		return fail("sequence", "event %d follows event %d: %s missing (removed)",
+			e.Seq, v.prevSeq, seqRange(v.prevSeq+1, e.Seq-1, "is", "are"))
 	default:
 		return fail("sequence", "event %d follows event %d: out of order (reordered or renumbered)", e.Seq, v.prevSeq)
 	}
@@ -365,8 +365,8 @@ func (v *Verifier) Finish(headSeq int64, headHash string) VerifyReport {
 		switch {
 		case headSeq > v.prevSeq:
 			v.r.Problem = &ChainProblem{Seq: v.prevSeq + 1, Check: "head",
-				Message: fmt.Sprintf("the log ends at event %d but the chain head records event %d: events %d to %d were removed",
-					v.prevSeq, headSeq, v.prevSeq+1, headSeq)}
+				Message: fmt.Sprintf("the log ends at event %d but the chain head records event %d: %s removed",
+					v.prevSeq, headSeq, seqRange(v.prevSeq+1, headSeq, "was", "were"))}
 		case headSeq == v.prevSeq && headHash != v.prevHash:
 			v.r.Problem = &ChainProblem{Seq: headSeq, Check: "head",
 				Message: fmt.Sprintf("event %d's hash differs from the chain head's record", headSeq)}
@@ -374,4 +374,13 @@ func (v *Verifier) Finish(headSeq int64, headHash string) VerifyReport {
 	}
 	v.r.OK = v.r.Problem == nil
 	return v.r
+}
+
+// seqRange says which events, with the verb: "event 7 is", "events 7 to
+// 9 are".
+func seqRange(from, to int64, one, many string) string {
+	if from == to {
+		return fmt.Sprintf("event %d %s", from, one)
+	}
+	return fmt.Sprintf("events %d to %d %s", from, to, many)
 }

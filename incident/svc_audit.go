@@ -11,6 +11,7 @@ import (
 // Events returns up to q.Limit (0: 1000) events after q.After that the
 // actor may see (Actor.MaySee): events it may not see are skipped, not
 // counted, so a page is short only at the end of the log. Needs view.
+// With q.IncidentID, an incident that does not exist is ENOTFOUND.
 func (s *Service) Events(ctx context.Context, a Actor, q EventQuery) ([]Event, error) {
 	if err := a.Authorize(ActionView, nil); err != nil {
 		return nil, err
@@ -21,6 +22,12 @@ func (s *Service) Events(ctx context.Context, a Actor, q EventQuery) ([]Event, e
 	}
 	var out []Event
 	err := s.view(ctx, func(tx Tx) error {
+		if q.IncidentID != 0 {
+			// An incident that does not exist is not one without events.
+			if _, err := tx.Incident(q.IncidentID); err != nil {
+				return err
+			}
+		}
 		out = out[:0]
 		cur := q
 		cur.Limit = limit

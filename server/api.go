@@ -80,7 +80,8 @@ func (s *Server) apiRoutes() []Route {
 		{"DELETE", "/api/v1/tokens/{id}", AccessOwnOr, incident.ActionTokensAll, general, s.handleRevokeToken},
 
 		{"GET", "/api/v1/audit/verify", AccessAction, incident.ActionAuditExport, general, s.handleAuditVerify},
-		{"GET", "/api/v1/audit/export", AccessAction, incident.ActionAuditExport, general, s.handleAuditExport},
+		{"GET", "/api/v1/audit/export", AccessAction, incident.ActionAuditExport, general, recordedOnGet(s.handleAuditExport)},
+		{"GET", "/api/v1/incidents/{id}/report", AccessAction, incident.ActionAuditExport, general, recordedOnGet(s.handleReport)},
 	}
 }
 
@@ -164,6 +165,9 @@ func (s *Server) handleApproveEstate(w http.ResponseWriter, r *http.Request) {
 type declareResponse struct {
 	ID int64 `json:"id"`
 	*incident.IncidentView
+	// Warnings say what the declaration did not refuse but someone should
+	// know: another incident already open.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 func (s *Server) handleDeclare(w http.ResponseWriter, r *http.Request) {
@@ -178,7 +182,8 @@ func (s *Server) handleDeclare(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", fmt.Sprintf("/api/v1/incidents/%d", view.ID))
-	writeJSON(w, http.StatusCreated, declareResponse{ID: view.ID, IncidentView: view})
+	writeJSON(w, http.StatusCreated, declareResponse{ID: view.ID, IncidentView: view,
+		Warnings: s.alsoOpen(r.Context(), actorFrom(r.Context()), view.ID)})
 }
 
 type incidentsResponse struct {
@@ -255,7 +260,7 @@ func (s *Server) handleUpdateIncident(w http.ResponseWriter, r *http.Request) {
 		// changed at once).
 		res.Message = fmt.Sprintf("%s asks to need %d %s instead of %d: a gate taken away waits for a second incident commander, "+
 			"who sends the same required_approvals within %s", a.Name, *n, plural(*n, "approval", "approvals"),
-			res.Incident.RequiredApprovals, s.svc.Settings().ApprovalTTL)
+			res.Incident.RequiredApprovals, estate.FormatDuration(s.svc.Settings().ApprovalTTL))
 		writeJSON(w, http.StatusAccepted, res)
 		return
 	}
@@ -391,15 +396,33 @@ func checkTick(t *incident.Tick) error {
 	return nil
 }
 
+// errNoDone refuses a tick that does not say which way: without it a
+// forgotten field would untick the item.
+var errNoDone = invalidRequest(http.StatusBadRequest, "give \"done\": true to tick the item or false to untick it")
+
+// TickRequest is the body of a tick: incident.Tick with done required.
+type TickRequest struct {
+	Item     string `json:"item"`
+	Done     *bool  `json:"done"`
+	Note     string `json:"note"`
+	Evidence string `json:"evidence"`
+}
+
 func (s *Server) handleTick(w http.ResponseWriter, r *http.Request) {
-	id, t, ok := idAndBody[incident.Tick](s, w, r, "incident id")
+	id, req, ok := idAndBody[TickRequest](s, w, r, "incident id")
 	if !ok {
 		return
 	}
-	if err := checkTick(&t); err != nil {
+	t := incident.Tick{Item: req.Item, Note: req.Note, Evidence: req.Evidence}
+	err := checkTick(&t)
+	if err == nil && req.Done == nil {
+		err = errNoDone
+	}
+	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
+	t.Done = *req.Done
 	item, err := s.svc.TickChecklist(r.Context(), actorFrom(r.Context()), id, r.PathValue("system"), t)
 	reply(s, w, r, http.StatusOK, item, err)
 }
@@ -809,6 +832,21 @@ func (s *Server) handleRevokeToken(w http.ResponseWriter, r *http.Request) {
 func (s *Server) handleAuditVerify(w http.ResponseWriter, r *http.Request) {
 	rep, err := s.svc.VerifyAudit(r.Context(), actorFrom(r.Context()))
 	reply(s, w, r, http.StatusOK, rep, err)
+}
+
+// recordedOnGet is for a GET whose answer is itself recorded in the log
+// (an export, a report): a HEAD — a link checker, a prefetch — is
+// answered without running it, so asking whether it is there records
+// nothing. The route's access check has run before.
+func recordedOnGet(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodHead {
+			w.Header().Set("Cache-Control", "no-store")
+			w.WriteHeader(http.StatusOK)
+			return
+		}
+		h(w, r)
+	}
 }
 
 func (s *Server) handleAuditExport(w http.ResponseWriter, r *http.Request) {
