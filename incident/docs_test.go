@@ -9,18 +9,28 @@ import (
 // TestDocsAgreeWithTheCode keeps docs/roles.md's tables equal to the
 // permission table and the state machine in the code.
 func TestDocsAgreeWithTheCode(t *testing.T) {
-	const path = "../docs/roles.md"
+	syncDoc(t, "../docs/roles.md", map[string]string{"PERMISSIONS": PermissionsMarkdown(), "TRANSITIONS": TransitionsMarkdown()})
+}
+
+// syncDoc checks that every section of the doc at path (between
+// "<!-- BEGIN NAME … -->" and "<!-- END NAME -->") holds what the code
+// generates; PHASEGATE_UPDATE_DOCS=1 rewrites them.
+func syncDoc(t *testing.T, path string, sections map[string]string) {
+	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	doc := string(b)
-	for _, name := range []string{"PERMISSIONS", "TRANSITIONS"} {
-		if !regexp.MustCompile(`<!-- BEGIN ` + name + `[^\n]*-->`).MatchString(doc) {
+	want := doc
+	for name, text := range sections {
+		re := regexp.MustCompile(`(?s)(<!-- BEGIN ` + name + `[^\n]*-->\n).*?(<!-- END ` + name + ` -->)`)
+		loc := re.FindStringSubmatchIndex(want)
+		if loc == nil {
 			t.Fatalf("%s has no %s markers", path, name)
 		}
+		want = want[:loc[3]] + "\n" + text + "\n" + want[loc[4]:]
 	}
-	want := render(doc)
 	if want == doc {
 		return
 	}
@@ -31,18 +41,4 @@ func TestDocsAgreeWithTheCode(t *testing.T) {
 		return
 	}
 	t.Fatalf("%s disagrees with the code; run PHASEGATE_UPDATE_DOCS=1 go test ./incident -run TestDocs", path)
-}
-
-// render replaces the content between each pair of markers with the
-// generated table.
-func render(doc string) string {
-	for name, table := range map[string]string{"PERMISSIONS": PermissionsMarkdown(), "TRANSITIONS": TransitionsMarkdown()} {
-		re := regexp.MustCompile(`(?s)(<!-- BEGIN ` + name + `[^\n]*-->\n).*?(<!-- END ` + name + ` -->)`)
-		loc := re.FindStringSubmatchIndex(doc)
-		if loc == nil {
-			continue
-		}
-		doc = doc[:loc[3]] + "\n" + table + "\n" + doc[loc[4]:]
-	}
-	return doc
 }

@@ -3,6 +3,7 @@ package incident
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"testing"
 )
 
@@ -79,6 +80,35 @@ func FuzzVerifyExport(f *testing.F) {
 			if json.Unmarshal(bytes.TrimSpace(b), &e) == nil && e.Seq != 0 {
 				t.Fatalf("an event verified as nothing: %q", b)
 			}
+		}
+	})
+}
+
+// FuzzCheckReport: whatever file and export a recipient gives, checking
+// ends in an error or an answer, never a panic or a hang; and an answer
+// that says the report is recorded has a digest its record gives.
+func FuzzCheckReport(f *testing.F) {
+	report := `{"incident":{"id":1},"through_seq":3,"record":{"seq":4,"hash":"h","digest":"sha256:x"}}`
+	html := `<!doctype html><p>x</p><script type="application/json" id="phasegate-report"> ` + report + ` </script>`
+	export := `{"seq":1,"at":"2025-09-01T08:00:00Z","actor":"a","type":"t","incident_id":0,"subject":"","payload":null,"prev_hash":"","hash":"x"}` + "\n"
+	for _, s := range [][2]string{{report, ""}, {html, export}, {`<html>`, ""}, {`<script type="application/json" id="phasegate-report">{`, ""},
+		{`{"record":null}`, ""}, {report + report, ""}, {`{"record":{"seq":1}}`, "not json\n"}} {
+		f.Add([]byte(s[0]), []byte(s[1]))
+	}
+	f.Fuzz(func(t *testing.T, doc, export []byte) {
+		var exp io.Reader // nil, not a nil *bytes.Reader: no export
+		if len(export) > 0 {
+			exp = bytes.NewReader(export)
+		}
+		c, err := CheckReport(doc, exp)
+		if err != nil {
+			return
+		}
+		if c.OK() && !c.DigestOK {
+			t.Fatalf("OK without the recorded digest: %+v", c)
+		}
+		if c.Recorded && (c.Chain == nil || !c.DigestOK && len(c.Problems) == 0) {
+			t.Fatalf("recorded, yet: %+v", c)
 		}
 	})
 }

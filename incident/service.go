@@ -221,6 +221,19 @@ type IncidentView struct {
 	// Counts of systems per state.
 	Counts           map[State]int `json:"counts"`
 	PendingApprovals int           `json:"pending_approvals"`
+	// Removed lists, apart, the systems the incident had that its estate
+	// version no longer has, with the state they were last in: they are
+	// not in Systems, Counts or the plan, and nothing moves them.
+	Removed []RemovedSystem `json:"removed,omitempty"`
+}
+
+// RemovedSystem is a system of an incident that its estate version no
+// longer has.
+type RemovedSystem struct {
+	SystemState
+	// RemovedIn is the estate version the incident moved to when the
+	// system left it (0 when the record does not say).
+	RemovedIn int `json:"removed_in,omitempty"`
 }
 
 // SystemView is one system of an incident: its estate facts and state.

@@ -110,15 +110,43 @@ func NeedsApproval(sys *estate.System, from, to State) bool {
 // GuardInput is what the guards look at: the system, its state, its
 // checklist and the state of every system of the incident.
 type GuardInput struct {
-	System    *estate.System
-	From      State
-	To        State
+	System *estate.System
+	From   State
+	To     State
+	// Checklist is read for a move to cleared and for the start of a
+	// restore (cleared → restoring).
 	Checklist []ChecklistItem
 	// States of every system in the incident, keyed by system id.
 	States map[string]State
 	// LastCheck is the run of the system's checks since it entered
 	// verifying (nil: none); read for a move to online.
 	LastCheck *CheckRun
+}
+
+// CheckTickable returns nil when the checklist items of a system in state
+// st may be ticked or unticked: only while it is contained and under
+// forensic clearance (isolated or investigating). Otherwise it returns an
+// ECONFLICT error whose message says what to do. Once cleared the
+// checklist is closed: an untick there would leave a cleared system, and
+// then a restore, resting on an item no longer done.
+func CheckTickable(systemID string, st State) error {
+	var msg string
+	switch st {
+	case StateIsolated, StateInvestigating:
+		return nil
+	case StateRunning:
+		msg = fmt.Sprintf("%s is running, never contained: isolate it first; its checklist is ticked while it is isolated or investigating", systemID)
+	case StateCompromised:
+		msg = fmt.Sprintf("%s is compromised and its checklist was reset: finish its containment first (move it to isolated), "+
+			"then tick its checklist while it is isolated or investigating", systemID)
+	case StateCleared:
+		msg = fmt.Sprintf("%s is cleared, so its checklist is closed: to reopen its clearance, move it back to investigating, "+
+			"or mark it compromised if attacker activity was found", systemID)
+	default:
+		msg = fmt.Sprintf("%s is %s, so its checklist was closed when it was cleared: to reopen its clearance, "+
+			"mark it compromised if attacker activity was found, or isolate it and move it to investigating", systemID, st)
+	}
+	return &phasegate.Error{Code: phasegate.ECONFLICT, Message: msg}
 }
 
 // CheckTransition runs every guard on a move and returns nil when it may
@@ -151,6 +179,21 @@ func CheckTransition(in GuardInput) error {
 			}
 		}
 	case StateRestoring:
+		if in.From == StateCleared {
+			// Defence in depth: ticks are closed once a system is cleared
+			// (CheckTickable), but an estate version may add an item to a
+			// cleared system. A restore starts only from a whole clearance.
+			var missing int
+			for _, it := range in.Checklist {
+				if !it.Done {
+					reasons = append(reasons, fmt.Sprintf("checklist item %q (%s) is not done", it.Key, it.Text))
+					missing++
+				}
+			}
+			if missing > 0 {
+				reasons = append(reasons, fmt.Sprintf("its clearance is not complete: move %s back to investigating, tick what is missing and clear it again", id))
+			}
+		}
 		for _, dep := range in.System.Requires {
 			st, ok := in.States[dep]
 			switch {

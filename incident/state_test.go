@@ -137,3 +137,30 @@ func TestSelectorRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestCheckTickableOnlyWhileContained(t *testing.T) {
+	for _, st := range States {
+		err := CheckTickable("db", st)
+		want := st == StateIsolated || st == StateInvestigating
+		if (err == nil) != want {
+			t.Errorf("%s: tickable = %v, want %v", st, err == nil, want)
+		}
+		if err != nil && (phasegate.ErrorCode(err) != phasegate.ECONFLICT || !strings.Contains(err.Error(), "db is "+string(st))) {
+			t.Errorf("%s: %v, want a conflict naming the system and its state", st, err)
+		}
+	}
+}
+
+func TestCheckTransitionRestoreNeedsTheWholeChecklist(t *testing.T) {
+	sys := &estate.System{ID: "db"}
+	list := []ChecklistItem{{Key: "a", Text: "A", Done: true}, {Key: "b", Text: "B"}}
+	err := CheckTransition(GuardInput{System: sys, From: StateCleared, To: StateRestoring, Checklist: list})
+	pe, ok := err.(*phasegate.Error)
+	if !ok || len(pe.Reasons) != 2 || pe.Reasons[0] != `checklist item "b" (B) is not done` {
+		t.Fatalf("got %v, want the undone item and how to finish the clearance", err)
+	}
+	list[1].Done = true
+	if err := CheckTransition(GuardInput{System: sys, From: StateCleared, To: StateRestoring, Checklist: list}); err != nil {
+		t.Fatalf("whole checklist: %v", err)
+	}
+}

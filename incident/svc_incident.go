@@ -2,6 +2,7 @@ package incident
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -156,15 +157,43 @@ func (s *Service) incidentView(tx Tx, l *loaded) (*IncidentView, error) {
 		v.Systems = append(v.Systems, sv)
 		v.Counts[st.State]++
 	}
+	// The rest are systems the estate no longer has: listed apart, with
+	// the version that removed them, and counted nowhere, as the plan
+	// leaves them out.
 	var rest []string
 	for id := range byID {
 		rest = append(rest, id)
 	}
 	slices.Sort(rest)
 	for _, id := range rest {
-		v.Systems = append(v.Systems, SystemView{SystemState: byID[id], Name: id, Next: []State{}})
+		st := byID[id]
+		in, err := removedIn(tx, st)
+		if err != nil {
+			return nil, err
+		}
+		v.Removed = append(v.Removed, RemovedSystem{SystemState: st, RemovedIn: in})
 	}
 	return v, nil
+}
+
+// removedIn returns the estate version whose move removed a system from
+// an incident: the move is the last event that touched its state (a
+// removed system does not move), 0 when it is not such an event.
+func removedIn(tx Tx, st SystemState) (int, error) {
+	if st.LastSeq < 1 {
+		return 0, nil
+	}
+	es, err := tx.Events(EventQuery{After: st.LastSeq - 1, IncidentID: st.IncidentID, Limit: 1})
+	if err != nil || len(es) == 0 || es[0].Seq != st.LastSeq || es[0].Type != EventIncidentEstate {
+		return 0, err
+	}
+	var mv struct {
+		To int `json:"to"`
+	}
+	if json.Unmarshal(es[0].Payload, &mv) != nil {
+		return 0, nil
+	}
+	return mv.To, nil
 }
 
 func systemView(sys *estate.System, st SystemState, entries []ChecklistEntry, pending int64) SystemView {
@@ -349,17 +378,36 @@ func (s *Service) MoveEstate(ctx context.Context, a Actor, id int64, version int
 	return mv, err
 }
 
-// CloseIncident closes an incident; it stays readable. Pending approvals
-// are cancelled. Needs incident.update.
+// CloseIncident closes an incident; it stays readable. Closing is
+// permanent and cancels pending approvals, so it needs a reason. Systems
+// not back yet (contained, under clearance or in restore) do not stop it,
+// but the incident.closed event counts them by state ("not_back"), so the
+// log shows what was left. Needs incident.update.
 func (s *Service) CloseIncident(ctx context.Context, a Actor, id int64, reason string) (*Incident, error) {
 	if err := a.Authorize(ActionIncidentUpdate, nil); err != nil {
 		return nil, err
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" {
+		return nil, phasegate.Errorf(phasegate.EINVALID,
+			"reason: say why the incident is closed; closing is permanent, cancels its pending approvals and goes in the record")
 	}
 	var out *Incident
 	err := s.update(ctx, func(w *writer) error {
 		in, err := openIncident(w, id)
 		if err != nil {
 			return err
+		}
+		states, err := w.SystemStates(in.ID)
+		if err != nil {
+			return err
+		}
+		notBack, total := map[State]int{}, 0
+		for _, st := range states {
+			if !st.Removed && notBackYet(st.State) {
+				notBack[st.State]++
+				total++
+			}
 		}
 		if err := cancelPending(w, a.Name, in.ID, "", 0, "the incident was closed"); err != nil {
 			return err
@@ -369,8 +417,15 @@ func (s *Service) CloseIncident(ctx context.Context, a Actor, id int64, reason s
 			return err
 		}
 		out = in
-		_, err = w.event(a.Name, EventIncidentClosed, in.ID, fmt.Sprintf("incident:%d", in.ID), map[string]any{"reason": reason})
+		_, err = w.event(a.Name, EventIncidentClosed, in.ID, fmt.Sprintf("incident:%d", in.ID),
+			map[string]any{"reason": reason, "not_back": notBack, "not_back_total": total})
 		return err
 	})
 	return out, err
+}
+
+// notBackYet reports whether a system in state st is down because of the
+// incident: neither untouched (running) nor back (online).
+func notBackYet(st State) bool {
+	return st != StateRunning && st != StateOnline
 }

@@ -161,7 +161,7 @@ func (s *Service) Transition(ctx context.Context, a Actor, incidentID int64, sys
 // guard runs CheckTransition with the incident's current states.
 func (s *Service) guard(tx Tx, l *loaded, sys *estate.System, from, to State) error {
 	in := GuardInput{System: sys, From: from, To: to}
-	if to == StateCleared {
+	if to == StateCleared || to == StateRestoring && from == StateCleared {
 		items, err := checklistOf(tx, l.in.ID, sys)
 		if err != nil {
 			return err
@@ -361,7 +361,8 @@ func (s *Service) Checklist(ctx context.Context, a Actor, incidentID int64, syst
 const MaxNoteLength = 4000
 
 // TickChecklist ticks or unticks one checklist item, recording who, when,
-// the note and the evidence reference. Needs checklist.tick.
+// the note and the evidence reference. Needs checklist.tick, and the
+// system isolated or investigating (CheckTickable).
 func (s *Service) TickChecklist(ctx context.Context, a Actor, incidentID int64, systemID string, t Tick) (*ChecklistItem, error) {
 	if err := a.Authorize(ActionView, nil); err != nil {
 		return nil, err
@@ -401,6 +402,9 @@ func (s *Service) TickChecklist(ctx context.Context, a Actor, incidentID int64, 
 		}
 		st, err := w.SystemState(l.in.ID, sys.ID)
 		if err != nil {
+			return err
+		}
+		if err := CheckTickable(sys.ID, st.State); err != nil {
 			return err
 		}
 		if _, err := w.event(a.Name, typ, l.in.ID, "system:"+sys.ID, map[string]any{

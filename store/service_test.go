@@ -486,6 +486,12 @@ func TestEstateVersionsAndMove(t *testing.T) {
 		if v2.Number != 2 || v2.Systems != 7 || len(v2.SHA256) != 64 || v2.UploadedBy != "rl" {
 			t.Fatalf("version %+v", v2)
 		}
+		// Removing mail takes its gates away: v2 waits for a second person.
+		if !v2.Pending() || len(v2.Weakens) != 1 || v2.Weakens[0].System != "mail" {
+			t.Fatalf("v2 weakens %+v (pending %v), want mail removed", v2.Weakens, v2.Pending())
+		}
+		_, err = h.svc.ApproveEstateVersion(h.ctx, h.as("ic"), v2.Number, "mail moved to crm")
+		h.must(err, "approve v2")
 		mv, err := h.svc.MoveEstate(h.ctx, h.as("ic"), in.ID, 0)
 		h.must(err, "move")
 		if !slices.Equal(mv.Added, []string{"crm"}) || !slices.Equal(mv.Removed, []string{"mail"}) || mv.AddedState != incident.StateIsolated {
@@ -495,6 +501,24 @@ func TestEstateVersionsAndMove(t *testing.T) {
 		h.must(err, "incident")
 		if v.EstateVersion != 2 {
 			t.Fatalf("estate version %d", v.EstateVersion)
+		}
+		// mail is listed apart, with the version that removed it, and is
+		// neither a system of the view nor counted: the counts add up to
+		// the systems, which are the estate's.
+		if len(v.Removed) != 1 || v.Removed[0].SystemID != "mail" || v.Removed[0].RemovedIn != 2 || v.Removed[0].State != incident.StateIsolated {
+			t.Fatalf("removed %+v, want mail, isolated, removed in version 2", v.Removed)
+		}
+		total := 0
+		for _, n := range v.Counts {
+			total += n
+		}
+		if len(v.Systems) != 7 || total != len(v.Systems) {
+			t.Fatalf("%d systems, counts %v: want the 7 of the estate, each counted once", len(v.Systems), v.Counts)
+		}
+		for _, sv := range v.Systems {
+			if sv.SystemID == "mail" {
+				t.Fatalf("mail is among the systems: %+v", sv)
+			}
 		}
 		_, err = h.svc.MoveEstate(h.ctx, h.as("ic"), in.ID, 1)
 		wantCode(t, err, phasegate.ECONFLICT)
