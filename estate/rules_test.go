@@ -125,6 +125,25 @@ func TestRules(t *testing.T) {
 		{"verify tcp with status", head + "systems:\n  - {id: ad, kind: identity, team: infra, restore: 1d, verify: [{tcp: \"ad:389\", status: 200}]}\n", []string{"8:65 systems[ad].verify[0] "}},
 		{"verify status range", head + "systems:\n  - {id: ad, kind: identity, team: infra, restore: 1d, verify: [{http: \"https://ad/\", status: 42}]}\n", []string{"8:95 systems[ad].verify[0].status "}},
 		{"verify timeout range", head + "systems:\n  - {id: ad, kind: identity, team: infra, restore: 1d, verify: [{tcp: \"ad:389\", timeout_seconds: 0}]}\n", []string{"8:98 systems[ad].verify[0].timeout_seconds "}},
+		// Every problem of one check at once, not only the first ones found.
+		{"verify bad url, status and timeout", head + "systems:\n  - {id: ad, kind: identity, team: infra, restore: 1d, verify: [{http: \"ftp://x\", status: 99, timeout_seconds: 99}]}\n", []string{
+			"8:72 systems[ad].verify[0].http => \"ftp://x\" is not an http:// or https:// address (give the full address of a health page, e.g. \"https://erp.example.internal/health\")",
+			"8:91 systems[ad].verify[0].status => 99 is not an HTTP status (give the status a healthy system answers, e.g. 200 or 204)",
+			"8:112 systems[ad].verify[0].timeout_seconds => 99 is out of range (give 1 to 60 seconds, or leave it out for 5)"}},
+		{"verify tcp with status and a bad port", head + "systems:\n  - {id: ad, kind: identity, team: infra, restore: 1d, verify: [{tcp: \"ad:0\", status: 200}]}\n", []string{
+			"8:65 systems[ad].verify[0] => a TCP check has no status or contains (leave them out, or make it an HTTP check: {http: URL, status: 200})",
+			"8:71 systems[ad].verify[0].tcp => port \"0\" is not a number from 1 to 65535 (give host and port, e.g. \"erp-db.example.internal:5432\" or \"[2001:db8::7]:443\")"}},
+		{"verify bad port and timeout", head + "systems:\n  - {id: ad, kind: identity, team: infra, restore: 1d, verify: [{tcp: \"ad\", timeout_seconds: 61}]}\n", []string{
+			"8:71 systems[ad].verify[0].tcp => \"ad\" is not host:port (give host and port, e.g. \"erp-db.example.internal:5432\" or \"[2001:db8::7]:443\")",
+			"8:94 systems[ad].verify[0].timeout_seconds => 61 is out of range (give 1 to 60 seconds, or leave it out for 5)"}},
+		{"verify http not text beside a tcp", head + "systems:\n  - {id: ad, kind: identity, team: infra, restore: 1d, verify: [{http: [x], tcp: \"ad:1\", status: 200}]}\n", []string{
+			"8:72 systems[ad].verify[0].http => must be text, not a list (write a single value; quote it if it contains \": \" or starts with [ or {)"}},
+		{"estimate bad part and a part missing", head + "systems:\n  - {id: ad, kind: identity, team: infra, restore: {min: 1x, likely: 2d}}\n", []string{
+			"8:52 systems[ad].restore => a three-point estimate needs min, likely and max; max missing (write e.g. {min: 1d, likely: 2d, max: 4d}, or a single duration such as 2d)",
+			"8:58 systems[ad].restore.min "}},
+		{"output bad amount and unit missing", head + okSystems + "services:\n  - {id: s, requires: [ad], output_per_day: {amount: lots}}\n", []string{
+			"10:45 services[s].output_per_day => needs both amount and unit (write e.g. \"output_per_day: {amount: 400, unit: vehicles}\")",
+			"10:54 services[s].output_per_day.amount => must be a number, not the text \"lots\" (write a number such as 1200 or 0.5, without currency signs or thousands separators)"}},
 		{"verify unknown field", head + "systems:\n  - {id: ad, kind: identity, team: infra, restore: 1d, verify: [{tcp: \"ad:389\", timeout: 5}]}\n", []string{"8:81 systems[ad].verify[0].timeout => unknown field (the fields of a check are http, tcp, status, contains, timeout_seconds)"}},
 		{"system checklist empty entry", head + "systems:\n  - {id: ad, kind: identity, team: infra, restore: 1d, checklist: [\"\"]}\n", []string{"8:67 systems[ad].checklist[0] => is empty (remove the empty entry)"}},
 		{"system owners not a list", head + "systems:\n  - {id: ad, kind: identity, team: infra, restore: 1d, owners: jane}\n", []string{"8:64 systems[ad].owners => must be a list, not the text \"jane\" (write a list even for one value: owners: [jane])"}},

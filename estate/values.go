@@ -38,7 +38,8 @@ func (d *decoder) output(v *yaml.Node, p string) (*Output, bool) {
 		}
 		ok = ok && good
 	})
-	if ok && (!seen[0] || !seen[1]) {
+	if !seen[0] || !seen[1] {
+		// Reported beside a bad amount or unit: every problem at once.
 		d.problem(d.at(v), p, "output_per_day", "needs both amount and unit", "write e.g. \"output_per_day: {amount: 400, unit: vehicles}\"")
 		return nil, false
 	}
@@ -280,9 +281,7 @@ func (d *decoder) estimate(v *yaml.Node, p, field string) (Estimate, bool) {
 				e.Max = dur
 			}
 		})
-		if !ok {
-			return Estimate{}, false
-		}
+		// A part missing is reported beside a bad part: every problem at once.
 		if !seen[0] || !seen[1] || !seen[2] {
 			var missing []string
 			for f, s := range seen {
@@ -291,6 +290,9 @@ func (d *decoder) estimate(v *yaml.Node, p, field string) (Estimate, bool) {
 				}
 			}
 			d.problem(d.at(v), p, field, "a three-point estimate needs min, likely and max; "+strings.Join(missing, " and ")+" missing", "write e.g. {min: 1d, likely: 2d, max: 4d}, or a single duration such as 2d")
+			return Estimate{}, false
+		}
+		if !ok {
 			return Estimate{}, false
 		}
 		return e, true
@@ -400,11 +402,13 @@ func (d *decoder) checks(v *yaml.Node, p string) ([]Check, bool) {
 	return out, true
 }
 
-// check reads one check and says what is wrong with its target.
+// check reads one check and says what is wrong with it: every problem,
+// a bad target beside a bad status or timeout.
 func (d *decoder) check(n *yaml.Node, p, field string) (Check, bool) {
 	var c Check
 	ok := true
 	var seen [5]*yaml.Node
+	var read [5]bool // the field was read without a problem
 	d.fields(n, p+"."+field, checkFields, "a check", func(f int, k, v *yaml.Node) {
 		seen[f] = v
 		good := true
@@ -429,31 +433,38 @@ func (d *decoder) check(n *yaml.Node, p, field string) (Check, bool) {
 				good = false
 			}
 		}
+		read[f] = good
 		ok = ok && good
 	})
-	if !ok {
-		return Check{}, false
-	}
+	// The target is judged on what was read, whatever else is wrong: the
+	// format reports every problem at once.
+	targetRead := (seen[0] == nil || read[0]) && (seen[1] == nil || read[1])
 	switch {
 	case c.HTTP != "" && c.TCP != "":
 		d.problem(d.at(n), p, field, "is both an HTTP and a TCP check", "write one check per entry: {http: URL} or {tcp: HOST:PORT}")
-		return Check{}, false
+		ok = false
 	case c.HTTP == "" && c.TCP == "":
-		d.problem(d.at(n), p, field, "names no target", checkExample)
-		return Check{}, false
-	case c.TCP != "" && (seen[2] != nil || seen[3] != nil):
-		d.problem(d.at(n), p, field, "a TCP check has no status or contains", "leave them out, or make it an HTTP check: {http: URL, status: 200}")
-		return Check{}, false
+		if targetRead {
+			d.problem(d.at(n), p, field, "names no target", checkExample)
+			ok = false
+		}
 	case c.HTTP != "":
 		if msg := checkURL(c.HTTP); msg != "" {
 			d.problem(d.at(seen[0]), p+"."+field, "http", msg, `give the full address of a health page, e.g. "https://erp.example.internal/health"`)
-			return Check{}, false
+			ok = false
 		}
 	default:
+		if seen[0] == nil && (seen[2] != nil || seen[3] != nil) {
+			d.problem(d.at(n), p, field, "a TCP check has no status or contains", "leave them out, or make it an HTTP check: {http: URL, status: 200}")
+			ok = false
+		}
 		if msg := checkHostPort(c.TCP); msg != "" {
 			d.problem(d.at(seen[1]), p+"."+field, "tcp", msg, `give host and port, e.g. "erp-db.example.internal:5432" or "[2001:db8::7]:443"`)
-			return Check{}, false
+			ok = false
 		}
+	}
+	if !ok {
+		return Check{}, false
 	}
 	return c, true
 }

@@ -128,3 +128,69 @@ func BenchmarkGateDecode(b *testing.B) {
 		}
 	}
 }
+
+// TestWeakeningsDependenciesAndRemovedSystems: a requires edge dropped
+// lets a system restore before what it needs is back, and a system removed
+// takes every gate of its restart with it; both are weakenings. An edge
+// still waited for through another system is not, nor is reordering.
+func TestWeakeningsDependenciesAndRemovedSystems(t *testing.T) {
+	sys := func(id string, req ...string) estate.System {
+		return estate.System{ID: id, Kind: estate.KindApplication, Criticality: 3, Requires: req}
+	}
+	base := []estate.System{sys("ad"), sys("db", "ad"), sys("erp", "db", "ad"), sys("mes", "erp")}
+	strs := func(ws []Weakening) []string {
+		var out []string
+		for _, w := range ws {
+			out = append(out, w.String())
+		}
+		return out
+	}
+	for _, c := range []struct {
+		name string
+		next []estate.System
+		want []string
+	}{
+		{"unchanged", base, nil},
+		{"reordered", []estate.System{sys("ad"), sys("db", "ad"), sys("erp", "ad", "db"), sys("mes", "erp")}, nil},
+		{"an edge still waited for through db", []estate.System{sys("ad"), sys("db", "ad"), sys("erp", "db"), sys("mes", "erp")}, nil},
+		{"an edge added", []estate.System{sys("ad"), sys("db", "ad"), sys("erp", "db", "ad"), sys("mes", "erp", "ad")}, nil},
+		{"a system added", append(slices.Clone(base), sys("new", "mes")), nil},
+		{"an edge dropped", []estate.System{sys("ad"), sys("db"), sys("erp", "db"), sys("mes", "erp")},
+			[]string{"db: the dependency on ad (requires ad dropped: db could be restored before ad is back)",
+				"erp: the dependency on ad (requires ad dropped: erp could be restored before ad is back)"}},
+		{"a whole requires list dropped", []estate.System{sys("ad"), sys("db", "ad"), sys("erp", "db", "ad"), sys("mes")},
+			[]string{"mes: the dependency on erp (requires erp dropped: mes could be restored before erp is back)"}},
+		{"a system removed", []estate.System{sys("ad"), sys("db", "ad"), sys("erp", "db", "ad")},
+			[]string{"mes: the system, with every gate of its restart (removed from the estate)"}},
+		{"a system others wait for removed", []estate.System{sys("db"), sys("erp", "db"), sys("mes", "erp")},
+			[]string{"ad: the system, with every gate of its restart (removed from the estate); db, erp no longer wait for it"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			if got := strs(weakenings(base, c.next)); !slices.Equal(got, c.want) {
+				t.Errorf("weakens\n %q\nwant\n %q", got, c.want)
+			}
+		})
+	}
+}
+
+// TestGateSystemKeepsRequires: the gates read from a stored document (a
+// version not in the estate cache) hold the dependencies too.
+func TestGateSystemKeepsRequires(t *testing.T) {
+	doc, err := json.Marshal(bench.Estate(300, 3))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d struct {
+		Systems []gateSystem `json:"systems"`
+	}
+	if err := json.Unmarshal(doc, &d); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, g := range d.Systems {
+		n += len(g.Requires)
+	}
+	if n == 0 {
+		t.Fatal("no requires read from the stored document")
+	}
+}

@@ -139,7 +139,7 @@ var Permissions = []Permission{
 		map[Role]Access{RoleAdmin: allow, RoleIncidentCommander: allow, RoleRecoveryLead: allow, RoleSystemOwner: allow, RoleForensics: allow, RoleComms: allow, RoleViewer: allow}},
 	{ActionTokensAll, "create and revoke any user's API tokens",
 		map[Role]Access{RoleAdmin: allow}},
-	{ActionAuditExport, "export and verify the event log",
+	{ActionAuditExport, "export and verify the event log; make the incident report (it holds what the log holds)",
 		map[Role]Access{RoleAdmin: allow, RoleIncidentCommander: allow, RoleForensics: allow}},
 	{ActionStatusDraft, "draft a status update",
 		map[Role]Access{RoleIncidentCommander: allow, RoleComms: allow}},

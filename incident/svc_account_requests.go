@@ -363,6 +363,12 @@ func (s *Service) CancelAccountRequest(ctx context.Context, a Actor, id int64, n
 // it, for the approver alone.
 func (s *Service) applyChange(w *writer, r *AccountRequest, approver string) (*IssuedCode, error) {
 	extra := withReason(map[string]any{"request": r.ID, "approved_by": approver}, r.Reason)
+	if r.Kind == ChangeUserCreate || r.Kind == ChangeUserRoles {
+		// Checked again: the estate may have changed since it was asked.
+		if err := s.checkGrantScopes(w, r.Change.Roles); err != nil {
+			return nil, err
+		}
+	}
 	if r.Kind == ChangeUserCreate {
 		u := &User{Name: r.UserName, PasswordHash: r.Secret, Grants: r.Change.Roles, CreatedBy: r.RequestedBy}
 		if err := insertUser(w, r.RequestedBy, u, extra); err != nil {

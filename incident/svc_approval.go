@@ -61,13 +61,20 @@ func expireIfDue(w *writer, ap *Approval) (bool, error) {
 	return true, err
 }
 
-// Approvals lists approval requests. Needs view.
+// Approvals lists approval requests. Needs view. An incident that does
+// not exist is ENOTFOUND, not an empty list.
 func (s *Service) Approvals(ctx context.Context, a Actor, q ApprovalQuery) ([]Approval, error) {
 	if err := a.Authorize(ActionView, nil); err != nil {
 		return nil, err
 	}
 	var out []Approval
 	err := s.view(ctx, func(tx Tx) (err error) {
+		if q.IncidentID != 0 {
+			// An incident that does not exist is not one without requests.
+			if _, err = tx.Incident(q.IncidentID); err != nil {
+				return err
+			}
+		}
 		out, err = tx.Approvals(q)
 		return err
 	})

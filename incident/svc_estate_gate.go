@@ -16,21 +16,26 @@ import (
 const EventEstateApproved = "estate.approved"
 
 // weakenings lists what next takes away from the gates of base's systems:
-// the two-person rule, and items of the clearance checklist. A system
-// only in one of them is not compared (an added system starts with its
-// own gates; a removed one cannot be restarted at all).
+// the two-person rule, items of the clearance checklist, verify checks,
+// dependencies (a requires edge dropped lets a system restore before what
+// it needs is back) and whole systems (a system removed takes every gate of
+// its restart with it). A system only in next is not compared: it starts
+// with its own gates.
 func weakenings(base, next []estate.System) []Weakening {
 	before := make(map[string]*estate.System, len(base))
 	for i := range base {
 		before[base[i].ID] = &base[i]
 	}
 	var out []Weakening
+	var reach *reachability
+	matched := 0
 	for i := range next {
 		now := &next[i]
 		was, ok := before[now.ID]
 		if !ok {
 			continue
 		}
+		matched++
 		if was.NeedsTwoPersons() && !now.NeedsTwoPersons() {
 			var why []string
 			if was.Criticality != now.Criticality {
@@ -40,6 +45,20 @@ func weakenings(base, next []estate.System) []Weakening {
 				why = append(why, "two_person: true → false")
 			}
 			out = append(out, Weakening{System: now.ID, Lost: "the two-person rule (" + strings.Join(why, ", ") + ")"})
+		}
+		if !slices.Equal(was.Requires, now.Requires) {
+			if reach == nil {
+				reach = newReachability(next)
+			}
+			for _, dep := range was.Requires {
+				if slices.Contains(now.Requires, dep) || !reach.has(dep) || reach.waitsFor(now.ID, dep) {
+					// Kept, gone with its system (reported below), or still
+					// waited for through another system.
+					continue
+				}
+				out = append(out, Weakening{System: now.ID, Lost: fmt.Sprintf(
+					"the dependency on %s (requires %s dropped: %s could be restored before %s is back)", dep, dep, now.ID, dep)})
+			}
 		}
 		if !slices.Equal(was.Verify, now.Verify) {
 			keep := make(map[string]bool, len(now.Verify))
@@ -65,7 +84,84 @@ func weakenings(base, next []estate.System) []Weakening {
 			}
 		}
 	}
+	if matched < len(base) {
+		out = append(out, removedSystems(base, next)...)
+	}
 	return out
+}
+
+// removedSystems reports each system of base that next no longer has,
+// naming the systems of base that waited for it.
+func removedSystems(base, next []estate.System) []Weakening {
+	inNext := make(map[string]bool, len(next))
+	for i := range next {
+		inNext[next[i].ID] = true
+	}
+	waiting := map[string][]string{}
+	for i := range base {
+		for _, dep := range base[i].Requires {
+			if !inNext[dep] {
+				waiting[dep] = append(waiting[dep], base[i].ID)
+			}
+		}
+	}
+	var out []Weakening
+	for i := range base {
+		id := base[i].ID
+		if inNext[id] {
+			continue
+		}
+		lost := "the system, with every gate of its restart (removed from the estate)"
+		if w := waiting[id]; len(w) > 0 {
+			names := w
+			if len(names) > 5 {
+				names = append(slices.Clone(names[:5]), fmt.Sprintf("%d more", len(w)-5))
+			}
+			lost += "; " + strings.Join(names, ", ") + " no longer wait for it"
+		}
+		out = append(out, Weakening{System: id, Lost: lost})
+	}
+	return out
+}
+
+// reachability answers whether a system of an estate still waits for
+// another through its requires, directly or through other systems. The
+// searches share a budget: past it the answer is no, so a dropped edge is
+// reported rather than the comparison growing without bound.
+type reachability struct {
+	requires map[string][]string
+	budget   int
+}
+
+func newReachability(systems []estate.System) *reachability {
+	r := &reachability{requires: make(map[string][]string, len(systems)), budget: 1_000_000}
+	for i := range systems {
+		r.requires[systems[i].ID] = systems[i].Requires
+	}
+	return r
+}
+
+func (r *reachability) has(id string) bool { _, ok := r.requires[id]; return ok }
+
+// waitsFor reports whether from requires to, directly or not.
+func (r *reachability) waitsFor(from, to string) bool {
+	seen := map[string]bool{from: true}
+	stack := []string{from}
+	for len(stack) > 0 && r.budget > 0 {
+		id := stack[len(stack)-1]
+		stack = stack[:len(stack)-1]
+		for _, dep := range r.requires[id] {
+			r.budget--
+			if dep == to {
+				return true
+			}
+			if !seen[dep] {
+				seen[dep] = true
+				stack = append(stack, dep)
+			}
+		}
+	}
+	return false
 }
 
 // gateSystem keeps only what the gates need of a stored system: decoding
@@ -76,6 +172,7 @@ type gateSystem struct {
 	Kind        estate.Kind    `json:"kind"`
 	Criticality int            `json:"criticality"`
 	TwoPerson   bool           `json:"two_person"`
+	Requires    []string       `json:"requires"`
 	Checklist   []string       `json:"checklist"`
 	Verify      []estate.Check `json:"verify"`
 }
@@ -109,7 +206,7 @@ func (s *Service) baseGates(tx Tx) ([]estate.System, error) {
 		out := make([]estate.System, len(doc.Systems))
 		for i, g := range doc.Systems {
 			out[i] = estate.System{ID: g.ID, Kind: g.Kind, Criticality: g.Criticality, TwoPerson: g.TwoPerson,
-				Checklist: g.Checklist, Verify: g.Verify}
+				Requires: g.Requires, Checklist: g.Checklist, Verify: g.Verify}
 		}
 		return out, nil
 	}

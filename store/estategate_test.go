@@ -121,6 +121,55 @@ func TestEstateVersionCannotEditTheGatesAway(t *testing.T) {
 	})
 }
 
+// TestEstateVersionCannotDropADependencyOrASystem: a version that drops a
+// requires edge lets a system restore before what it needs is back, and
+// one that removes a system drops every gate of its restart; both wait
+// for a second person, like the other gates, also when the version in use
+// is read from its stored document.
+func TestEstateVersionCannotDropADependencyOrASystem(t *testing.T) {
+	forEachStore(t, func(t *testing.T, h *harness) {
+		h.upload()
+		ic, ic2 := h.as("ic"), h.as("ic2")
+		in, err := h.svc.DeclareIncident(h.ctx, ic, incident.Declaration{Name: "deps", Kind: "ransomware"})
+		h.must(err, "declare")
+		other := incident.New(incident.Config{Store: h.db, Clock: h.clock.Now,
+			Settings: incident.Settings{Password: fastPasswords, PlanSchedules: 20}})
+		for _, c := range []struct {
+			name       string
+			from, to   string
+			weakens    string
+			viaService *incident.Service
+		}{
+			{"edge", "requires: [ad, net], restore: 6h", "requires: [net], restore: 6h",
+				"db: the dependency on ad (requires ad dropped: db could be restored before ad is back)", h.svc},
+			{"edge, uncached", "requires: [ad, net], restore: 6h", "requires: [net], restore: 6h",
+				"db: the dependency on ad (requires ad dropped: db could be restored before ad is back)", other},
+			{"system", "  - {id: vault, name: Secrets vault, kind: infrastructure, team: apps, criticality: 1, restore: 2h}\n", "",
+				"vault: the system, with every gate of its restart (removed from the estate)", h.svc},
+			{"system, uncached", "  - {id: vault, name: Secrets vault, kind: infrastructure, team: apps, criticality: 1, restore: 2h}\n", "",
+				"vault: the system, with every gate of its restart (removed from the estate)", other},
+		} {
+			doc := bytes.Replace(testEstate(t), []byte(c.from), []byte(c.to), 1)
+			v, err := c.viaService.UploadEstate(h.ctx, ic, estate.File{Name: c.name + ".yaml", Data: doc})
+			h.must(err, "upload "+c.name)
+			if !v.Pending() || len(v.Weakens) != 1 || v.Weakens[0].String() != c.weakens {
+				t.Fatalf("%s: weakens %+v (pending %v), want %q", c.name, v.Weakens, v.Pending(), c.weakens)
+			}
+			_, err = h.svc.MoveEstate(h.ctx, ic, in.ID, v.Number)
+			if e := wantCode(t, err, phasegate.ECONFLICT); e != nil && !strings.Contains(e.Message, c.weakens) {
+				t.Errorf("%s: move refusal %q does not say %q", c.name, e.Message, c.weakens)
+			}
+		}
+		// Approved by a second person, the incident may move to it.
+		vs, err := h.svc.EstateVersions(h.ctx, ic)
+		h.must(err, "versions")
+		_, err = h.svc.ApproveEstateVersion(h.ctx, ic2, vs[0].Number, "vault is decommissioned")
+		h.must(err, "approve")
+		_, err = h.svc.MoveEstate(h.ctx, ic, in.ID, vs[0].Number)
+		h.must(err, "move once approved")
+	})
+}
+
 // TestLoweringRequiredApprovalsNeedsASecondCommander: an incident that
 // needs three approvals for a restart cannot be brought down to one by
 // one commander; raising acts at once.
