@@ -53,6 +53,9 @@ func (s *Service) CreateUser(ctx context.Context, a Actor, nu NewUser) (*User, *
 	var u *User
 	var req *AccountRequest
 	err = s.update(ctx, func(w *writer) error {
+		if err := s.checkGrantScopes(w, nu.Grants); err != nil {
+			return err
+		}
 		if hash != "" {
 			if err := refuseChosenPassword(w, a, "password"); err != nil {
 				return err
@@ -122,7 +125,12 @@ func (s *Service) addUser(ctx context.Context, actor string, nu NewUser) (*User,
 		return nil, err
 	}
 	u := &User{Name: nu.Name, PasswordHash: hash, Grants: nu.Grants, CreatedBy: actor}
-	err = s.update(ctx, func(w *writer) error { return insertUser(w, actor, u, nil) })
+	err = s.update(ctx, func(w *writer) error {
+		if err := s.checkGrantScopes(w, u.Grants); err != nil {
+			return err
+		}
+		return insertUser(w, actor, u, nil)
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -227,6 +235,9 @@ func (s *Service) SetGrants(ctx context.Context, a Actor, userID int64, grants [
 	err := s.update(ctx, func(w *writer) error {
 		u, err := w.User(userID)
 		if err != nil {
+			return err
+		}
+		if err := s.checkGrantScopes(w, grants); err != nil {
 			return err
 		}
 		if req, err = s.askSecondAdmin(w, a, givesPower(u.Grants, grants), &AccountRequest{Kind: ChangeUserRoles,
@@ -369,7 +380,8 @@ func setPasswordHash(w *writer, actor string, u *User, hash string, own bool, ke
 }
 
 // SetDisabled disables or re-enables a user; a disabled user's sessions
-// and tokens stop working. Needs users.manage; nobody disables themself.
+// stop working and its API tokens are revoked for good (re-enabling does
+// not bring them back). Needs users.manage; nobody disables themself.
 // Disabling acts at once, like containment; under dual control
 // re-enabling is asked for (the AccountRequest is returned).
 func (s *Service) SetDisabled(ctx context.Context, a Actor, userID int64, disabled bool, reason string) (*User, *AccountRequest, error) {
@@ -411,16 +423,49 @@ func updateKeepingAnAdmin(w *writer, u *User, fix string) error {
 	return nil
 }
 
-// setDisabled stores u's disabled mark with its event.
+// setDisabled stores u's disabled mark with its event. Disabling also
+// revokes u's API tokens for good (tokens_revoked in the event says how
+// many): an account disabled to contain a compromise does not get its
+// old credentials back when it is enabled again.
 func setDisabled(w *writer, actor string, u *User, disabled bool, extra map[string]any) error {
 	u.Disabled = disabled
 	if err := updateKeepingAnAdmin(w, u, ""); err != nil {
 		return err
 	}
-	if _, err := w.event(actor, EventUserDisabled, 0, "user:"+u.Name, withExtra(map[string]any{"name": u.Name, "disabled": disabled}, extra)); err != nil {
+	payload := map[string]any{"name": u.Name, "disabled": disabled}
+	if disabled {
+		n, err := revokeUserTokens(w, u.ID)
+		if err != nil {
+			return err
+		}
+		payload["tokens_revoked"] = n
+	}
+	if _, err := w.event(actor, EventUserDisabled, 0, "user:"+u.Name, withExtra(payload, extra)); err != nil {
 		return err
 	}
 	return latchDualControl(w, actor)
+}
+
+// revokeUserTokens sets the revoked time of every active token of userID
+// (not revoked, not expired), and returns how many it revoked.
+func revokeUserTokens(w *writer, userID int64) (int, error) {
+	toks, err := w.Tokens(userID)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for i := range toks {
+		tok := &toks[i]
+		if tok.UserID != userID || !tok.RevokedAt.IsZero() || !tok.ExpiresAt.IsZero() && !w.Now().Before(tok.ExpiresAt) {
+			continue
+		}
+		tok.RevokedAt = w.Now()
+		if err := w.UpdateToken(tok); err != nil {
+			return 0, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 // CreateToken creates an API token acting with one role the user holds.
@@ -492,8 +537,11 @@ func (s *Service) newToken(w *writer, actor string, u *User, r TokenRequest) (*N
 	if err := w.InsertToken(tok); err != nil {
 		return nil, err
 	}
-	if _, err := w.event(actor, EventTokenCreated, 0, "user:"+u.Name, map[string]any{
-		"token": tok.ID, "user": u.Name, "role": role, "label": tok.Label}); err != nil {
+	payload := map[string]any{"token": tok.ID, "user": u.Name, "role": role, "label": tok.Label}
+	if !tok.ExpiresAt.IsZero() {
+		payload["expires_at"] = FormatTime(tok.ExpiresAt)
+	}
+	if _, err := w.event(actor, EventTokenCreated, 0, "user:"+u.Name, payload); err != nil {
 		return nil, err
 	}
 	return &NewToken{Token: *tok, Secret: secret}, nil
@@ -575,13 +623,20 @@ func (s *Service) BreakGlassAddUser(ctx context.Context, name, password string, 
 // permission check (command line on the database). Role empty picks the
 // user's only role.
 func (s *Service) BreakGlassCreateToken(ctx context.Context, userName string, role Role, label string) (*NewToken, error) {
+	return s.BreakGlassIssueToken(ctx, userName, TokenRequest{Role: role, Label: label})
+}
+
+// BreakGlassIssueToken is BreakGlassCreateToken with every field of a
+// token request (an expiry); r.UserID is ignored.
+func (s *Service) BreakGlassIssueToken(ctx context.Context, userName string, r TokenRequest) (*NewToken, error) {
+	r.UserID = 0
 	var out *NewToken
 	err := s.update(ctx, func(w *writer) error {
 		u, err := w.UserByName(userName)
 		if err != nil {
 			return err
 		}
-		out, err = s.newToken(w, BreakGlassActor, u, TokenRequest{Role: role, Label: label})
+		out, err = s.newToken(w, BreakGlassActor, u, r)
 		return err
 	})
 	if err != nil {

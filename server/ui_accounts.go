@@ -353,7 +353,7 @@ func (u *ui) handleAccountChangeForm(w http.ResponseWriter, r *http.Request, a i
 	switch change {
 	case "disable":
 		if _, _, err = u.s.svc.SetDisabled(ctx, a, id, true, reason); err == nil {
-			f = uiFlash{Kind: "ok", Text: fmt.Sprintf("Disabled %s at once: their sessions and tokens no longer work.", us.Name)}
+			f = uiFlash{Kind: "ok", Text: fmt.Sprintf("Disabled %s at once: their sessions no longer work and their API tokens are revoked for good.", us.Name)}
 		}
 	case "enable":
 		var done *incident.User
@@ -499,11 +499,17 @@ func revealAD(a incident.Actor) []byte {
 
 // sealReveal returns the cookie value carrying rv for a.
 func (u *ui) sealReveal(ctx context.Context, a incident.Actor, rv reveal) (string, error) {
+	return u.sealJSON(ctx, revealAD(a), rv)
+}
+
+// sealJSON seals v (as JSON) for a cookie, under the key every instance
+// shares, bound to ad: a reveal opens only for whom it was made.
+func (u *ui) sealJSON(ctx context.Context, ad []byte, v any) (string, error) {
 	aead, err := u.revealAEAD(ctx)
 	if err != nil {
 		return "", err
 	}
-	plain, err := json.Marshal(rv)
+	plain, err := json.Marshal(v)
 	if err != nil {
 		return "", err
 	}
@@ -511,26 +517,29 @@ func (u *ui) sealReveal(ctx context.Context, a incident.Actor, rv reveal) (strin
 	if _, err := rand.Read(nonce); err != nil {
 		return "", err
 	}
-	return base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, plain, revealAD(a))), nil
+	return base64.RawURLEncoding.EncodeToString(aead.Seal(nonce, nonce, plain, ad)), nil
+}
+
+// openJSON opens what sealJSON sealed with the same ad into v; false when
+// the value is not one, or was sealed for another.
+func (u *ui) openJSON(ctx context.Context, ad []byte, value string, v any) bool {
+	sealed, err := base64.RawURLEncoding.DecodeString(value)
+	if err != nil {
+		return false
+	}
+	aead, err := u.revealAEAD(ctx)
+	if err != nil || len(sealed) < aead.NonceSize() {
+		return false
+	}
+	plain, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], ad)
+	return err == nil && json.Unmarshal(plain, v) == nil
 }
 
 // openReveal returns the reveal a cookie value carries for a; nil when it
 // is not one, it is someone else's, or its time has passed.
 func (u *ui) openReveal(ctx context.Context, a incident.Actor, value string, now time.Time) *reveal {
-	sealed, err := base64.RawURLEncoding.DecodeString(value)
-	if err != nil {
-		return nil
-	}
-	aead, err := u.revealAEAD(ctx)
-	if err != nil || len(sealed) < aead.NonceSize() {
-		return nil
-	}
-	plain, err := aead.Open(nil, sealed[:aead.NonceSize()], sealed[aead.NonceSize():], revealAD(a))
-	if err != nil {
-		return nil
-	}
 	var rv reveal
-	if json.Unmarshal(plain, &rv) != nil || !now.Before(rv.Until) {
+	if !u.openJSON(ctx, revealAD(a), value, &rv) || !now.Before(rv.Until) {
 		return nil
 	}
 	return &rv

@@ -94,7 +94,7 @@ func TestPermissionsFollowTheTable(t *testing.T) {
 			{incident.ActionRestore, func(in int64, sys string) { h.clear(in, sys) }, transition(incident.StateRestoring)},
 			{incident.ActionVerify, nil, transition(incident.StateVerifying)},
 			{incident.ActionOnline, nil, transition(incident.StateOnline)},
-			{incident.ActionChecklistTick, nil, func(a incident.Actor, in int64, sys string) error {
+			{incident.ActionChecklistTick, func(in int64, sys string) { h.move("ic", in, sys, incident.StateIsolated) }, func(a incident.Actor, in int64, sys string) error {
 				items, err := h.svc.Checklist(h.ctx, h.as("viewer"), in, sys)
 				h.must(err, "checklist")
 				_, err = h.svc.TickChecklist(h.ctx, a, in, sys, incident.Tick{Item: items[0].Key, Done: true})
@@ -202,7 +202,7 @@ func TestPermissionsFollowTheTable(t *testing.T) {
 // the chain must have no gaps and verify.
 func TestConcurrentWritersKeepTheChain(t *testing.T) {
 	forEachStore(t, func(t *testing.T, h *harness) {
-		in := h.declare(incident.Declaration{})
+		in := h.declare(incident.Declaration{TotalShutdown: true}) // isolated: ticks allowed
 		items, err := h.svc.Checklist(h.ctx, h.as("viewer"), in.ID, "ad")
 		h.must(err, "checklist")
 		before := len(h.events(""))

@@ -22,7 +22,7 @@ import (
 func accountCommand() command {
 	return command{
 		name:    "account",
-		summary: "add accounts, reset passwords with one-time codes, decide account changes, disable; redeem a code",
+		summary: "list and add accounts, set roles, reset passwords with one-time codes, decide account changes, disable and enable; redeem a code",
 		usage: `Usage: phasegate account add NAME --role ROLE[,ROLE] [--scope team=X|system=Y[,...]] [--reason TEXT]
        phasegate account reset USER [--reason TEXT]
        phasegate account requests [--status pending|approved|rejected|cancelled|expired]
@@ -30,9 +30,15 @@ func accountCommand() command {
        phasegate account reject ID --note TEXT
        phasegate account cancel ID [--note TEXT]
        phasegate account disable USER --reason TEXT
+       phasegate account list
+       phasegate account roles USER --role ROLE[,ROLE] [--scope team=X|system=Y[,...]] [--reason TEXT]
+       phasegate account enable USER [--reason TEXT]
        phasegate account redeem USER [--server URL]
 
-USER is a user's name or id. No admin chooses another person's password:
+USER is a user's name or id. list shows every account; roles sets a user's
+whole list of roles (--role repeated, or separated by commas).
+
+No admin chooses another person's password:
 a new account and a reset get a one-time code instead, shown only once to
 the admin whose command made the change take effect. That admin gives it to
 the person through a channel on file, never one the caller offered (in
@@ -53,6 +59,7 @@ needs an admin's token.` + clientFlagsUsage,
 			{"add", runAccountAdd}, {"reset", runAccountReset}, {"requests", runAccountRequests},
 			{"approve", runAccountDecide("approve")}, {"reject", runAccountDecide("reject")}, {"cancel", runAccountDecide("cancel")},
 			{"disable", runAccountDisable}, {"redeem", runAccountRedeem},
+			{"list", runAccountList}, {"roles", runAccountRoles}, {"enable", runAccountEnable},
 		}),
 	}
 }
@@ -238,7 +245,7 @@ func runAccountDisable(ctx context.Context, args []string, e env) error {
 	if err != nil || u == nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "Disabled %s: its sessions and tokens no longer work.\n", u.Name)
+	fmt.Fprintf(e.stdout, "Disabled %s: its sessions no longer work and its API tokens are revoked for good (enabling it again does not bring them back).\n", u.Name)
 	return nil
 }
 

@@ -3,13 +3,18 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/phasegate/phasegate"
 	"github.com/phasegate/phasegate/incident"
 	"github.com/phasegate/phasegate/server"
 	"github.com/phasegate/phasegate/store"
@@ -34,6 +39,14 @@ func dispatch(cmd string, subs []subcommand, args []string, e env) (func(context
 	}
 	if len(args) == 0 {
 		return nil, nil, usagef("give what to do: %s", joinOr(names))
+	}
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if isHelpFlag(a) {
+			return nil, nil, helpError{}
+		}
 	}
 	for _, s := range subs {
 		if s.name == args[0] {
@@ -61,32 +74,98 @@ func runSub(cmd string, subs []subcommand) func(context.Context, []string, env) 
 type dbFlags struct {
 	db       string
 	postgres string
+	fs       *flag.FlagSet
+	// creates: the command can create a database with --create.
+	creates bool
 }
 
 func (d *dbFlags) register(fs *flag.FlagSet) {
+	d.fs = fs
 	fs.StringVar(&d.db, "db", "./phasegate.db", "SQLite database file")
 	fs.StringVar(&d.postgres, "postgres", "", "PostgreSQL URL")
 }
 
-// open opens the store. mustExist refuses a SQLite path with no database
-// (reading commands), instead of creating an empty one.
-func (d *dbFlags) open(ctx context.Context, mustExist bool) (*store.DB, error) {
-	if d.postgres != "" {
-		if !strings.HasPrefix(d.postgres, "postgres://") && !strings.HasPrefix(d.postgres, "postgresql://") {
-			return nil, usagef("--postgres %q: give a postgres:// URL", d.postgres)
-		}
-		return store.OpenPostgres(ctx, d.postgres, time.Now)
+// open opens the store. Unless create, it refuses a SQLite path with no
+// database, instead of creating an empty one (a typo in --db would
+// otherwise make a new database and act on it).
+func (d *dbFlags) open(ctx context.Context, create bool) (*store.DB, error) {
+	if err := checkOneStore(d.fs != nil && flagGiven(d.fs, "db"), d.postgres); err != nil {
+		return nil, err
 	}
-	if mustExist {
+	if d.postgres == "" && !create {
 		if _, err := os.Stat(d.db); err != nil {
-			return nil, fmt.Errorf("%s: no database there; give the server's database with --db PATH (or --postgres URL)", d.db)
+			msg := fmt.Sprintf("%s: no database there; give the server's database with --db PATH (or --postgres URL)", d.db)
+			if d.creates {
+				msg += ", or add --create to make a new one"
+			}
+			return nil, errors.New(msg)
 		}
 	}
-	db, err := store.OpenSQLite(ctx, d.db, time.Now)
+	return openStore(ctx, d.db, d.postgres)
+}
+
+// checkOneStore refuses --db and --postgres together: which one was
+// meant cannot be guessed.
+func checkOneStore(dbGiven bool, postgres string) error {
+	if dbGiven && postgres != "" {
+		return usagef("--db and --postgres both given: choose one, --db PATH for SQLite or --postgres URL for PostgreSQL")
+	}
+	if postgres != "" && !strings.HasPrefix(postgres, "postgres://") && !strings.HasPrefix(postgres, "postgresql://") {
+		return usagef("--postgres %q: give a postgres:// URL, e.g. postgres://user@host:5432/phasegate", redactURL(postgres))
+	}
+	return nil
+}
+
+// openStore opens the SQLite database at path, or PostgreSQL when
+// postgres is set, and says what is wrong and what to do when it cannot.
+func openStore(ctx context.Context, path, postgres string) (*store.DB, error) {
+	if postgres != "" {
+		db, err := store.OpenPostgres(ctx, postgres, time.Now)
+		if err != nil {
+			return nil, postgresError(postgres, err)
+		}
+		return db, nil
+	}
+	if dir := filepath.Dir(path); dir != "" {
+		if _, err := os.Stat(dir); os.IsNotExist(err) {
+			return nil, fmt.Errorf("%s: the folder %s does not exist; create it, or give another --db PATH", path, dir)
+		}
+	}
+	db, err := store.OpenSQLite(ctx, path, time.Now)
 	if err != nil {
-		return nil, fmt.Errorf("%w; check --db", err)
+		cause := err
+		if u := errors.Unwrap(err); u != nil && strings.HasPrefix(err.Error(), "store: open ") {
+			cause = u
+		}
+		return nil, fmt.Errorf("%s: cannot open the SQLite database (%v); check that it is a phasegate database you may read and write, or give another --db PATH", path, cause)
 	}
 	return db, nil
+}
+
+// postgresError puts a failed connection to PostgreSQL on one line,
+// without the URL's password.
+func postgresError(dsn string, err error) error {
+	msg := strings.TrimPrefix(err.Error(), "store: cannot reach PostgreSQL: ")
+	msg = strings.TrimPrefix(msg, "store: open PostgreSQL: ")
+	msg = strings.ReplaceAll(msg, dsn, redactURL(dsn))
+	// pgx lists one line per address tried; the last says why.
+	lines := strings.Split(strings.TrimSpace(msg), "\n")
+	if last := strings.TrimSpace(lines[len(lines)-1]); len(lines) > 1 && last != "" {
+		msg = strings.TrimSpace(strings.TrimSuffix(lines[0], ":")) + ": " + last
+	}
+	where := "the server"
+	if u, perr := url.Parse(dsn); perr == nil && u.Host != "" {
+		where = u.Host + u.Path
+	}
+	return fmt.Errorf("cannot connect to PostgreSQL at %s (%s); check the --postgres URL (user, host, port, database) and that PostgreSQL runs and lets this user in", where, msg)
+}
+
+// redactURL hides a URL's password.
+func redactURL(s string) string {
+	if u, err := url.Parse(s); err == nil {
+		return u.Redacted()
+	}
+	return s
 }
 
 func breakGlassService(db *store.DB) *incident.Service {
@@ -100,7 +179,7 @@ func userCommand() command {
 		name:    "user",
 		summary: "add a user directly in the database (set-up and break-glass)",
 		usage: `Usage: phasegate user add NAME --role ROLE[,ROLE] [--scope team=X|system=Y[,...]]
-                         [--password-stdin] [--db PATH | --postgres URL]
+                         [--password-stdin] [--db PATH [--create] | --postgres URL]
 
 Creates an account without the server, e.g. the first people of a recovery
 or an admin when every admin is locked out. Without --password-stdin a
@@ -111,17 +190,21 @@ random password is generated and printed once.
   --scope           what a system-owner owns: team=ID or system=ID, several
                     separated by commas (required with system-owner)
   --password-stdin  read the password from the first line of standard input
-  --db, --postgres  the database (default ./phasegate.db)`,
+  --db, --postgres  the database (default ./phasegate.db); it must exist
+  --create          create the SQLite database when there is none, to add
+                    the first people before the server's first start (the
+                    server then creates no admin of its own)`,
 		run: runSub("user", []subcommand{{"add", runUserAdd}}),
 	}
 }
 
 func runUserAdd(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("user")
-	var d dbFlags
+	d := dbFlags{creates: true}
 	d.register(fs)
 	var roles, scope string
-	var pwStdin bool
+	var pwStdin, create bool
+	fs.BoolVar(&create, "create", false, "create the database when there is none")
 	fs.StringVar(&roles, "role", "", "roles")
 	fs.StringVar(&scope, "scope", "", "scope of system-owner")
 	fs.BoolVar(&pwStdin, "password-stdin", false, "read the password from stdin")
@@ -149,7 +232,10 @@ func runUserAdd(ctx context.Context, args []string, e env) error {
 	} else if password, err = server.RandomPassword(); err != nil {
 		return err
 	}
-	db, err := d.open(ctx, false)
+	if create && d.postgres != "" {
+		return usagef("--create goes with --db PATH: a PostgreSQL database is created by its administrator")
+	}
+	db, err := d.open(ctx, create)
 	if err != nil {
 		return err
 	}
@@ -218,35 +304,15 @@ func grantsText(gs []incident.Grant) string {
 
 // ---- token
 
-func tokenCommand() command {
-	return command{
-		name:    "token",
-		summary: "create an API token directly in the database (set-up and break-glass)",
-		usage: `Usage: phasegate token create --user NAME [--role ROLE] [--label TEXT]
-                            [--db PATH | --postgres URL]
-
-Creates an API token for a user and prints it once, alone on standard
-output, so a script can capture it:
-
-    export PHASEGATE_TOKEN=$(phasegate token create --user ci --role viewer)
-
-  --user            whose token it is
-  --role            the one role the token acts with; it must be one the user
-                    holds (default: the user's only role)
-  --label           a note on what the token is for
-  --db, --postgres  the database (default ./phasegate.db)`,
-		run: runSub("token", []subcommand{{"create", runTokenCreate}}),
-	}
-}
-
 func runTokenCreate(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("token")
 	var d dbFlags
 	d.register(fs)
-	var user, role, label string
+	var user, role, label, expires string
 	fs.StringVar(&user, "user", "", "user name")
 	fs.StringVar(&role, "role", "", "role")
 	fs.StringVar(&label, "label", "", "label")
+	fs.StringVar(&expires, "expires", "", "a duration (30d) or a date")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -263,18 +329,54 @@ func runTokenCreate(ctx context.Context, args []string, e env) error {
 			return usagef("--role: %s", err)
 		}
 	}
-	db, err := d.open(ctx, true)
+	var until time.Time
+	if expires != "" {
+		if until, err = parseExpiry(expires, e.now()); err != nil {
+			return usagef("--expires %q: %v", expires, err)
+		}
+	}
+	db, err := d.open(ctx, false)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	t, err := breakGlassService(db).BreakGlassCreateToken(ctx, user, r, label)
+	t, err := breakGlassService(db).BreakGlassIssueToken(ctx, user, incident.TokenRequest{Role: r, Label: label, ExpiresAt: until})
 	if err != nil {
+		if role == "" && phasegate.ErrorCode(err) == phasegate.EINVALID && strings.Contains(err.Error(), "several roles") {
+			return fmt.Errorf("%v: give it with --role ROLE", err)
+		}
 		return err
 	}
-	fmt.Fprintf(e.stderr, "Created token %d for %s acting as %s. It is shown only this once:\n", t.Token.ID, user, t.Token.Role)
+	expiry := "never expires"
+	if !t.Token.ExpiresAt.IsZero() {
+		expiry = "expires " + t.Token.ExpiresAt.Format(time.RFC3339)
+	}
+	fmt.Fprintf(e.stderr, "Created token %d for %s acting as %s; it %s. It is shown only this once:\n", t.Token.ID, user, t.Token.Role, expiry)
 	fmt.Fprintln(e.stdout, t.Secret)
 	return nil
+}
+
+// parseExpiry reads --expires: a duration from now (12h, 30d), a date
+// (the end of that day, UTC) or an RFC 3339 time. It must be later than
+// now.
+func parseExpiry(s string, now time.Time) (time.Time, error) {
+	var t time.Time
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		if n, err := strconv.Atoi(days); err == nil {
+			t = now.Add(time.Duration(n) * 24 * time.Hour)
+		}
+	}
+	if t.IsZero() {
+		if d, err := time.ParseDuration(s); err == nil {
+			t = now.Add(d)
+		} else if t, err = parseWhen(s, time.UTC, true); err != nil {
+			return time.Time{}, errors.New("give a duration (12h, 30d), a date a day ahead (YYYY-MM-DD) or an RFC 3339 time")
+		}
+	}
+	if !t.After(now) {
+		return time.Time{}, fmt.Errorf("%s is not in the future; give a later time", t.Format(time.RFC3339))
+	}
+	return t, nil
 }
 
 // ---- audit
@@ -285,14 +387,27 @@ func auditCommand() command {
 		summary: "verify or export the hash-chained event log",
 		usage: `Usage: phasegate audit verify [--db PATH | --postgres URL | --file EXPORT.jsonl]
        phasegate audit export [--db PATH | --postgres URL] [--out FILE] [--after SEQ]
+       phasegate audit report ID [--db PATH | --postgres URL] [--out FILE]
+       phasegate audit check-report REPORT [--export EVENTS.jsonl]
 
 verify walks the hash chain of every event and names the first one that was
 altered, removed or reordered (exit status 1). With --file it checks an
 export instead of a database, as a regulator would.
 
 export writes the log as JSON Lines, one event per line with its hashes,
-to FILE or standard output.`,
-		run: runSub("audit", []subcommand{{"verify", runAuditVerify}, {"export", runAuditExport}}),
+to FILE or standard output.
+
+check-report checks a copy of an incident report (the HTML document or its
+JSON, from phasegate incident report) with no server: that its content
+gives the digest it was recorded with, that an HTML document's visible text
+is what its data gives, and, with --export, that a verified export of the
+log holds the event that recorded it (exit status 1 if not).
+
+report makes the incident report on the database directly, for when the
+server is down: the same document as phasegate incident report (by default
+phasegate-incident-ID-report-SEQ.html, SEQ the event that records it; --out
+FILE.json: its JSON), recorded in the log the same way, by cli:break-glass.`,
+		run: runSub("audit", []subcommand{{"verify", runAuditVerify}, {"export", runAuditExport}, {"check-report", runAuditCheckReport}, {"report", runAuditReport}}),
 	}
 }
 
@@ -314,7 +429,7 @@ func runAuditVerify(ctx context.Context, args []string, e env) error {
 	if file != "" {
 		f, err := os.Open(file)
 		if err != nil {
-			return fileError(file, err)
+			return pathError(file, err, "give the path of a file written by 'phasegate audit export --out FILE'")
 		}
 		defer f.Close()
 		rep, err = incident.VerifyExport(f)
@@ -323,7 +438,7 @@ func runAuditVerify(ctx context.Context, args []string, e env) error {
 		}
 		what = file
 	} else {
-		db, err := d.open(ctx, true)
+		db, err := d.open(ctx, false)
 		if err != nil {
 			return err
 		}
@@ -339,11 +454,24 @@ func runAuditVerify(ctx context.Context, args []string, e env) error {
 	if !rep.OK {
 		p := rep.Problem
 		fmt.Fprintf(e.stdout, "BROKEN: %s\n", p.Message)
-		fmt.Fprintf(e.stdout, "first bad event: %d (check %s); %d events before it verified\n", p.Seq, p.Check, rep.Events)
-		fmt.Fprintf(e.stderr, "the event log of %s has been altered, removed from or reordered; keep a copy of the database as evidence before changing anything\n", what)
+		fmt.Fprintf(e.stdout, "first bad event: %d (check %s); %s before it verified\n", p.Seq, p.Check, plural(int(rep.Events), "event"))
+		if file != "" {
+			fmt.Fprintf(e.stderr, "the export %s was altered, cut or reordered after it was written, or is not an export of phasegate; "+
+				"keep the file as evidence, and export the log again from the server's database (phasegate audit export --db PATH --out FILE) to compare\n", file)
+		} else {
+			fmt.Fprintf(e.stderr, "the event log of %s has been altered, removed from or reordered; keep a copy of the database as evidence before changing anything\n", what)
+		}
 		return &silentError{code: exitFailure}
 	}
-	fmt.Fprintf(e.stdout, "OK: %d events, the hash chain is intact; last event %d, hash %s\n", rep.Events, rep.LastSeq, rep.LastHash)
+	if file != "" && rep.Events == 0 {
+		fmt.Fprintf(e.stderr, "%s holds no events: an empty export is evidence of nothing; export the log with 'phasegate audit export --db PATH --out FILE' and verify that\n", file)
+		return &silentError{code: exitFailure}
+	}
+	fmt.Fprintf(e.stdout, "OK: %s, the hash chain is intact; last event %d, hash %s\n", plural(int(rep.Events), "event"), rep.LastSeq, rep.LastHash)
+	if file != "" {
+		fmt.Fprintf(e.stderr, "Events cut off the end of an export leave no trace in the file: compare the last event and hash above "+
+			"with the server's head ('phasegate audit verify --db PATH', or GET /api/v1/audit/verify).\n")
+	}
 	return nil
 }
 
@@ -362,7 +490,7 @@ func runAuditExport(ctx context.Context, args []string, e env) error {
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q; write to a file with --out FILE", pos[0])
 	}
-	db, err := d.open(ctx, true)
+	db, err := d.open(ctx, false)
 	if err != nil {
 		return err
 	}
@@ -376,7 +504,7 @@ func runAuditExport(ctx context.Context, args []string, e env) error {
 		if os.IsExist(err) {
 			return fmt.Errorf("%s already exists; choose a new file so no export is overwritten", out)
 		}
-		return fileError(out, err)
+		return outError(out, err)
 	}
 	bw := bufio.NewWriter(f)
 	n, err := incident.ExportStore(ctx, db, bw, after)
@@ -389,6 +517,6 @@ func runAuditExport(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return fmt.Errorf("writing %s: %w", out, err)
 	}
-	fmt.Fprintf(e.stderr, "Wrote %d events to %s.\n", n, out)
+	fmt.Fprintf(e.stderr, "Wrote %s to %s.\n", plural(int(n), "event"), out)
 	return nil
 }
