@@ -329,6 +329,52 @@ func NormalizeDraft(est *estate.Estate, d *StatusDraft) error {
 	return nil
 }
 
+// normalizeDraftAt is NormalizeDraft, and refuses ETAs that cannot be
+// promised at now for an incident that started at started (see
+// checkETAs); every reason in one error.
+func normalizeDraftAt(est *estate.Estate, d *StatusDraft, now, started time.Time) error {
+	err := NormalizeDraft(est, d)
+	late := checkETAs(d, now, started)
+	if len(late) == 0 {
+		return err
+	}
+	var reasons []string
+	if e, ok := err.(*phasegate.Error); ok {
+		reasons = e.Reasons
+	} else if err != nil {
+		return err
+	}
+	return &phasegate.Error{Code: phasegate.EINVALID, Message: "the status update cannot be saved; fix what is listed",
+		Reasons: append(reasons, late...)}
+}
+
+// checkETAs refuses an ETA before the incident started, and one on a day
+// already over (UTC, as pages show it: today is still a promise). An
+// ETA is only for a service down or partly available, so one in the past
+// tells the public a date that was missed as if it still held.
+func checkETAs(d *StatusDraft, now, started time.Time) []string {
+	day := func(t time.Time) time.Time {
+		t = t.UTC()
+		return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, time.UTC)
+	}
+	var bad []string
+	for i, l := range d.Services {
+		if l.ETA.IsZero() || l.State == ServiceUp {
+			continue
+		}
+		at := fmt.Sprintf("services[%d].eta", i)
+		switch {
+		case l.ETA.Before(started):
+			bad = append(bad, fmt.Sprintf("%s: %s is before the incident started (%s); give when %s is expected back, or no ETA",
+				at, l.ETA.UTC().Format(time.RFC3339), started.UTC().Format(time.RFC3339), l.Service))
+		case day(l.ETA).Before(day(now)):
+			bad = append(bad, fmt.Sprintf("%s: %s is in the past; %s is not back, so give a new date (the live plan's is in the suggestions) or no ETA",
+				at, ShortDate(l.ETA), l.Service))
+		}
+	}
+	return bad
+}
+
 // badText names what is wrong with a text: invalid UTF-8, or control
 // characters other than line breaks and tabs (multiline texts only).
 func badText(s string, multiline bool) string {

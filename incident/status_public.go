@@ -31,6 +31,14 @@ type PublicIncident struct {
 	Services []PublicService `json:"services"`
 	// Updates are the published and superseded updates, newest first.
 	Updates []PublicUpdate `json:"updates"`
+	// withdrawn are the published updates taken off the pages: gone, but
+	// the pages of their audiences changed when they went.
+	withdrawn []withdrawal
+}
+
+type withdrawal struct {
+	audiences []string
+	at        time.Time
 }
 
 // PublicService is a business service that names at least one audience.
@@ -94,6 +102,7 @@ func publicStatus(org string, audiences []string, shown []shownIncident) *Public
 			if u.Status == UpdateWithdrawn && !u.PublishedAt.IsZero() {
 				// Taken down: gone from the pages, but the pages changed.
 				p.Changed = later(p.Changed, u.ClosedAt)
+				pi.withdrawn = append(pi.withdrawn, withdrawal{audiences: slices.Clone(u.Audiences), at: u.ClosedAt})
 			}
 			if !u.Status.Public() {
 				continue
@@ -148,8 +157,9 @@ type AudienceView struct {
 	// Incidents are those with at least one update published to the
 	// audience; none means nothing was published to it.
 	Incidents []AudienceIncident `json:"incidents"`
-	// Updated is the last change of what this audience sees (zero:
-	// nothing published).
+	// Updated is the last change of what this audience sees: a
+	// publication, a correction, a withdrawal or an incident's end (zero:
+	// nothing was ever published to it).
 	Updated time.Time `json:"updated,omitzero"`
 }
 
@@ -159,6 +169,10 @@ type AudienceIncident struct {
 	ClosedAt time.Time `json:"closed_at,omitzero"`
 	// Since is when the first update to the audience was published.
 	Since time.Time `json:"since"`
+	// Heading names the incident in public, when a page shows more than
+	// one: the title of its latest update to the audience (never the
+	// internal incident name).
+	Heading string `json:"heading"`
 	// Services are the services the audience cares about, in estate
 	// order, with what was last published to it about each.
 	Services []AudienceService `json:"services"`
@@ -177,6 +191,14 @@ type AudienceService struct {
 
 // For returns the page of one audience; false when the audience is not
 // one of p.Audiences.
+//
+// Only what was published shows, per incident: an incident with no update
+// published to the audience adds nothing. Each incident lists the services
+// the audience cares about with what it last published of each; when the
+// page shows several incidents (normally one), each lists only the
+// services it published something about, so that one incident's "No
+// update yet" never sits beside another's "Not available" for the same
+// service.
 func (p *PublicStatus) For(audience string) (*AudienceView, bool) {
 	if !slices.Contains(p.Audiences, audience) {
 		return nil, false
@@ -184,6 +206,12 @@ func (p *PublicStatus) For(audience string) (*AudienceView, bool) {
 	v := &AudienceView{Organization: p.Organization, Audience: audience, Incidents: []AudienceIncident{}}
 	for _, pi := range p.Incidents {
 		ai := AudienceIncident{ID: pi.ID, ClosedAt: pi.ClosedAt, Services: []AudienceService{}, Updates: []PublicUpdate{}}
+		for _, w := range pi.withdrawn {
+			if slices.Contains(w.audiences, audience) {
+				// The page changed when it went, even if it is now empty.
+				v.Updated = later(v.Updated, w.at)
+			}
+		}
 		for _, u := range pi.Updates {
 			if slices.Contains(u.Audiences, audience) {
 				ai.Updates = append(ai.Updates, u)
@@ -195,6 +223,10 @@ func (p *PublicStatus) For(audience string) (*AudienceView, bool) {
 		}
 		if len(ai.Updates) == 0 {
 			continue
+		}
+		ai.Heading = ai.Updates[0].Title
+		if i := slices.IndexFunc(ai.Updates, func(u PublicUpdate) bool { return u.SupersededBy == 0 }); i >= 0 {
+			ai.Heading = ai.Updates[i].Title
 		}
 		if !pi.ClosedAt.IsZero() {
 			v.Updated = later(v.Updated, pi.ClosedAt)
@@ -221,6 +253,11 @@ func (p *PublicStatus) For(audience string) (*AudienceView, bool) {
 			ai.Services = append(ai.Services, as)
 		}
 		v.Incidents = append(v.Incidents, ai)
+	}
+	if len(v.Incidents) > 1 {
+		for i := range v.Incidents {
+			v.Incidents[i].Services = slices.DeleteFunc(v.Incidents[i].Services, func(s AudienceService) bool { return s.State == "" })
+		}
 	}
 	return v, true
 }

@@ -187,3 +187,56 @@ func TestPublicViewProperties(t *testing.T) {
 		}
 	}
 }
+
+// TestPublicViewOfTwoIncidents: two open incidents give a page that does
+// not contradict itself. Each incident is named by its latest update's
+// title (never its internal name), lists only the services it spoke of,
+// and one that published nothing to the audience adds nothing.
+func TestPublicViewOfTwoIncidents(t *testing.T) {
+	est := &estate.Estate{Organization: "Org", Services: []estate.Service{
+		{ID: "pay", Name: "Supplier payments", Audiences: []string{"suppliers"}},
+		{ID: "portal", Name: "Supplier portal", Audiences: []string{"suppliers"}},
+	}}
+	at := func(h int) time.Time { return time.Date(2025, 9, 1, h, 0, 0, 0, time.UTC) }
+	first := shownIncident{in: &Incident{ID: 1, Name: "Ransomware on the domain"}, est: est, updates: []StatusUpdate{
+		{ID: 1, Status: UpdateSuperseded, SupersededBy: 2, Audiences: []string{"suppliers"}, Title: "Payments stopped",
+			Services: []ServiceLine{{Service: "pay", State: ServiceDown}}, PublishedAt: at(8)},
+		{ID: 2, Status: UpdatePublished, Corrects: 1, Audiences: []string{"suppliers"}, Title: "Payments stopped (corrected)",
+			Services: []ServiceLine{{Service: "pay", State: ServiceDown}}, PublishedAt: at(9)},
+	}}
+	second := shownIncident{in: &Incident{ID: 2, Name: "Portal DDoS"}, est: est, updates: []StatusUpdate{
+		{ID: 3, Status: UpdatePublished, Audiences: []string{"suppliers"}, Title: "Portal slow",
+			Services: []ServiceLine{{Service: "portal", State: ServicePartial}}, PublishedAt: at(10)},
+	}}
+	quiet := shownIncident{in: &Incident{ID: 3, Name: "Nothing said"}, est: est, updates: []StatusUpdate{
+		{ID: 4, Status: UpdateDraft, Audiences: []string{"suppliers"}, Title: "Draft"},
+		{ID: 5, Status: UpdateWithdrawn, Audiences: []string{"suppliers"}, Title: "Gone", PublishedAt: at(7), ClosedAt: at(7)},
+	}}
+	v, _ := publicStatus("Org", AudiencesOf(est), []shownIncident{first, second, quiet}).For("suppliers")
+	if len(v.Incidents) != 2 {
+		t.Fatalf("%d incidents on the page, want 2 (the third published nothing)", len(v.Incidents))
+	}
+	type row struct {
+		heading  string
+		services []string
+	}
+	var got []row
+	for _, ai := range v.Incidents {
+		r := row{heading: ai.Heading}
+		for _, s := range ai.Services {
+			r.services = append(r.services, s.Service+"="+string(s.State))
+		}
+		got = append(got, r)
+	}
+	want := []row{{"Payments stopped (corrected)", []string{"pay=down"}}, {"Portal slow", []string{"portal=partial"}}}
+	for i := range want {
+		if got[i].heading != want[i].heading || !slices.Equal(got[i].services, want[i].services) {
+			t.Errorf("incident %d: %+v, want %+v", i+1, got[i], want[i])
+		}
+	}
+	// Alone, an incident lists every service of the audience, said or not.
+	v, _ = publicStatus("Org", AudiencesOf(est), []shownIncident{first, quiet}).For("suppliers")
+	if len(v.Incidents) != 1 || len(v.Incidents[0].Services) != 2 || v.Incidents[0].Services[1].State != "" {
+		t.Errorf("one incident: %+v", v.Incidents)
+	}
+}

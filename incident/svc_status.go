@@ -68,10 +68,10 @@ func (s *Service) DraftStatusUpdate(ctx context.Context, a Actor, incidentID int
 				return err
 			}
 		}
-		if err := NormalizeDraft(l.est, &d); err != nil {
+		now := w.Now()
+		if err := normalizeDraftAt(l.est, &d, now, l.in.StartedAt); err != nil {
 			return err
 		}
-		now := w.Now()
 		u := &StatusUpdate{IncidentID: l.in.ID, Status: UpdateDraft, Revision: 1,
 			Audiences: d.Audiences, Title: d.Title, Body: d.Body, Services: nonNilLines(d.Services), Corrects: d.Corrects,
 			Author: a.Name, AuthorID: a.UserID, CreatedAt: now, UpdatedAt: now}
@@ -204,7 +204,7 @@ func (s *Service) EditStatusUpdate(ctx context.Context, a Actor, id int64, revis
 				return err
 			}
 		}
-		if err := NormalizeDraft(l.est, &d); err != nil {
+		if err := normalizeDraftAt(l.est, &d, w.Now(), l.in.StartedAt); err != nil {
 			return err
 		}
 		was, approver := u.Status, u.ApprovedBy

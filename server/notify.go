@@ -246,18 +246,8 @@ func (n *Notifier) post(ctx context.Context, h *hookQueue, e incident.Event, bod
 // notification says the event in a sentence, with a link to the page
 // where someone acts on it.
 func (n *Notifier) notification(e incident.Event) Notification {
-	d := describeEvent(e)
 	// As the event log says it (templates/parts.html), in plain text.
-	text := d.Actor + " " + d.Before
-	if d.System != "" {
-		text += " " + d.System
-	}
-	if d.After != "" {
-		text += " " + d.After
-	}
-	if d.Detail != "" {
-		text += " — “" + d.Detail + "”"
-	}
+	text := describeEvent(e).Text()
 	if e.IncidentID != 0 {
 		text = fmt.Sprintf("[incident %d] %s", e.IncidentID, text)
 	}

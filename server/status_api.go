@@ -2,9 +2,13 @@ package server
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
+	"time"
 
+	"github.com/phasegate/phasegate"
 	"github.com/phasegate/phasegate/incident"
 )
 
@@ -90,13 +94,64 @@ type EditUpdateRequest struct {
 	Revision int `json:"revision,omitempty"`
 }
 
+// editRequired are the fields a PUT must send. PUT replaces the content:
+// a client that sends only what it changed (a new title, say) would
+// otherwise save, and a second person approve, an update whose body and
+// service lines are blank. An explicitly empty body ("") or list ([]) is
+// what the editor meant and is kept; audiences left out keep the current
+// ones.
+var editRequired = []string{"title", "body", "services"}
+
 func (s *Server) handleEditUpdate(w http.ResponseWriter, r *http.Request) {
-	id, req, ok := idAndBody[EditUpdateRequest](s, w, r, "status update id")
+	id, ok := s.pathID(w, r, "status update id")
 	if !ok {
+		return
+	}
+	var req EditUpdateRequest
+	data, err := readJSON(w, r, maxJSONBody)
+	if err == nil {
+		err = decodeBytes(data, &req)
+	}
+	if err == nil {
+		err = requireFields(data, "a PUT replaces the whole content of the update: send it all, as GET /api/v1/updates/{id} gives it (\"\" or [] for none)", editRequired...)
+	}
+	if err != nil {
+		s.writeError(w, r, err)
 		return
 	}
 	u, err := s.svc.EditStatusUpdate(r.Context(), actorFrom(r.Context()), id, req.Revision, req.StatusDraft)
 	reply(s, w, r, http.StatusOK, u, err)
+}
+
+// readJSON reads a JSON request body of at most limit bytes, for a
+// handler that looks at it more than once.
+func readJSON(w http.ResponseWriter, r *http.Request, limit int64) ([]byte, error) {
+	if err := checkJSONType(r); err != nil {
+		return nil, err
+	}
+	return readLimited(w, r, limit)
+}
+
+// requireFields refuses (422, one reason per field) a JSON object that
+// lacks any of fields: a field sent empty ("", [], null) is there. why
+// says why they are needed.
+func requireFields(data []byte, why string, fields ...string) error {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(data, &obj); err != nil {
+		return invalidRequest(http.StatusBadRequest, "the request body is not a JSON object: %v", err)
+	}
+	var reasons, missing []string
+	for _, f := range fields {
+		if _, ok := obj[f]; !ok {
+			missing = append(missing, f)
+			reasons = append(reasons, fmt.Sprintf("%s: missing; send it (empty if there is none)", f))
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	return &phasegate.Error{Code: phasegate.EINVALID, Reasons: reasons,
+		Message: fmt.Sprintf("the request leaves out %s; %s", strings.Join(missing, ", "), why)}
 }
 
 func (s *Server) handleApproveUpdate(w http.ResponseWriter, r *http.Request) {
@@ -158,4 +213,27 @@ func (s *Server) refreshAfterPublishing(ctx context.Context) {
 	if err := s.status.rebuild(ctx); err != nil {
 		s.log.Error("rebuilding the public status pages after a publication", "error", err)
 	}
+}
+
+// alsoOpen warns, after incident id was declared, of every other open
+// incident: two can be real (a second attack, another site), but more
+// often one is a duplicate or was never closed, and the public status
+// pages then show a section for each. Not a refusal; a failure to read
+// them only goes to the log.
+func (s *Server) alsoOpen(ctx context.Context, a incident.Actor, id int64) []string {
+	ins, err := s.svc.Incidents(ctx, a)
+	if err != nil {
+		s.log.Warn("reading the open incidents after a declaration", "incident", id, "error", err)
+		return nil
+	}
+	var out []string
+	for _, in := range ins {
+		if in.ID == id || !in.Open() {
+			continue
+		}
+		out = append(out, fmt.Sprintf("incident %d %q is open too (declared %s): both are now open, and the public "+
+			"status pages show what was published for each in its own section; if this one repeats it, close one of them "+
+			"(POST /api/v1/incidents/ID/close)", in.ID, in.Name, in.DeclaredAt.UTC().Format(time.RFC3339)))
+	}
+	return out
 }

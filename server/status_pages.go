@@ -81,6 +81,7 @@ type cachedPage struct {
 	// Header values, pre-built.
 	hType, hETag, hGzETag, hLen, hGzLen, hModified []string
 	etag, gzETag, modified                         string
+	modTime                                        time.Time // Last-Modified, to the second
 }
 
 // statusSnapshot is every public response at one moment.
@@ -237,10 +238,15 @@ func (p *statusPages) rebuildLocked(ctx context.Context) error {
 		return err
 	}
 	old := p.cur.Load()
+	now := time.Now()
 	reuse := func(prev map[string]*cachedPage, key string, next *cachedPage) *cachedPage {
 		if prev != nil {
-			if c := prev[key]; c != nil && c.etag == next.etag {
+			c := prev[key]
+			if c != nil && c.etag == next.etag {
 				return c
+			}
+			if c != nil {
+				next.modifiedAfter(c, now)
 			}
 		}
 		next.compress()
@@ -282,6 +288,8 @@ func (p *statusPages) rebuildLocked(ctx context.Context) error {
 	if old != nil {
 		if old.index.etag == snap.index.etag {
 			snap.index = old.index
+		} else {
+			snap.index.modifiedAfter(old.index, now)
 		}
 		if old.missing.etag == snap.missing.etag {
 			snap.missing = old.missing
@@ -337,10 +345,30 @@ func newCachedPage(status int, ctype string, body []byte, modified time.Time) *c
 	c.hETag, c.hGzETag = []string{c.etag}, []string{c.gzETag}
 	c.hLen = []string{strconv.Itoa(len(body))}
 	if !modified.IsZero() {
-		c.modified = modified.UTC().Format(http.TimeFormat)
-		c.hModified = []string{c.modified}
+		c.setModified(modified)
 	}
 	return c
+}
+
+// modifiedAfter makes c's Last-Modified later than prev's, the page it
+// replaces with other bytes: a change the content's own dates do not show
+// (an estate that renames a service; two changes in one second) still
+// moves Last-Modified, to now.
+func (c *cachedPage) modifiedAfter(prev *cachedPage, now time.Time) {
+	if prev.modTime.IsZero() || c.modTime.After(prev.modTime) {
+		return
+	}
+	t := now.UTC().Truncate(time.Second)
+	if !t.After(prev.modTime) {
+		t = prev.modTime.Add(time.Second)
+	}
+	c.setModified(t)
+}
+
+func (c *cachedPage) setModified(t time.Time) {
+	c.modTime = t.UTC().Truncate(time.Second)
+	c.modified = c.modTime.Format(http.TimeFormat)
+	c.hModified = []string{c.modified}
 }
 
 // compress makes the gzip variant once.
@@ -418,7 +446,7 @@ func (p *statusPages) serve(w http.ResponseWriter, r *http.Request, c *cachedPag
 		h["Last-Modified"] = c.hModified
 	}
 	h["X-Content-Type-Options"] = p.hNosniff
-	if c.status == http.StatusOK && notModified(r, etag, c.modified) {
+	if c.status == http.StatusOK && notModified(r, etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return
 	}
@@ -439,19 +467,18 @@ func (p *statusPages) serve(w http.ResponseWriter, r *http.Request, c *cachedPag
 	}
 }
 
-// notModified: If-None-Match names the ETag (or *), or — without
-// If-None-Match — If-Modified-Since is the page's Last-Modified.
-func notModified(r *http.Request, etag, modified string) bool {
-	if inm := r.Header["If-None-Match"]; len(inm) > 0 {
-		for _, v := range inm {
-			if etagListHas(v, etag) {
-				return true
-			}
+// notModified: If-None-Match names the ETag (or *). If-Modified-Since is
+// not honoured: Last-Modified has a resolution of one second and, after a
+// restart, comes from the content's own dates, which a change such as a
+// renamed service does not move; a 304 on it could keep a stale page.
+// Every client that got a Last-Modified from here got an ETag with it.
+func notModified(r *http.Request, etag string) bool {
+	for _, v := range r.Header["If-None-Match"] {
+		if etagListHas(v, etag) {
+			return true
 		}
-		return false
 	}
-	ims := r.Header["If-Modified-Since"]
-	return modified != "" && len(ims) == 1 && ims[0] == modified
+	return false
 }
 
 // etagListHas reports whether a comma-separated If-None-Match list holds

@@ -293,7 +293,7 @@ func parseDraftForm(r *http.Request) (incident.StatusDraft, int, error) {
 		if v := strings.TrimSpace(r.PostFormValue("eta-" + id)); v != "" && l.State != incident.ServiceUp {
 			t, err := time.Parse(time.DateOnly, v)
 			if err != nil {
-				reasons = append(reasons, fmt.Sprintf("%s: the expected day %q is not a date; write it as 2025-09-24", id, v))
+				reasons = append(reasons, fmt.Sprintf("%s: the expected day %q is not a date; write it as YYYY-MM-DD, a day ahead", id, v))
 				continue
 			}
 			l.ETA = t

@@ -35,13 +35,16 @@ func TestUIStatusDraftApprovePublish(t *testing.T) {
 
 	list := comms.get(base).must(t, 200)
 	list.has(t, `href="`+base+`" aria-current="page"`, "Write a status update", "Nothing has been published yet")
+	// The live forecast first: the form waits for it only a moment
+	// (uiForecastWait), which a loaded machine running -race can miss;
+	// asked for here, the form finds it kept.
+	var fr forecast.Result
+	ts.mustStatus(ts.do("viewer", "GET", fmt.Sprintf("/api/v1/incidents/%d/forecast", id), nil), 200).decode(t, &fr)
 	// The form offers every service with the live plan's line.
 	form := comms.get(base+"/new").must(t, 200)
 	form.has(t, `name="audience" value="suppliers"`, `id="inc-supplier-payments"`, "Live plan: expected back",
 		"Nothing published yet", `<label for="title">Title</label>`)
 	// Beside the plan's day, the day the live forecast is 80 % sure of.
-	var fr forecast.Result
-	ts.mustStatus(ts.do("viewer", "GET", fmt.Sprintf("/api/v1/incidents/%d/forecast", id), nil), 200).decode(t, &fr)
 	found := false
 	for _, o := range fr.Services {
 		if o.ID == "supplier-payments" {

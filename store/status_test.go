@@ -564,3 +564,35 @@ func TestStatusSuggestionsOfferLiveETAs(t *testing.T) {
 		wantCode(t, err, phasegate.EUNAUTHORIZED)
 	})
 }
+
+// TestStatusUpdateETAs: an ETA before the incident started, or on a day
+// already over, is refused for a service not back, naming its line; today
+// is still a promise.
+func TestStatusUpdateETAs(t *testing.T) {
+	forEachStore(t, func(t *testing.T, h *harness) {
+		in := h.statusIncident()
+		d := supplierDraft()
+		d.Services[0].ETA = h.clock.Now().AddDate(0, 0, -2)
+		_, err := h.svc.DraftStatusUpdate(h.ctx, h.as("comms"), in, d)
+		if pe := wantCode(t, err, phasegate.EINVALID); len(pe.Reasons) != 1 ||
+			!strings.HasPrefix(pe.Reasons[0], "services[0].eta: ") || !strings.Contains(pe.Reasons[0], "before the incident started") {
+			t.Errorf("an ETA before the incident: %q", pe.Reasons)
+		}
+		// Later today (23:00) is still allowed.
+		d.Services[0].ETA = h.clock.Now().UTC().Truncate(24 * time.Hour).Add(23 * time.Hour)
+		h.draft("comms", in, d)
+		// An incident that started ten days ago: a day since then that
+		// is over is refused too, in an edit as in a draft.
+		old := h.declare(incident.Declaration{TotalShutdown: true, StartedAt: h.clock.Now().AddDate(0, 0, -10)}).ID
+		d.Services[0].ETA = h.clock.Now().AddDate(0, 0, -2)
+		_, err = h.svc.DraftStatusUpdate(h.ctx, h.as("comms"), old, d)
+		if pe := wantCode(t, err, phasegate.EINVALID); len(pe.Reasons) != 1 || !strings.Contains(pe.Reasons[0], "is in the past; build is not back") {
+			t.Errorf("an ETA on a day over: %q", pe.Reasons)
+		}
+		d.Services[0].State, d.Services[0].ETA = incident.ServiceUp, time.Time{}
+		u := h.draft("comms", old, d)
+		d.Services[0].State, d.Services[0].ETA = incident.ServiceDown, h.clock.Now().AddDate(0, 0, -3)
+		_, err = h.svc.EditStatusUpdate(h.ctx, h.as("comms"), u.ID, 0, d)
+		wantCode(t, err, phasegate.EINVALID)
+	})
+}
