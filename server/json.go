@@ -121,6 +121,9 @@ func describeJSONError(data []byte, err error, dst any) string {
 		}
 		return fmt.Sprintf("field %q: want %s, got a JSON %s", typ.Field, describeType(typ.Type), typ.Value)
 	case errors.As(err, &tpe):
+		if at := badTimeField(data, dst); at != "" {
+			return fmt.Sprintf("field %s: %q is not an RFC 3339 time; write it like 2025-09-01T08:00:00Z", at, tpe.Value)
+		}
 		return fmt.Sprintf("a time in the request body is not RFC 3339 (%q); write it like 2025-09-01T08:00:00Z", tpe.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.TrimPrefix(err.Error(), "json: unknown field ")
@@ -202,4 +205,76 @@ func collectFields(t reflect.Type, names *[]string) {
 		}
 		*names = append(*names, name)
 	}
+}
+
+var timeType = reflect.TypeOf(time.Time{})
+
+// badTimeField finds, for encoding/json's time errors (which name no
+// field), where in data a time of dst does not parse: e.g.
+// services[1].eta (the line of supplier-payments). "" when not found.
+func badTimeField(data []byte, dst any) string {
+	var v any
+	if json.Unmarshal(data, &v) != nil {
+		return ""
+	}
+	return findBadTime(v, reflect.TypeOf(dst), "")
+}
+
+func findBadTime(v any, t reflect.Type, path string) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch {
+	case t == timeType:
+		if s, ok := v.(string); ok {
+			if _, err := time.Parse(time.RFC3339, s); err != nil {
+				return path
+			}
+		}
+	case t.Kind() == reflect.Slice || t.Kind() == reflect.Array:
+		items, _ := v.([]any)
+		for i, item := range items {
+			if at := findBadTime(item, t.Elem(), fmt.Sprintf("%s[%d]", path, i)); at != "" {
+				return at
+			}
+		}
+	case t.Kind() == reflect.Struct:
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return ""
+		}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if f.Anonymous && name == "" {
+				if at := findBadTime(v, f.Type, path); at != "" {
+					return at
+				}
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			if name == "-" || !f.IsExported() {
+				continue
+			}
+			sub, ok := obj[name]
+			if !ok {
+				continue
+			}
+			at := name
+			if path != "" {
+				at = path + "." + name
+			}
+			if found := findBadTime(sub, f.Type, at); found != "" {
+				if found == at {
+					if svc, ok := obj["service"].(string); ok && svc != "" {
+						found += fmt.Sprintf(" (the line of %s)", svc)
+					}
+				}
+				return found
+			}
+		}
+	}
+	return ""
 }

@@ -46,6 +46,11 @@ type liveQuery struct {
 	// forecast's deterministic plan is the live plan (GET …/plan).
 	seedGiven bool
 	by        time.Time
+	// byAfter, with byRelative, is a target given as a duration from the
+	// forecast's start (by=21d): resolved against the snapshot's now.
+	byAfter    time.Duration
+	byRelative bool
+	byText     string // by as asked, for errors
 	// within bounds the wait for a page that can do without the forecast
 	// (errNotReady after it; the computation goes on); 0: no bound.
 	within time.Duration
@@ -82,13 +87,38 @@ func (s *Server) parseLiveQuery(r *http.Request, known ...string) (liveQuery, er
 		lq.seed, lq.seedGiven = n, true
 	}
 	if v := q.Get("by"); v != "" {
+		lq.byText = v
 		t, err := parseBy(v)
 		if err != nil {
-			return lq, invalidRequest(http.StatusBadRequest, "by=%q: %v", v, err)
+			d, derr := estate.ParseDuration(v)
+			if derr != nil {
+				return lq, invalidRequest(http.StatusBadRequest, "by=%q: %v, or a duration from now such as 21d", v, err)
+			}
+			lq.byAfter, lq.byRelative = d, true
 		}
 		lq.by = t
 	}
 	return lq, nil
+}
+
+// byBeforeStart is a target date before the forecast's start: no run can
+// be back by then, so it is refused (400) rather than answered "0%".
+type byBeforeStart struct{ br *badRequest }
+
+func (e *byBeforeStart) Error() string { return e.br.Error() }
+func (e *byBeforeStart) Unwrap() error { return e.br }
+
+// resolveBy is q's target as a time, for a forecast starting at start.
+func (q liveQuery) resolveBy(start time.Time) (time.Time, error) {
+	if q.byRelative {
+		return start.Add(q.byAfter), nil
+	}
+	if !q.by.IsZero() && q.by.Before(start) {
+		return time.Time{}, &byBeforeStart{br: invalidRequest(http.StatusBadRequest,
+			"by=%s (%s) is before the forecast's start, now (%s): no run can be back by then; give a later date, or a duration from now such as by=21d",
+			q.byText, q.by.Format(time.RFC3339), start.Format(time.RFC3339)).(*badRequest)}
+	}
+	return q.by, nil
 }
 
 // parseBy reads a target date: an RFC 3339 time, or a date meaning the
@@ -99,7 +129,7 @@ func parseBy(s string) (time.Time, error) {
 	}
 	d, err := time.Parse(time.DateOnly, s)
 	if err != nil {
-		return time.Time{}, errors.New("not a date; write it like 2025-10-08 (the end of that day, UTC) or 2025-10-08T17:00:00Z")
+		return time.Time{}, errors.New("not a date; write it like 21d (from now), YYYY-MM-DD a day ahead (the end of that day, UTC), or an RFC 3339 time")
 	}
 	return d.AddDate(0, 0, 1), nil
 }
@@ -176,12 +206,21 @@ func (s *Server) liveBaseline(ctx context.Context, a incident.Actor, sn *inciden
 	if !q.seedGiven {
 		q.seed = uint64(sn.Incident.ID)
 	}
+	by, err := q.resolveBy(sn.Now)
+	if err != nil {
+		return nil, err
+	}
 	key := liveKey{incident: sn.Incident.ID, estate: sn.Incident.EstateVersion, seq: sn.Seq, runs: q.runs, seed: q.seed}
-	if !q.by.IsZero() {
-		key.by = q.by.UnixNano()
+	switch {
+	case q.byRelative:
+		// Keyed by the duration: a forecast kept from a moment ago
+		// answers it from its own start.
+		key.byAfter, key.byRelative = q.byAfter, true
+	case !by.IsZero():
+		key.by = by.UnixNano()
 	}
 	v, err := s.live.getWithin(ctx, key, sn.Now, "forecast", func(ctx context.Context) (any, int, error) {
-		opts := forecast.Options{Runs: q.runs, Seed: q.seed, Start: sn.Now, Progress: sn.Progress(), By: q.by,
+		opts := forecast.Options{Runs: q.runs, Seed: q.seed, Start: sn.Now, Progress: sn.Progress(), By: by,
 			Schedules: s.svc.Settings().PlanSchedules}
 		var res *forecast.Result
 		err := s.live.withCores(ctx, coresFor(q.runs), func(workers int) (err error) {

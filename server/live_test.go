@@ -175,6 +175,24 @@ func TestLiveForecast(t *testing.T) {
 				t.Errorf("%s: P50 %v, P80 %v, P95 %v, probability by %v", o.ID, o.P50Hours, o.P80Hours, o.P95Hours, o.ProbabilityBy)
 			}
 		}
+		// A target as a duration from the forecast's start: by=3d is the
+		// same as that time written out.
+		var rel struct {
+			By       time.Time `json:"by"`
+			Services []struct {
+				ProbabilityBy *float64 `json:"probability_by"`
+			} `json:"services"`
+		}
+		ts.mustStatus(ts.do("viewer", "GET", path("/api/v1/incidents/%d/forecast?by=3d", id), nil), 200).decode(t, &rel)
+		if !rel.By.Equal(clock.Now().Add(72*time.Hour)) || len(rel.Services) != 3 {
+			t.Errorf("by=3d: by %v, want %v", rel.By, clock.Now().Add(72*time.Hour))
+		}
+		for i, o := range rel.Services {
+			if o.ProbabilityBy == nil || *o.ProbabilityBy != *f.Services[i].ProbabilityBy {
+				t.Errorf("by=3d, service %d: probability %v, want %v as by=%s", i, o.ProbabilityBy, *f.Services[i].ProbabilityBy,
+					clock.Now().Add(72*time.Hour).Format(time.RFC3339))
+			}
+		}
 		// Three-point estimates: the whole restart has a spread.
 		if f.Restart.P95Hours <= f.Restart.P50Hours {
 			t.Errorf("restart P50 %vh, P95 %vh: no spread", f.Restart.P50Hours, f.Restart.P95Hours)
@@ -227,7 +245,11 @@ func TestLiveForecast(t *testing.T) {
 			{"runs=0", 400, "from 1 to 20000"},
 			{"runs=many", 400, "runs="},
 			{"seed=-1", 400, "seed="},
-			{"by=next+week", 400, "2025-10-08"},
+			{"by=next+week", 400, "write it like 21d"},
+			{"by=next+week", 400, "such as 21d"},
+			// Before the forecast's start (now): refused, not "0% of runs".
+			{"by=2025-01-01", 400, "by=2025-01-01 (2025-01-02T00:00:00Z) is before the forecast's start"},
+			{"by=-3d", 400, "by=\"-3d\""},
 			{"format=png", 400, "json (the default) or svg"},
 			{"chart=pie", 400, "fan"},
 			{"chart=cdf&format=json", 400, "draws a picture"},
@@ -515,6 +537,7 @@ func TestLiveWhatIfChangesNothing(t *testing.T) {
 			{map[string][]string{"team_capacity": {"app=+2"}}, 400, `team_capacity: "app=+2" no team "app" in the estate; did you mean "apps=+2"?`},
 			{map[string][]string{"clearance": {"erp=soon"}}, 400, "clearance:"},
 			{map[string][]string{"compromised": {"nope"}}, 400, "compromised:"},
+			{map[string][]string{"team_capacity": {"apps=+0"}}, 400, `team_capacity: "apps=+0" changes nothing: team apps has capacity`},
 			{map[string][]string{"team-capacity": {"apps=3"}}, 400, `unknown field "team-capacity"`},
 			{map[string][]string{}, 400, "give at least one change"},
 			{`[1]`, 400, "send a JSON object"},

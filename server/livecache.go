@@ -100,7 +100,11 @@ type liveKey struct {
 	runs     int
 	seed     uint64
 	by       int64 // Unix nanoseconds; 0 without a target date
-	scenario string
+	// byAfter, with byRelative: a target given as a duration from the
+	// forecast's start.
+	byAfter    time.Duration
+	byRelative bool
+	scenario   string
 }
 
 type liveEntry struct {

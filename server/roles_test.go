@@ -348,6 +348,8 @@ func (f *roleFixture) calls(t *testing.T, ctx context.Context, rt server.Route, 
 		return []call{{path: in("/plan/history"), action: a}}
 	case "GET /api/v1/incidents/{id}/events":
 		return []call{{path: in("/events?after=0&limit=5"), action: a}}
+	case "GET /api/v1/incidents/{id}/report":
+		return []call{{path: in("/report"), action: a}, {label: "html", path: in("/report?format=html"), action: a}}
 	case "GET /api/v1/approvals/{id}":
 		return []call{{path: fmt.Sprintf("/api/v1/approvals/%d", f.approval), action: a}}
 	case "POST /api/v1/approvals/{id}/approve":

@@ -14,6 +14,7 @@ package server
 import (
 	"context"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -65,7 +66,11 @@ type Server struct {
 	mux     *http.ServeMux
 	routes  []Route
 	handler http.Handler
-	status  *statusPages // the public status pages (status_pages.go)
+	status  *statusPages       // the public status pages (status_pages.go)
+	report  *template.Template // the incident report (report.go)
+	// notFoundPage answers a browser asking for a page that does not
+	// exist (the UI's error page); API clients get JSON.
+	notFoundPage http.HandlerFunc
 }
 
 // New returns a Server with every route registered.
@@ -95,6 +100,9 @@ func New(c Config) (*Server, error) {
 		return nil, err
 	}
 	s.status = status
+	if s.report, err = reportTemplate(); err != nil {
+		return nil, err
+	}
 	s.live = newLiveCache(c.Live, s.metrics.Registry())
 	for _, rt := range slices.Concat(s.apiRoutes(), s.liveRoutes(), s.statusRoutes()) {
 		s.register(rt)
@@ -207,8 +215,14 @@ func (s *Server) dispatch(w http.ResponseWriter, r *http.Request) {
 			Message: fmt.Sprintf("%s is not allowed on %s; use %s", r.Method, r.URL.Path, rec.header.Get("Allow"))})
 		return
 	}
+	api := strings.HasPrefix(r.URL.Path, "/api/")
+	if !api && s.notFoundPage != nil && (r.Method == http.MethodGet || r.Method == http.MethodHead) &&
+		strings.Contains(r.Header.Get("Accept"), "text/html") {
+		s.notFoundPage(w, r)
+		return
+	}
 	msg := fmt.Sprintf("no route %s %s", r.Method, r.URL.Path)
-	if strings.HasPrefix(r.URL.Path, "/api/") {
+	if api {
 		msg += "; the API is described at /api/v1/openapi.yaml"
 	}
 	writeJSON(w, http.StatusNotFound, ErrorResponse{Code: "not_found", Message: msg})

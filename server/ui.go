@@ -79,6 +79,7 @@ func (s *Server) mountUI() error {
 	for _, rt := range append(u.routes(), u.statusUIRoutes()...) {
 		s.mux.Handle(rt.pattern, rt.handler)
 	}
+	s.notFoundPage = u.handleNotFound
 	return nil
 }
 
@@ -572,4 +573,10 @@ func (u *ui) handleStatic(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Write(a.data)
+}
+
+// handleNotFound is the error page for a page that does not exist.
+func (u *ui) handleNotFound(w http.ResponseWriter, r *http.Request) {
+	u.fail(w, r, nil, phasegate.Errorf(phasegate.ENOTFOUND,
+		"there is no page at %s; start from the list of incidents (/incidents) or the public status pages (/status/)", r.URL.Path))
 }

@@ -494,6 +494,20 @@ func TestUIInBrowser(t *testing.T) {
 		ic.sees("#audit", "Audit chain verified")
 		ic.sees("#event-list", "approved moving", "rl")
 		ic.shot("event-log", "")
+		// The incident report, linked from the event log (opened by its
+		// address: the log page refreshes itself at events, and a click
+		// could land on a node it just replaced): the record, then the
+		// two-person decision just made, with its approver.
+		if n := run(ic, chromedp.Evaluate[int](`document.querySelectorAll('a[href="`+base+`/report"]').length`)); n != 1 {
+			t.Errorf("the event log links the report %d times, want once", n)
+		}
+		ic.open(base + "/report")
+		ic.sees("section.box", "hash chain verified", "recorded as event")
+		ic.sees("#approvals + table", target.SystemID, "approved by rl")
+		if n := run(ic, chromedp.Evaluate[int](`document.scripts.length`)); n != 1 {
+			t.Errorf("the report has %d script elements, want only its data block", n)
+		}
+		ic.shot("incident-report", "")
 	})
 	ic.t = t
 

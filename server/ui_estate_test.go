@@ -163,7 +163,7 @@ func problemsOf(t *testing.T, ts *testServer, files [][]byte) []estate.Problem {
 }
 
 // TestUIEstateGate: a version where a criticality-1 system becomes
-// criticality 3 waits for a second person; the page and the overview
+// criticality 3 and a system is removed waits for a second person; the page and the overview
 // say so; the uploader gets no Approve button and a POST by them is
 // refused with the service's words; moving to it is refused; a second
 // person approves through the form, and moving the incident to it lists
@@ -176,12 +176,12 @@ func TestUIEstateGate(t *testing.T) {
 		must(t, http.StatusSeeOther)
 	page := ic.get(r.location).must(t, 200)
 	page.has(t, "flash-wait", "Uploaded estate version 2 from estate.yaml: 8 systems, 2 services, 3 teams.",
-		"It takes 1 gate of a restart away, so it waits for a second person",
-		"vault: the two-person rule (criticality 1 → 3)")
-	page.has(t, "◷ waits for a second person", "Waits for a second person:", "it takes 1 gate of a restart away",
+		"It takes 2 gates of a restart away, so it waits for a second person",
+		"vault: the two-person rule (criticality 1 → 3)", "wiki: the system, with every gate of its restart (removed from the estate)")
+	page.has(t, "◷ waits for a second person", "Waits for a second person:", "it takes 2 gates of a restart away",
 		fmt.Sprintf(`<a href="/incidents/%d/systems/vault">vault</a>: loses the two-person rule (criticality 1 → 3)`, id),
 		"You uploaded this version: another person holding <code>estate.upload</code> must approve it.",
-		"Version 2 takes a gate of a restart away", "moving to it is refused until someone approves it.")
+		"Version 2 takes 2 gates of a restart away", "moving to it is refused until someone approves it.")
 	page.lacks(t, `action="/estate/versions/2/approve"`)
 	estatePageChecks(t, page)
 
@@ -190,11 +190,11 @@ func TestUIEstateGate(t *testing.T) {
 		has(t, "flash-error", "ic uploaded estate version 2 and cannot approve it: taking gates away needs a second person")
 	// Moving to it: refused while it waits.
 	ic.follow(fmt.Sprintf("/estate/incidents/%d/move", id), url.Values{"version": {"2"}}).must(t, 200).
-		has(t, "flash-error", "estate version 2 takes away gates of a restart (vault: the two-person rule (criticality 1 → 3))",
+		has(t, "flash-error", "estate version 2 takes away gates of a restart (vault: the two-person rule (criticality 1 → 3); wiki: the system, with every gate of its restart (removed from the estate))",
 			"waits for a second person to approve it")
 	// The overview says a newer version waits.
 	ic.get(fmt.Sprintf("/incidents/%d", id)).must(t, 200).has(t, `id="estate-notice"`,
-		"Estate version 2 is newer than this incident's (1)", "; it waits for a second person: it takes 1 gate away.",
+		"Estate version 2 is newer than this incident's (1)", "; it waits for a second person: it takes 2 gates away.",
 		fmt.Sprintf(`href="/estate#incident-%d"`, id))
 	if v := ts.estateVersions()[0]; !v.Pending() {
 		t.Fatalf("version 2 is not pending after the refusals: %+v", v)
@@ -204,12 +204,12 @@ func TestUIEstateGate(t *testing.T) {
 	ic2 := uiLogin(t, ts, "ic2")
 	page = ic2.get("/estate").must(t, 200)
 	page.has(t, `action="/estate/versions/2/approve"`, `id="approve-note-2"`, "Approve version 2",
-		`data-confirm="Approve estate version 2? Incidents may then use it, without the 1 gate it takes away."`)
+		`data-confirm="Approve estate version 2? Incidents may then use it, without the 2 gates it takes away."`)
 	page.lacks(t, "You uploaded this version")
 	estatePageChecks(t, page)
 	page = ic2.follow("/estate/versions/2/approve", url.Values{"note": {"vault is a read replica now, CHG-88"}}).must(t, 200)
-	page.has(t, "flash-ok", "Approved estate version 2 (uploaded by ic): incidents may now use it, without the 1 gate it takes away.",
-		"✔ approved", "Approved by ic2", "it took 1 gate of a restart away", "vault</a>: loses the two-person rule")
+	page.has(t, "flash-ok", "Approved estate version 2 (uploaded by ic): incidents may now use it, without the 2 gates it takes away.",
+		"✔ approved", "Approved by ic2", "it took 2 gates of a restart away", "vault</a>: loses the two-person rule")
 	page.lacks(t, `action="/estate/versions/2/approve"`, "◷ waits for a second person")
 	if v := ts.estateVersions()[0]; v.Pending() || v.ApprovedBy != "ic2" {
 		t.Fatalf("after the approval version 2 is %+v", v)

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"fmt"
 	"html/template"
 	"net/http"
@@ -157,8 +158,13 @@ func (u *ui) handleForecastPage(w http.ResponseWriter, r *http.Request, a incide
 			fq.ByTime = t
 		}
 	}
+	b, err := u.liveForecastOf(r, a, in, liveQuery{runs: fq.Runs, by: fq.ByTime, byText: fq.By})
+	if early := (*byBeforeStart)(nil); errors.As(err, &early) {
+		d.QueryErrors["by"] = "That day is over: pick today or a later day."
+		fq.ByTime = time.Time{}
+		b, err = u.liveForecastOf(r, a, in, liveQuery{runs: fq.Runs})
+	}
 	d.Query = fq
-	b, err := u.liveForecastOf(r, a, in, liveQuery{runs: fq.Runs, by: fq.ByTime})
 	if err != nil {
 		u.fail(w, r, p, err)
 		return

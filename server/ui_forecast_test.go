@@ -28,12 +28,14 @@ func demoForecastServer(t *testing.T) (*testServer, int64, *liveClock) {
 func uiWhen(t time.Time) string { return server.FmtWhen(t) }
 
 func TestUIForecastPage(t *testing.T) {
-	ts, id, _ := demoForecastServer(t)
+	ts, id, clock := demoForecastServer(t)
 	base := fmt.Sprintf("/incidents/%d", id)
 	c := uiLogin(t, ts, "viewer")
 
 	t.Run("dates and chances as the API gives them", func(t *testing.T) {
-		const by = "2026-01-01"
+		// A day after the clock, whatever day the test runs: one before it
+		// is refused.
+		by := clock.Now().AddDate(0, 0, 40).Format(time.DateOnly)
 		var api forecast.Result
 		ts.mustStatus(ts.do("viewer", "GET", base2api(base)+"/forecast?runs=500&by="+by, nil), 200).decode(t, &api)
 		page := c.get(base+"/forecast?runs=500&by="+by).must(t, 200)
@@ -113,10 +115,14 @@ func TestUIForecastPage(t *testing.T) {
 
 	t.Run("a bad date or run count is said beside its field", func(t *testing.T) {
 		page := c.get(base+"/forecast?by=8+October&runs=7").must(t, 200)
-		page.has(t, `id="f-by-err"`, "not a date; write it like 2025-10-08", `aria-invalid="true"`,
+		page.has(t, `id="f-by-err"`, "not a date; write it like 21d", `aria-invalid="true"`,
 			`"7" runs is not offered`, "When each business service is back")
 		// The form keeps what was typed.
 		page.has(t, `value="8 October"`)
+		// A day already over: said beside the field, not "0 %".
+		past := clock.Now().AddDate(0, 0, -2).Format(time.DateOnly)
+		c.get(base+"/forecast?by="+past).must(t, 200).has(t, `id="f-by-err"`, "That day is over", `value="`+past+`"`,
+			"When each business service is back")
 	})
 
 	t.Run("the cumulative picture", func(t *testing.T) {

@@ -284,6 +284,9 @@ func describeEvent(e incident.Event) uiEvent {
 		ev.Before = fmt.Sprintf("moved the incident to estate version %s", s("to"))
 	case incident.EventIncidentClosed:
 		ev.Before = "closed the incident"
+		if n, _ := p["not_back_total"].(float64); n > 0 {
+			ev.Before += fmt.Sprintf(" with %d %s not back", int(n), plural(int(n), "system", "systems"))
+		}
 		ev.Detail = s("reason")
 	case incident.EventEstateUploaded:
 		ev.Before = "uploaded " + strings.ReplaceAll(e.Subject, ":", " version ")
@@ -369,10 +372,27 @@ func describeEvent(e incident.Event) uiEvent {
 	case incident.EventUserDisabled:
 		if p["disabled"] == true {
 			ev.Before = "disabled user " + s("name")
+			if n, ok := p["tokens_revoked"].(float64); ok && n > 0 {
+				ev.Before += fmt.Sprintf("; %d API %s revoked for good", int(n), plural(int(n), "token", "tokens"))
+			}
 		} else {
 			ev.Before = "enabled user " + s("name") + " again" + approvedBy(s("approved_by"))
 		}
 		ev.Detail = s("reason")
+	case incident.EventTokenCreated:
+		ev.Before = "created API token " + s("token")
+		if l := s("label"); l != "" {
+			ev.Before += " “" + l + "”"
+		}
+		ev.Before += " for " + s("user") + " (role " + s("role")
+		if t, err := time.Parse(incident.TimeFormat, s("expires_at")); err == nil {
+			ev.Before += ", expires " + fmtWhen(t)
+		} else {
+			ev.Before += ", no expiry"
+		}
+		ev.Before += ")"
+	case incident.EventTokenRevoked:
+		ev.Before = fmt.Sprintf("revoked API token %s of %s (role %s)", s("token"), s("user"), s("role"))
 	case incident.EventAccountRequested:
 		ev.Before = fmt.Sprintf("asked a second admin to approve: %s (account request %s)", s("summary"), s("request"))
 		ev.Detail = s("reason")
@@ -395,6 +415,13 @@ func describeEvent(e incident.Event) uiEvent {
 		ev.Detail = s("reason")
 	case incident.EventLogout:
 		ev.Before = "logged out"
+	case incident.EventAuditExported:
+		ev.Before = fmt.Sprintf("exported the event log (through event %s)", s("through_seq"))
+	case incident.EventAuditReported:
+		ev.Before = fmt.Sprintf("made a report of the incident from events 1 to %s, digest %s", s("through_seq"), s("digest"))
+		if p["chain_ok"] == false {
+			ev.Before += "; the chain did not verify"
+		}
 	default:
 		ev.Before = e.Type
 		if e.Subject != "" {
@@ -403,6 +430,22 @@ func describeEvent(e incident.Event) uiEvent {
 		ev.Detail = payloadText(e.Payload)
 	}
 	return ev
+}
+
+// Text is the event in one line of plain text, as the event log says it:
+// for notifications and the incident report.
+func (ev uiEvent) Text() string {
+	text := ev.Actor + " " + ev.Before
+	if ev.System != "" {
+		text += " " + ev.System
+	}
+	if ev.After != "" {
+		text += " " + ev.After
+	}
+	if ev.Detail != "" {
+		text += " — “" + ev.Detail + "”"
+	}
+	return text
 }
 
 // checkRunOf reads a system.verified event; ok is false for another type.

@@ -300,3 +300,35 @@ func TestUICheckRunWords(t *testing.T) {
 		}
 	}
 }
+
+// TestUITokenEventWords: token.created, token.revoked and a disable that
+// revoked tokens read as sentences, not the event type and a JSON dump.
+func TestUITokenEventWords(t *testing.T) {
+	event := func(typ string, p map[string]any) incident.Event {
+		b, err := json.Marshal(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return incident.Event{Seq: 3, Actor: "admin", Type: typ, Subject: "user:ivy", Payload: b}
+	}
+	for _, c := range []struct {
+		e    incident.Event
+		want string
+	}{
+		{event(incident.EventTokenCreated, map[string]any{"token": 9, "user": "ivy", "role": "viewer", "label": "nightly",
+			"expires_at": "2026-03-05T10:00:00.000000Z"}),
+			"admin created API token 9 “nightly” for ivy (role viewer, expires Thu 5 Mar 10:00 UTC)"},
+		{event(incident.EventTokenCreated, map[string]any{"token": 10, "user": "ivy", "role": "comms", "label": ""}),
+			"admin created API token 10 for ivy (role comms, no expiry)"},
+		{event(incident.EventTokenRevoked, map[string]any{"token": 9, "user": "ivy", "role": "viewer"}),
+			"admin revoked API token 9 of ivy (role viewer)"},
+		{event(incident.EventUserDisabled, map[string]any{"name": "ivy", "disabled": true, "tokens_revoked": 2, "reason": "laptop stolen"}),
+			"admin disabled user ivy; 2 API tokens revoked for good — “laptop stolen”"},
+		{event(incident.EventUserDisabled, map[string]any{"name": "ivy", "disabled": true, "tokens_revoked": 0}),
+			"admin disabled user ivy"},
+	} {
+		if got := describeEvent(c.e).Text(); got != c.want {
+			t.Errorf("%s %s:\n got %q\nwant %q", c.e.Type, c.e.Payload, got, c.want)
+		}
+	}
+}

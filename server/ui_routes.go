@@ -25,6 +25,7 @@ func (u *ui) routes() []uiRoute {
 
 		{"GET /{$}", a(u.handleHome)},
 		{"GET /incidents", a(u.handleIncidents)},
+		{"POST /incidents", a(u.handleDeclareForm)},
 		{"GET /incidents/{id}", a(u.handleOverview)},
 		{"GET /incidents/{id}/plan", a(u.handlePlanPage)},
 		{"GET /incidents/{id}/plan/{picture}", a(u.handlePlanPicture)},
@@ -43,7 +44,9 @@ func (u *ui) routes() []uiRoute {
 		{"GET /incidents/{id}/approvals", a(u.handleApprovalsPage)},
 		{"POST /incidents/{id}/approvals/{approval}/{decision}", a(u.handleDecisionForm)},
 		{"POST /incidents/{id}/required-approvals", a(u.handleRequiredApprovalsForm)},
+		{"POST /incidents/{id}/close", a(u.handleCloseForm)},
 		{"GET /incidents/{id}/events", a(u.handleEventsPage)},
+		{"GET /incidents/{id}/report", a(u.handleReportPage)},
 
 		// Estate versions (everyone reads; upload, approve, move): not per
 		// incident.
@@ -57,6 +60,13 @@ func (u *ui) routes() []uiRoute {
 		{"POST /accounts/users", a(u.handleCreateAccountForm)},
 		{"POST /accounts/users/{user}/{change}", a(u.handleAccountChangeForm)},
 		{"POST /accounts/requests/{request}/{decision}", a(u.handleAccountDecisionForm)},
+
+		// Your account (everyone logged in): roles, own password, own API
+		// tokens.
+		{"GET " + mePath, a(u.handleMePage)},
+		{"POST " + mePath + "/password", a(u.handleMePasswordForm)},
+		{"POST " + mePath + "/tokens", a(u.handleMeTokenForm)},
+		{"POST " + mePath + "/tokens/{token}/revoke", a(u.handleMeRevokeForm)},
 	}
 }
 
@@ -90,15 +100,5 @@ func (u *ui) handleHome(w http.ResponseWriter, r *http.Request, a incident.Actor
 	redirect(w, r, "/incidents")
 }
 
-type incidentsData struct {
-	Incidents []incident.Incident
-}
-
-func (u *ui) handleIncidents(w http.ResponseWriter, r *http.Request, a incident.Actor) {
-	ins, err := u.s.svc.Incidents(r.Context(), a)
-	if err != nil {
-		u.fail(w, r, nil, err)
-		return
-	}
-	u.render(w, r, http.StatusOK, "incidents", &uiPage{Title: "Incidents", Actor: a, Data: incidentsData{Incidents: ins}})
-}
+// handleIncidents (the list, and the form to declare one) is in
+// ui_declare.go.

@@ -58,6 +58,7 @@ type systemData struct {
 	Reason     string
 	Checklist  []incident.ChecklistItem
 	CanTick    bool
+	TickClosed string // why one who may tick cannot now (incident.CheckTickable)
 	Approvals  []uiApproval
 	Requires   []linkRow
 	Dependents []linkRow
@@ -147,6 +148,9 @@ func (u *ui) showSystem(w http.ResponseWriter, r *http.Request, a incident.Actor
 		Required: max(1, in.view.RequiredApprovals), Approvers: rolesText(incident.ActionApprovalDecide),
 		Checklist: det.Checklist, Reason: reason,
 		CanTick: in.view.Open() && a.Can(incident.ActionChecklistTick, sys)}
+	if err := incident.CheckTickable(sys.ID, det.State); d.CanTick && err != nil {
+		d.CanTick, d.TickClosed = false, phasegate.ErrorMessage(err)+"."
+	}
 	u.systemMoves(&d, a, in, sys, det)
 	d.Verify, d.ByHand = verifyOf(a, in, sys, det), len(det.Verify) == 0 && det.State == incident.StateVerifying
 	for _, ap := range slices.Backward(det.Approvals) {
@@ -346,7 +350,11 @@ func (u *ui) handleTickForm(w http.ResponseWriter, r *http.Request, a incident.A
 	sysID := r.PathValue("system")
 	t := incident.Tick{Item: r.PostFormValue("item"), Done: r.PostFormValue("done") == "true",
 		Note: strings.TrimSpace(r.PostFormValue("note")), Evidence: strings.TrimSpace(r.PostFormValue("evidence"))}
-	if err := checkTick(&t); err != nil {
+	err := checkTick(&t)
+	if done := r.PostFormValue("done"); err == nil && done != "true" && done != "false" {
+		err = errNoDone // the page's forms always send it
+	}
+	if err != nil {
 		u.showSystem(w, r, a, errorStatus(err), err, "")
 		return
 	}

@@ -12,7 +12,7 @@ func BenchmarkTickChecklist(b *testing.B) {
 	for _, be := range backends() {
 		b.Run(be.name, func(b *testing.B) {
 			h := newHarness(b, be)
-			in := h.declare(incident.Declaration{})
+			in := h.declare(incident.Declaration{TotalShutdown: true})
 			items, err := h.svc.Checklist(h.ctx, h.as("viewer"), in.ID, "ad")
 			h.must(err, "checklist")
 			b.ResetTimer()
@@ -31,7 +31,7 @@ func BenchmarkVerify(b *testing.B) {
 	for _, be := range backends() {
 		b.Run(be.name, func(b *testing.B) {
 			h := newHarness(b, be)
-			in := h.declare(incident.Declaration{})
+			in := h.declare(incident.Declaration{TotalShutdown: true})
 			for i := 0; i < 1000; i++ {
 				h.svc.TickChecklist(h.ctx, h.as("forensics"), in.ID, "ad", incident.Tick{Item: "ioc-sweep", Done: i%2 == 0})
 			}
@@ -68,7 +68,7 @@ func BenchmarkFollow(b *testing.B) {
 			defer other.Close()
 			w := incident.New(incident.Config{Store: other, Clock: h.clock.Now,
 				Settings: incident.Settings{Password: fastPasswords}})
-			in := h.declare(incident.Declaration{})
+			in := h.declare(incident.Declaration{TotalShutdown: true})
 			h.must(h.svc.StartFollowing(h.ctx), "start")
 			for i := 0; b.Loop(); i++ {
 				b.StopTimer()
