@@ -73,7 +73,7 @@ func runBench(ctx context.Context, args []string, e env) error {
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q; bench takes only flags", pos[0])
 	}
-	if *generate != 0 || *out != "" || *format != "" {
+	if flagGiven(fs, "generate") || *out != "" || *format != "" {
 		return writeGenerated(e, *generate, *seed, *out, *format)
 	}
 	cfg := bench.Config{Seed: *seed, PSPLIBDir: *dir}
@@ -149,13 +149,13 @@ func writeGenerated(e env, systems int, seed uint64, out, format string) error {
 			return err
 		}
 		if err := os.WriteFile(out, doc, 0o644); err != nil {
-			return fileError(out, err)
+			return outError(out, err)
 		}
 		fmt.Fprintf(e.stderr, "wrote %s: %s\n", out, describeEstate(est))
 		return nil
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
-		return fileError(out, err)
+		return outError(out, err)
 	}
 	parts := splitByTeams(est, 10)
 	for i, part := range parts {
@@ -168,10 +168,10 @@ func writeGenerated(e env, systems int, seed uint64, out, format string) error {
 			return err
 		}
 		if err := os.WriteFile(filepath.Join(out, name), doc, 0o644); err != nil {
-			return fileError(filepath.Join(out, name), err)
+			return outError(filepath.Join(out, name), err)
 		}
 	}
-	fmt.Fprintf(e.stderr, "wrote %d files to %s: %s\n", len(parts), out, describeEstate(est))
+	fmt.Fprintf(e.stderr, "wrote %s to %s: %s\n", plural(len(parts), "file"), out, describeEstate(est))
 	return nil
 }
 

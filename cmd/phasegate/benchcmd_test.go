@@ -80,3 +80,24 @@ func TestGenerateFormats(t *testing.T) {
 		}
 	}
 }
+
+// Every size from 1 to 1,000,000 generates (small estates have empty
+// dependency layers); 0 and beyond are refused with the range.
+func TestGenerateSmallSizesAndRange(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"1", "2", "5", "12", "50", "60", "75", "78", "79"} {
+		out := filepath.Join(dir, "g"+n+".yaml")
+		if r := runCLI(t, env{}, "bench", "--generate", n, "--out", out); r.code != exitOK {
+			t.Fatalf("bench --generate %s: exit %d, stderr %s", n, r.code, r.stderr)
+		}
+		if r := runCLI(t, env{}, "validate", out); r.code != exitOK || !strings.Contains(r.stdout, " "+n+" system") {
+			t.Errorf("validate the estate of --generate %s: exit %d, %s %s", n, r.code, r.stdout, r.stderr)
+		}
+	}
+	for _, n := range []string{"0", "-1", "1000001"} {
+		r := runCLI(t, env{}, "bench", "--generate", n)
+		if r.code != exitUsage || !strings.Contains(r.stderr, "from 1 to 1,000,000") {
+			t.Errorf("bench --generate %s: exit %d, stderr %q; want the allowed range", n, r.code, r.stderr)
+		}
+	}
+}

@@ -63,7 +63,7 @@ func runEstateUpload(ctx context.Context, args []string, e env) error {
 	if err != nil || v == nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "Uploaded estate version %d: %d systems, %d services, %d teams.\n", v.Number, v.Systems, v.Services, v.Teams)
+	fmt.Fprintf(e.stdout, "Uploaded estate version %d: %s, %s, %s.\n", v.Number, plural(v.Systems, "system"), plural(v.Services, "service"), plural(v.Teams, "team"))
 	if v.Pending() {
 		fmt.Fprintf(e.stdout, "It takes gates of a restart away, so no incident may use it until a second person approves it (phasegate estate approve %d):\n", v.Number)
 		for _, w := range v.Weakens {
@@ -132,9 +132,9 @@ func runEstateVersions(ctx context.Context, args []string, e env) error {
 		status := "usable"
 		switch {
 		case v.Pending():
-			status = fmt.Sprintf("waits for a second person: takes away %d gates", len(v.Weakens))
+			status = fmt.Sprintf("waits for a second person: takes away %s", plural(len(v.Weakens), "gate"))
 		case len(v.Weakens) > 0:
-			status = fmt.Sprintf("usable: takes away %d gates, approved by %s", len(v.Weakens), v.ApprovedBy)
+			status = fmt.Sprintf("usable: takes away %s, approved by %s", plural(len(v.Weakens), "gate"), v.ApprovedBy)
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%d\t%s\n", v.Number, v.UploadedAt.Format("2006-01-02 15:04"), v.UploadedBy, v.Systems, status)
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -44,8 +45,61 @@ func TestParseArgsUnknownFlagIsUsageError(t *testing.T) {
 	if !ok {
 		t.Fatalf("err = %v (%T), want *usageError", err, err)
 	}
-	if ue.msg != "-sead" {
-		t.Errorf("message = %q, want the flag named", ue.msg)
+	if want := "--sead is not a flag of phasegate plan; did you mean --seed?"; ue.msg != want {
+		t.Errorf("message = %q, want %q", ue.msg, want)
+	}
+}
+
+// A bad flag names the command, the flag as the docs write it (two
+// dashes) and what is wrong with it, and points to the command's help.
+func TestFlagErrorsSayWhatIsWrong(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"plan", "x", "--bogus"}, "phasegate plan: --bogus is not a flag of phasegate plan\n"},
+		{[]string{"plan", "x", "--seed", "abc"}, `phasegate plan: --seed "abc": give a whole number, 0 or more`},
+		{[]string{"plan", "x", "--schedules", "many"}, `phasegate plan: --schedules "many": give a whole number`},
+		{[]string{"plan", "x", "--format"}, "phasegate plan: --format is missing its value (text, json or svg): write --format VALUE"},
+		{[]string{"serve", "--follow", "often"}, `phasegate serve: --follow "often": give a duration such as 30s`},
+		{[]string{"incident", "isolate", "1", "--all=maybe", "--reason", "x"}, `--all "maybe": the flag takes no value`},
+		{[]string{"system", "transition", "2", "edr-platform", "--to", "--reason", "x"},
+			"phasegate system: --to is missing its value (state): write --to VALUE; the next argument, --reason, is a flag"},
+		{[]string{"system", "transition", "2", "edr-platform", "extra", "--to", "online", "--reason", "x"},
+			`phasegate system: too many arguments: "extra" is one more than it takes`},
+		{[]string{"system", "transition", "2", "--to", "online", "--reason", "x"}, "give the incident and the system"},
+		{[]string{"approval", "reject", "6", "--token", "t"}, "give why with --note"},
+	} {
+		r := runCLI(t, env{}, c.args...)
+		if r.code != exitUsage || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("phasegate %s: exit %d, stderr:\n%s\nwant exit %d and %q", strings.Join(c.args, " "), r.code, r.stderr, exitUsage, c.want)
+		}
+		if help := "run 'phasegate help " + c.args[0] + "'"; !strings.Contains(r.stderr, help) {
+			t.Errorf("phasegate %s: stderr does not point to %s:\n%s", strings.Join(c.args, " "), help, r.stderr)
+		}
+	}
+}
+
+// -h and --help print the command's help on standard output, exit 0, on
+// every command and subcommand; help answers for help and version too.
+func TestHelpFlagPrintsTheCommandsHelp(t *testing.T) {
+	for _, c := range commands() {
+		for _, args := range [][]string{{c.name, "--help"}, {c.name, "-h"}, {c.name, "x", "--help"}} {
+			r := runCLI(t, env{}, args...)
+			if r.code != exitOK || !strings.HasPrefix(r.stdout, c.summary) || !strings.Contains(r.stdout, "Usage: phasegate "+c.name) {
+				t.Errorf("phasegate %s: exit %d, stdout %.60q, stderr %q", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+			}
+		}
+	}
+	for _, args := range [][]string{{"user", "add", "--help"}, {"system", "transition", "1", "x", "-h"}} {
+		if r := runCLI(t, env{}, args...); r.code != exitOK || !strings.Contains(r.stdout, "Usage: phasegate "+args[0]) {
+			t.Errorf("phasegate %s: exit %d, stdout %.60q, stderr %q", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+		}
+	}
+	for _, cmd := range []string{"help", "version"} {
+		if r := runCLI(t, env{}, "help", cmd); r.code != exitOK || !strings.Contains(r.stdout, "Usage: phasegate "+cmd) {
+			t.Errorf("phasegate help %s: exit %d, stdout %q, stderr %q", cmd, r.code, r.stdout, r.stderr)
+		}
 	}
 }
 

@@ -46,7 +46,7 @@ func runImport(ctx context.Context, args []string, e env) error {
 	name := pos[1]
 	data, err := os.ReadFile(name)
 	if err != nil {
-		return fileError(name, err)
+		return pathError(name, err, "give the path of a PSPLIB single-mode instance (.sm), e.g. testdata/psplib/j30/j301_1.sm")
 	}
 	inst, err := psplib.Parse(filepath.Base(name), data)
 	if err != nil {
@@ -67,7 +67,7 @@ func runImport(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	if err := os.WriteFile(*out, doc, 0o644); err != nil {
-		return fileError(*out, err)
+		return outError(*out, err)
 	}
 	fmt.Fprintf(e.stderr, "wrote %s: %s\n", *out, describeEstate(est))
 	return nil

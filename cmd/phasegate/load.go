@@ -93,14 +93,26 @@ func readEstateFiles(paths []string) ([]estate.File, error) {
 	return files, nil
 }
 
+// fileError explains an error reading an estate file.
 func fileError(name string, err error) error {
+	return pathError(name, err, "give the path of an estate file or of a directory of them")
+}
+
+// pathError explains an error on a file; hint says what to give instead
+// when there is no such file.
+func pathError(name string, err error, hint string) error {
 	switch {
 	case os.IsNotExist(err):
-		return fmt.Errorf("%s: no such file or directory; give the path of an estate file or of a directory of them", name)
+		return fmt.Errorf("%s: no such file or directory; %s", name, hint)
 	case os.IsPermission(err):
 		return fmt.Errorf("%s: permission denied; check the file's permissions", name)
 	}
 	return fmt.Errorf("%s: %v", name, err)
+}
+
+// outError explains an error writing the file of --out.
+func outError(name string, err error) error {
+	return pathError(name, err, "its folder does not exist: create it, or choose another --out")
 }
 
 // loadEstate reads and parses the estate at paths. Problems with the estate

@@ -98,6 +98,7 @@ func commands() []command {
 		incidentCommand(),
 		systemCommand(),
 		approvalCommand(),
+		updateCommand(),
 		accountCommand(),
 		estateCommand(),
 	}, forecastCommands()...)
@@ -121,11 +122,23 @@ func run(ctx context.Context, args []string, e env) int {
 	switch name {
 	case "help", "-h", "-help", "--help":
 		if len(args) > 1 {
-			if c, ok := findCommand(args[1]); ok {
-				fmt.Fprintf(e.stdout, "%s\n\n%s\n", c.summary, strings.TrimSpace(c.usage))
+			switch args[1] {
+			case "help":
+				fmt.Fprintln(e.stdout, "Usage: phasegate help [COMMAND]\n\nLists the commands, or explains one: phasegate help plan. 'phasegate COMMAND --help' does the same.")
+				return exitOK
+			case "version":
+				fmt.Fprintln(e.stdout, "Usage: phasegate version\n\nPrints the version of this phasegate (also: phasegate --version).")
 				return exitOK
 			}
-			fmt.Fprintf(e.stderr, "phasegate: no command %q\n", args[1])
+			if c, ok := findCommand(args[1]); ok {
+				writeHelp(e.stdout, c)
+				return exitOK
+			}
+			msg := fmt.Sprintf("phasegate help: no command %q", args[1])
+			if s := closest(args[1], commandNames()); s != "" {
+				msg += fmt.Sprintf("; did you mean %q?", s)
+			}
+			fmt.Fprintln(e.stderr, msg)
 			writeUsage(e.stderr)
 			return exitUsage
 		}
@@ -146,12 +159,22 @@ func run(ctx context.Context, args []string, e env) int {
 		return exitUsage
 	}
 	err := c.run(ctx, args[1:], e)
-	return report(e.stderr, c, err)
+	return report(e.stdout, e.stderr, c, err)
 }
 
-// report prints err for a person and turns it into an exit status.
-func report(w io.Writer, c command, err error) int {
+// writeHelp prints a command's summary and usage.
+func writeHelp(w io.Writer, c command) {
+	fmt.Fprintf(w, "%s\n\n%s\n", c.summary, strings.TrimSpace(c.usage))
+}
+
+// report prints err for a person and turns it into an exit status; a
+// request for help prints the command's help on out.
+func report(out, w io.Writer, c command, err error) int {
 	if err == nil {
+		return exitOK
+	}
+	if errors.As(err, new(helpError)) {
+		writeHelp(out, c)
 		return exitOK
 	}
 	var ue *usageError

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"flag"
 	"fmt"
 	"io"
 	"strings"
@@ -41,6 +42,21 @@ func (p *pictureFlags) check() error {
 	case chart.GroupByWave, chart.GroupByTeam, chart.GroupByNone:
 	default:
 		return usagef("--group %q: use wave, team or none", p.group)
+	}
+	return nil
+}
+
+// checkGiven refuses the picture's flags where they would change
+// nothing: without --format svg, and --group on the waves chart (it groups
+// the timeline's rows).
+func (p *pictureFlags) checkGiven(fs *flag.FlagSet, format string) error {
+	for _, name := range []string{"chart", "group", "team", "kind", "service", "search"} {
+		if flagGiven(fs, name) && format != "svg" {
+			return usagef("--%s chooses what the picture shows, and --format %s draws none: add --format svg, or leave --%s out", name, format, name)
+		}
+	}
+	if flagGiven(fs, "group") && p.chart == "waves" {
+		return usagef("--group arranges the timeline's rows, and --chart waves has none: leave --group out, or draw --chart timeline")
 	}
 	return nil
 }

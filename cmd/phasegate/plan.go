@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"time"
 
@@ -76,8 +77,9 @@ it does.
   --objective   cost: minimise the total cost of downtime (the default when a
                 service carries a cost); makespan: bring the last system back
                 as early as possible (the default otherwise)
-  --schedules   how many schedules the planner may try (default: 5000, fewer
-                for very large estates); more is slower and rarely worse
+  --schedules   how many schedules the planner may try, 1 or more (default:
+                5000, fewer for very large estates); more is slower and
+                rarely worse
   --seed        makes the plan repeatable (default 1)
   --start       when the plan's clock starts, RFC 3339 (default: the estate's
                 start, else now)
@@ -95,20 +97,17 @@ it does.
 
 // planFlags are the flags every planning command shares.
 type planFlags struct {
-	objective string
-	schedules int
-	seed      uint64
-	start     string
-	format    string
+	objective    string
+	schedules    int
+	schedulesSet bool // --schedules given (0 given is refused, not the default)
+	seed         uint64
+	start        string
+	format       string
 }
 
-func (p *planFlags) register(fs interface {
-	StringVar(*string, string, string, string)
-	IntVar(*int, string, int, string)
-	Uint64Var(*uint64, string, uint64, string)
-}, formats string) {
+func (p *planFlags) register(fs *flag.FlagSet, formats string) {
 	fs.StringVar(&p.objective, "objective", "", "cost or makespan")
-	fs.IntVar(&p.schedules, "schedules", 0, "schedules to try")
+	fs.Var(countFlag{&p.schedules, &p.schedulesSet}, "schedules", "schedules to try")
 	fs.Uint64Var(&p.seed, "seed", 1, "random seed")
 	fs.StringVar(&p.start, "start", "", "plan start, RFC 3339")
 	fs.StringVar(&p.format, "format", "text", formats)
@@ -123,8 +122,8 @@ func (p *planFlags) options(est *estate.Estate, e env, formats ...string) (plann
 	default:
 		return opts, usagef("--objective %q: use cost or makespan", p.objective)
 	}
-	if p.schedules < 0 {
-		return opts, usagef("--schedules %d: give a positive number, or leave it out for the default", p.schedules)
+	if p.schedulesSet && p.schedules < 1 {
+		return opts, usagef("--schedules %d: give how many schedules the planner may try, 1 or more (e.g. --schedules 5000), or leave the flag out for the default", p.schedules)
 	}
 	ok := false
 	for _, f := range formats {
@@ -139,7 +138,7 @@ func (p *planFlags) options(est *estate.Estate, e env, formats ...string) (plann
 	case p.start != "":
 		t, err := time.Parse(time.RFC3339, p.start)
 		if err != nil {
-			return opts, usagef("--start %q: not an RFC 3339 time; write it like 2025-09-01T08:00:00Z", p.start)
+			return opts, usagef("--start %q: not an RFC 3339 time; write it as YYYY-MM-DDTHH:MM:SSZ, e.g. YYYY-MM-DDT08:00:00Z", p.start)
 		}
 		opts.Start = t
 	case !est.Start.IsZero():
@@ -168,6 +167,9 @@ func runPlan(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	if err := pic.check(); err != nil {
+		return err
+	}
+	if err := pic.checkGiven(fs, pf.format); err != nil {
 		return err
 	}
 	est, err := loadEstate(paths, e)

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -29,7 +30,7 @@ const clientFlagsUsage = `
 func incidentCommand() command {
 	return command{
 		name:    "incident",
-		summary: "declare, list, show, isolate and plan incidents on the server",
+		summary: "declare, list, show, isolate, plan and close incidents on the server",
 		usage: `Usage: phasegate incident declare NAME [--kind KIND] [--started-at TIME] [--total-shutdown]
                                  [--estate-version N] [--required-approvals N]
        phasegate incident list
@@ -39,8 +40,10 @@ func incidentCommand() command {
        phasegate incident forecast ID [--runs N] [--seed N] [--by DATE]
        phasegate incident history ID
        phasegate incident verify ID
+       phasegate incident report ID [--out FILE]
        phasegate incident update ID [--name NAME] [--kind KIND] [--total-shutdown true|false]
                                     [--required-approvals N] [--estate-version N]
+       phasegate incident close ID --reason TEXT
 
 declare starts an incident on the latest estate version (--total-shutdown:
 every system starts isolated). isolate contains at once every system the
@@ -51,12 +54,19 @@ each service's date moved and which event moved it. verify runs, side by
 side, the checks of every system that is verifying and has checks (exit 1
 when any fails; one system: phasegate system verify). update changes the
 incident's settings or moves it to a newer estate version; fewer required
-approvals waits until another incident commander asks for the same number.` + clientFlagsUsage,
+approvals waits until another incident commander asks for the same number.
+report writes the incident report for regulators, insurers and the police
+(containment, clearances with their evidence, two-person decisions, what the
+public was told, account changes, cost) as one HTML document to print or
+hand over (by default phasegate-incident-ID-report-SEQ.html, SEQ the event
+that records it; --out FILE.json: its JSON); making it is recorded with
+its digest, which phasegate audit check-report checks. close ends the
+incident for good (--reason says why): its pending approvals are cancelled.` + clientFlagsUsage,
 		run: runSub("incident", []subcommand{
 			{"declare", runIncidentDeclare}, {"list", runIncidentList}, {"show", runIncidentShow},
 			{"isolate", runIncidentIsolate}, {"plan", runIncidentPlan},
 			{"forecast", runIncidentForecast}, {"history", runIncidentHistory}, {"update", runIncidentUpdate},
-			{"verify", runIncidentVerify},
+			{"verify", runIncidentVerify}, {"report", runIncidentReport}, {"close", runIncidentClose},
 		}),
 	}
 }
@@ -86,14 +96,18 @@ run made while verifying passed.` + clientFlagsUsage,
 func approvalCommand() command {
 	return command{
 		name:    "approval",
-		summary: "list, approve or reject two-person approval requests",
+		summary: "list, approve, reject or cancel two-person approval requests",
 		usage: `Usage: phasegate approval list INCIDENT [--status pending|approved|rejected|cancelled|expired]
        phasegate approval approve ID [--note TEXT]
-       phasegate approval reject ID [--note TEXT]
+       phasegate approval reject ID --note TEXT
+       phasegate approval cancel ID [--note TEXT]
 
-The person who asked cannot approve their own request.` + clientFlagsUsage,
+The person who asked cannot approve their own request. A rejection says
+why (--note): the person who asked reads it. cancel withdraws a pending
+request: one's own always, another person's with the right to cancel it.` + clientFlagsUsage,
 		run: runSub("approval", []subcommand{
 			{"list", runApprovalList}, {"approve", runApprovalDecide(true)}, {"reject", runApprovalDecide(false)},
+			{"cancel", runApprovalCancel},
 		}),
 	}
 }
@@ -111,7 +125,10 @@ func clientArgs(name string, args []string, e env, want int, synopsis string, ex
 	if err != nil {
 		return nil, nil, nil, err
 	}
-	if len(pos) != want {
+	if len(pos) > want {
+		return nil, nil, nil, usagef("too many arguments: %q is one more than it takes (a value with spaces needs quotes); %s", pos[want], synopsis)
+	}
+	if len(pos) < want {
 		return nil, nil, nil, usagef("%s", synopsis)
 	}
 	c, err := cf.client(e)
@@ -205,16 +222,44 @@ func runIncidentDeclare(ctx context.Context, args []string, e env) error {
 	d.Name = pos[0]
 	if started != "" {
 		if d.StartedAt, err = time.Parse(time.RFC3339, started); err != nil {
-			return usagef("--started-at %q: not an RFC 3339 time; write it like 2025-09-01T08:00:00Z", started)
+			return usagef("--started-at %q: not an RFC 3339 time; write it as YYYY-MM-DDTHH:MM:SSZ, e.g. YYYY-MM-DDT08:00:00Z", started)
 		}
 	}
-	view, _, err := fetch[incident.IncidentView](ctx, c, cf, e, "POST", "/api/v1/incidents", d)
+	view, _, err := fetch[struct {
+		incident.IncidentView
+		Warnings []string `json:"warnings"`
+	}](ctx, c, cf, e, "POST", "/api/v1/incidents", d)
 	if err != nil || view == nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "Declared incident %d %q on estate version %d: %s (%s).\n",
 		view.ID, view.Name, view.EstateVersion, plural(len(view.Systems), "system"), countsText(view.Counts))
+	for _, w := range view.Warnings {
+		fmt.Fprintf(e.stderr, "Warning: %s.\n", declareWarning(w, view.ID))
+	}
 	return nil
+}
+
+// apiClose is how the server's warning of another open incident says to
+// close one: for the API's user.
+var (
+	apiClose     = regexp.MustCompile(`\s*\(POST /api/v1/incidents/ID/close\)`)
+	openIncident = regexp.MustCompile(`^incident (\d+) `)
+)
+
+// declareWarning puts a warning the server gave on declaring incident id
+// in the command line's words: the command that closes one of the open
+// incidents, by their ids, rather than the API's endpoint.
+func declareWarning(w string, id int64) string {
+	loc := apiClose.FindStringIndex(w)
+	if loc == nil {
+		return w
+	}
+	cmd := "phasegate incident close ID --reason TEXT"
+	if m := openIncident.FindStringSubmatch(w); m != nil {
+		cmd = fmt.Sprintf("phasegate incident close %s --reason TEXT, or phasegate incident close %d --reason TEXT for this one", m[1], id)
+	}
+	return w[:loc[0]] + ": " + cmd + w[loc[1]:]
 }
 
 func countsText(counts map[incident.State]int) string {
@@ -292,6 +337,29 @@ func runIncidentShow(ctx context.Context, args []string, e env) error {
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%d/%d\t%s\t%s\n", s.SystemID, s.State, s.Criticality, s.Team,
 			s.ChecklistDone, s.ChecklistTotal, strings.Join(next, ","), appr)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	// Systems the estate no longer has: apart, not counted, never moved.
+	var gone []string
+	for _, r := range view.Removed {
+		if state != "" && string(r.State) != state {
+			continue
+		}
+		where := "removed from the estate"
+		if r.RemovedIn > 0 {
+			where = fmt.Sprintf("removed from the estate in version %d", r.RemovedIn)
+		}
+		gone = append(gone, fmt.Sprintf("  %s\t%s, last %s since %s\n", r.SystemID, where, r.State, r.Since.Format(time.RFC3339)))
+	}
+	if len(gone) == 0 {
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "\nNo longer in the estate (%s, not counted above):\n", plural(len(gone), "system"))
+	tw = tabwriter.NewWriter(e.stdout, 0, 0, 2, ' ', 0)
+	for _, g := range gone {
+		fmt.Fprint(tw, g)
 	}
 	return tw.Flush()
 }
@@ -708,6 +776,9 @@ func runApprovalDecide(approve bool) func(context.Context, []string, env) error 
 		if err != nil {
 			return err
 		}
+		if !approve && strings.TrimSpace(note) == "" {
+			return usagef("give why with --note: a rejection says why, and the person who asked reads it")
+		}
 		path, body := fmt.Sprintf("/api/v1/approvals/%d/%s", id, verb), map[string]string{"note": note}
 		if !approve {
 			// The words need nothing from the answer: it is kept raw.
@@ -782,7 +853,7 @@ func runIncidentUpdate(ctx context.Context, args []string, e env) error {
 	fmt.Fprintf(e.stdout, "Incident %d %q: estate version %d, %s for a two-person move.\n", in.ID, in.Name, in.EstateVersion,
 		plural(max(1, in.RequiredApprovals), "approval"))
 	if mv := res.EstateMove; mv != nil {
-		fmt.Fprintf(e.stdout, "Moved from estate version %d to %d: %d systems added, %d removed.\n", mv.From, mv.To, len(mv.Added), len(mv.Removed))
+		fmt.Fprintf(e.stdout, "Moved from estate version %d to %d: %s added, %d removed.\n", mv.From, mv.To, plural(len(mv.Added), "system"), len(mv.Removed))
 	}
 	if status == http.StatusAccepted {
 		fmt.Fprintf(e.stdout, "Waiting: %s.\n", res.Message)

@@ -30,7 +30,7 @@ func pg(t *testing.T, stdin string, args ...string) (int, string, string) {
 // as an operator would with the break-glass commands.
 func breakGlassToken(t *testing.T, db, name, role string, extra ...string) string {
 	t.Helper()
-	args := append([]string{"user", "add", name, "--role", role, "--db", db, "--password-stdin"}, extra...)
+	args := append([]string{"user", "add", name, "--role", role, "--db", db, "--create", "--password-stdin"}, extra...)
 	if code, _, errb := pg(t, "a long enough password\n", args...); code != 0 {
 		t.Fatalf("user add %s: exit %d: %s", name, code, errb)
 	}
@@ -59,6 +59,14 @@ func TestClientCommandsRunARecoveryStep(t *testing.T) {
 	code, out, errb := as(ic, "incident", "declare", "Scripted", "--kind", "ransomware")
 	if code != 0 || !regexp.MustCompile(`Declared incident 2 "Scripted"`).MatchString(out) {
 		t.Fatalf("incident declare: %d %s %s", code, out, errb)
+	}
+	// The demo's incident is still open: declared, but said.
+	if !strings.Contains(errb, `Warning: incident 1 "`) || !strings.Contains(errb, "is open too") {
+		t.Errorf("declaring beside an open incident does not warn: %q", errb)
+	}
+	// …in the command line's words, not the API's.
+	if !strings.Contains(errb, "phasegate incident close 1 --reason TEXT, or phasegate incident close 2 --reason TEXT for this one") || strings.Contains(errb, "/api/") {
+		t.Errorf("the warning does not say how to close one with the command: %q", errb)
 	}
 	if code, out, _ = as(ic, "incident", "list"); code != 0 || !strings.Contains(out, "Scripted") || !strings.Contains(out, "demo") {
 		t.Errorf("incident list: %d %s", code, out)
@@ -120,7 +128,7 @@ func TestClientCommandsRunARecoveryStep(t *testing.T) {
 	if code != 0 || json.Unmarshal([]byte(out), &fr) != nil || fr.Runs != 200 || len(fr.Services) == 0 {
 		t.Errorf("incident forecast --format json: %d %.200s", code, out)
 	}
-	if code, _, errb = as(ic, "incident", "forecast", "2", "--by", "8 October"); code != exitFailure || !strings.Contains(errb, "not a date; write it like 2025-10-08") {
+	if code, _, errb = as(ic, "incident", "forecast", "2", "--by", "8 October"); code != exitFailure || !strings.Contains(errb, "not a date; write it like 21d") {
 		t.Errorf("incident forecast --by with a bad date: %d %s", code, errb)
 	}
 	if code, out, errb = as(ic, "incident", "history", "2"); code != 0 || !strings.Contains(out, "Northfield Motors: how the dates moved") {
@@ -179,7 +187,7 @@ func TestUserAddChecksItsFlags(t *testing.T) {
 		}
 	}
 	// Generated password printed once, on stdout alone.
-	code, out, errb := pg(t, "", "user", "add", "olga", "--role", "system-owner,viewer", "--scope", "team=erp,system=mes", "--db", db)
+	code, out, errb := pg(t, "", "user", "add", "olga", "--role", "system-owner,viewer", "--scope", "team=erp,system=mes", "--db", db, "--create")
 	if code != 0 || len(strings.TrimSpace(out)) < 16 || !strings.Contains(errb, "system-owner(team:erp,system:mes)") {
 		t.Fatalf("user add with a generated password: %d %q %s", code, out, errb)
 	}
@@ -260,20 +268,34 @@ func TestAuditVerifyNamesAnAlteredEvent(t *testing.T) {
 // client command as one of them against it.
 func clientServer(t *testing.T, users ...string) (map[string]string, func(tok string, args ...string) (int, string, string), string) {
 	t.Helper()
-	db := filepath.Join(t.TempDir(), "phasegate.db")
-	toks := map[string]string{}
+	toks, as, url, _ := clientServerOn(t, false, users...)
+	return toks, as, url
+}
+
+// demoServer is clientServer on the demo (its estate and incident 1),
+// and also returns the database's path.
+func demoServer(t *testing.T, users ...string) (map[string]string, func(tok string, args ...string) (int, string, string), string) {
+	t.Helper()
+	toks, as, _, db := clientServerOn(t, true, users...)
+	return toks, as, db
+}
+
+func clientServerOn(t *testing.T, demo bool, users ...string) (toks map[string]string, as func(tok string, args ...string) (int, string, string), url, db string) {
+	t.Helper()
+	db = filepath.Join(t.TempDir(), "phasegate.db")
+	toks = map[string]string{}
 	for _, u := range users {
 		name, role, _ := strings.Cut(u, "=")
 		toks[name] = breakGlassToken(t, db, name, role)
 	}
 	e, _, _ := testEnv("")
-	url, stop := startApp(t, serveConfig{db: db}, e)
+	url, stop := startApp(t, serveConfig{db: db, demo: demo}, e)
 	t.Cleanup(func() { stop() })
-	as := func(tok string, args ...string) (int, string, string) {
+	as = func(tok string, args ...string) (int, string, string) {
 		t.Helper()
 		return pg(t, "", append(args, "--server", url, "--token", tok)...)
 	}
-	return toks, as, url
+	return toks, as, url, db
 }
 
 // TestAccountCommandsNeedASecondAdmin: with two admins, an account made
@@ -414,5 +436,68 @@ func TestIncidentUpdateNeedsASecondCommanderForFewerApprovals(t *testing.T) {
 	}
 	if code, _, errb = as(toks["ian"], "incident", "update", "1", "--total-shutdown", "maybe"); code != exitUsage {
 		t.Errorf("--total-shutdown maybe: exit %d: %s", code, errb)
+	}
+}
+
+// TestIncidentShowListsRemovedSystemsApart: after an incident moves to an
+// estate version without a system, incident show lists that system apart,
+// saying in which version it left, and the counts above are those of the
+// systems of the estate.
+func TestIncidentShowListsRemovedSystemsApart(t *testing.T) {
+	toks, as, _ := clientServer(t, "ivy=incident-commander", "rita=recovery-lead")
+	ic, rl := toks["ivy"], toks["rita"]
+	dir := t.TempDir()
+	write := func(name, systems string) string {
+		p := filepath.Join(dir, name)
+		doc := "version: 1\norganization: Removal Ltd\ncurrency: GBP\nteams:\n  - {id: infra, capacity: 1}\nsystems:\n" + systems +
+			"services:\n  - {id: s, requires: [db]}\n"
+		if err := os.WriteFile(p, []byte(doc), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	v1 := write("v1.yaml", "  - {id: db, kind: data, team: infra, restore: 1h}\n  - {id: app, kind: application, team: infra, restore: 1h}\n")
+	v2 := write("v2.yaml", "  - {id: db, kind: data, team: infra, restore: 1h}\n")
+	if code, out, errb := as(ic, "estate", "upload", v1); code != 0 {
+		t.Fatalf("upload v1: exit %d: %s %s", code, out, errb)
+	}
+	if code, out, errb := as(ic, "incident", "declare", "Removal", "--total-shutdown"); code != 0 {
+		t.Fatalf("declare: exit %d: %s %s", code, out, errb)
+	}
+	code, out, errb := as(ic, "estate", "upload", v2)
+	if code != 0 || !strings.Contains(out, "app: the system, with every gate of its restart (removed from the estate)") {
+		t.Fatalf("upload v2: exit %d: %s %s", code, out, errb)
+	}
+	if code, out, errb = as(rl, "estate", "approve", "2"); code != 0 {
+		t.Fatalf("approve: exit %d: %s %s", code, out, errb)
+	}
+	if code, out, errb = as(ic, "incident", "update", "1", "--estate-version", "2"); code != 0 {
+		t.Fatalf("move: exit %d: %s %s", code, out, errb)
+	}
+	code, out, errb = as(ic, "incident", "show", "1")
+	if code != 0 {
+		t.Fatalf("show: exit %d: %s %s", code, out, errb)
+	}
+	table, gone, ok := strings.Cut(out, "No longer in the estate (1 system, not counted above):")
+	if !ok || !strings.Contains(out, "Systems: 1 isolated;") || strings.Contains(table, "app ") ||
+		!regexp.MustCompile(`\n  app +removed from the estate in version 2, last isolated since `).MatchString(gone) {
+		t.Fatalf("incident show:\n%s", out)
+	}
+}
+
+// declareWarning swaps the API's endpoint in the server's warning for the
+// command, naming the open incidents; a warning it does not know passes
+// as it is.
+func TestDeclareWarning(t *testing.T) {
+	w := `incident 4 "Wyrley" is open too (declared 2026-01-02T03:04:05Z): both are now open, and the public status pages show what was published for each in its own section; if this one repeats it, close one of them (POST /api/v1/incidents/ID/close)`
+	got := declareWarning(w, 7)
+	if want := "close one of them: phasegate incident close 4 --reason TEXT, or phasegate incident close 7 --reason TEXT for this one"; !strings.HasSuffix(got, want) || strings.Contains(got, "POST") {
+		t.Errorf("declareWarning = %q, want it to end %q", got, want)
+	}
+	if got := declareWarning("close one of them (POST /api/v1/incidents/ID/close)", 7); got != "close one of them: phasegate incident close ID --reason TEXT" {
+		t.Errorf("without an incident id: %q", got)
+	}
+	if got := declareWarning("something else", 7); got != "something else" {
+		t.Errorf("an unknown warning changed: %q", got)
 	}
 }

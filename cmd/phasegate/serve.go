@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -94,6 +95,7 @@ func (l *stringList) Set(v string) error { *l = append(*l, v); return nil }
 type serveConfig struct {
 	addr            string
 	db              string
+	dbGiven         bool // --db given, not the default
 	postgres        string
 	estatePaths     []string
 	demo            bool
@@ -140,6 +142,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 		return usagef("unexpected argument %q; give estate paths with --estate PATH", rest[0])
 	}
 	cfg.estatePaths, cfg.trustedOrigins, cfg.notify = estates, origins, hooks
+	cfg.dbGiven = flagGiven(fs, "db")
 	if err := cfg.check(); err != nil {
 		return err
 	}
@@ -177,8 +180,8 @@ func (c *serveConfig) check() error {
 	if _, _, err := net.SplitHostPort(c.addr); err != nil {
 		return usagef("--addr %q: write it as HOST:PORT, e.g. 127.0.0.1:8080", c.addr)
 	}
-	if c.postgres != "" && !strings.HasPrefix(c.postgres, "postgres://") && !strings.HasPrefix(c.postgres, "postgresql://") {
-		return usagef("--postgres %q: give a postgres:// URL, e.g. postgres://user@host:5432/phasegate", c.postgres)
+	if err := checkOneStore(c.dbGiven, c.postgres); err != nil {
+		return err
 	}
 	if c.shutdownTimeout <= 0 {
 		return usagef("--shutdown-timeout %s: give a positive duration, e.g. 10s", c.shutdownTimeout)
@@ -234,18 +237,27 @@ func newApp(cfg serveConfig, e env) *App {
 	return &App{cfg: cfg, e: e, log: slog.New(h)}
 }
 
-// Open opens the store, wires the service and the server, creates the
-// first admin, loads the estate or the demo, and starts listening.
+// Open checks what it is given (the estate, the CA, the webhooks, the
+// address), opens the store, creates the first admin, loads the estate or
+// the demo, and starts listening. Whatever can be wrong with what it is
+// given fails before the first admin is created: its password is printed
+// only once, so a start that fails after printing it would lose it.
 func (a *App) Open(ctx context.Context) error {
-	dsn, what := a.cfg.db, "SQLite "+a.cfg.db
-	if a.cfg.postgres != "" {
-		dsn, what = a.cfg.postgres, "PostgreSQL"
+	var est *estate.Estate
+	var estFiles []estate.File
+	if len(a.cfg.estatePaths) > 0 {
+		var err error
+		if estFiles, est, err = a.readEstate(); err != nil {
+			return err
+		}
 	}
-	db, err := store.Open(ctx, dsn, time.Now)
-	if err != nil {
-		return fmt.Errorf("%w; check --db or --postgres", err)
+	var roots *x509.CertPool
+	var err error
+	if a.cfg.probeCA != "" {
+		if roots, err = probe.Roots(a.cfg.probeCA); err != nil {
+			return err
+		}
 	}
-	a.db = db
 	a.metrics = server.NewMetrics(prometheus.NewRegistry())
 	broker := server.NewBroker(a.metrics)
 	publish := broker.Publish
@@ -258,12 +270,20 @@ func (a *App) Open(ctx context.Context) error {
 			a.notifier.Publish(evs)
 		}
 	}
-	var roots *x509.CertPool
-	if a.cfg.probeCA != "" {
-		if roots, err = probe.Roots(a.cfg.probeCA); err != nil {
-			return err
-		}
+	what := "SQLite " + a.cfg.db
+	if a.cfg.postgres != "" {
+		what = "PostgreSQL"
 	}
+	db, err := openStore(ctx, a.cfg.db, a.cfg.postgres)
+	if err != nil {
+		return err
+	}
+	a.db = db
+	ln, err := net.Listen("tcp", a.cfg.addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %v; choose another --addr", a.cfg.addr, err)
+	}
+	a.ln = ln
 	a.svc = incident.New(incident.Config{
 		Store: db, Clock: time.Now, Log: a.log.With("component", "incident"),
 		Publish: publish, Settings: a.cfg.settings, Prober: probe.New(roots),
@@ -274,8 +294,8 @@ func (a *App) Open(ctx context.Context) error {
 		fmt.Fprintf(a.e.stdout, "Created user %q with the admin role. Its password, shown only this once:\n\n    %s\n\n"+
 			"Log in with it, then create the accounts of the people running the recovery.\n", name, pw)
 	}
-	if len(a.cfg.estatePaths) > 0 {
-		if err := a.loadEstate(ctx); err != nil {
+	if est != nil {
+		if err := a.loadEstate(ctx, estFiles, est); err != nil {
 			return err
 		}
 	}
@@ -284,17 +304,9 @@ func (a *App) Open(ctx context.Context) error {
 			return err
 		}
 	}
-	if on, err := a.svc.DualControl(ctx, incident.SystemActor("serve", incident.RoleAdmin)); err != nil {
+	if err := a.warnAdmins(ctx); err != nil {
 		return err
-	} else if !on {
-		a.log.Warn("there is one admin, so account changes act without a second person: " +
-			"make a second admin (phasegate user add NAME --role admin), and from then on one fooled admin cannot make two people")
 	}
-	ln, err := net.Listen("tcp", a.cfg.addr)
-	if err != nil {
-		return fmt.Errorf("cannot listen on %s: %v; choose another --addr", a.cfg.addr, err)
-	}
-	a.ln = ln
 	secure := a.cfg.secureCookies(ln.Addr().String())
 	a.srv, err = server.New(server.Config{
 		Service: a.svc, Broker: broker, Metrics: a.metrics, Log: a.log.With("component", "http"),
@@ -319,6 +331,36 @@ func (a *App) Open(ctx context.Context) error {
 	}
 	fmt.Fprintf(a.e.stdout, "phasegate listening on http://%s (%s; %s)\n", ln.Addr(), what, cookie)
 	a.log.Info("listening", "addr", ln.Addr().String(), "store", db.Dialect(), "secure_cookies", secure)
+	return nil
+}
+
+// warnAdmins says in the log when the admins leave the accounts exposed:
+// no enabled admin (nobody can manage accounts or the estate), or one
+// (account changes act without a second person).
+func (a *App) warnAdmins(ctx context.Context) error {
+	actor := incident.SystemActor("serve", incident.RoleAdmin)
+	on, err := a.svc.DualControl(ctx, actor)
+	if err != nil {
+		return err
+	}
+	users, err := a.svc.Users(ctx, actor)
+	if err != nil {
+		return err
+	}
+	admins := 0
+	for _, u := range users {
+		if !u.Disabled && slices.ContainsFunc(u.Grants, func(g incident.Grant) bool { return g.Role == incident.RoleAdmin }) {
+			admins++
+		}
+	}
+	switch {
+	case admins == 0:
+		a.log.Warn("there is no enabled admin, so nobody can manage accounts or upload an estate: " +
+			"make one on this host with phasegate user add NAME --role admin and this server's --db PATH or --postgres URL")
+	case admins == 1 && !on:
+		a.log.Warn("there is one admin, so account changes act without a second person: " +
+			"make a second admin (phasegate user add NAME --role admin), and from then on one fooled admin cannot make two people")
+	}
 	return nil
 }
 
@@ -432,39 +474,55 @@ func (a *App) closeStore() error {
 	return err
 }
 
-// loadEstate uploads the --estate files as a new version unless the
-// latest version is the same estate.
-func (a *App) loadEstate(ctx context.Context) error {
+// readEstate reads and parses the --estate files; an invalid estate is
+// printed, every problem, and stops the start.
+func (a *App) readEstate() ([]estate.File, *estate.Estate, error) {
 	files, err := readEstateFiles(a.cfg.estatePaths)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
-	ver, uploaded, err := a.uploadIfChanged(ctx, files, "serve-estate")
+	est, err := parseEstate(files, a.e)
+	if err != nil {
+		return nil, nil, err
+	}
+	return files, est, nil
+}
+
+func parseEstate(files []estate.File, e env) (*estate.Estate, error) {
+	est, err := estate.Parse(files...)
+	if err != nil {
+		var ps estate.Problems
+		if errors.As(err, &ps) {
+			writeProblems(e.stderr, ps)
+			return nil, &silentError{code: exitFailure}
+		}
+		return nil, err
+	}
+	return est, nil
+}
+
+// loadEstate uploads the --estate files as a new version unless the
+// latest version is the same estate.
+func (a *App) loadEstate(ctx context.Context, files []estate.File, est *estate.Estate) error {
+	ver, uploaded, err := a.uploadIfChanged(ctx, files, est, "serve-estate")
 	if err != nil {
 		return err
 	}
 	if uploaded {
-		fmt.Fprintf(a.e.stdout, "Loaded the estate as version %d: %d systems, %d services, %d teams.\n",
-			ver.Number, ver.Systems, ver.Services, ver.Teams)
+		fmt.Fprintf(a.e.stdout, "Loaded the estate as version %d: %s, %s, %s.\n",
+			ver.Number, plural(ver.Systems, "system"), plural(ver.Services, "service"), plural(ver.Teams, "team"))
 	} else {
 		fmt.Fprintf(a.e.stdout, "The estate is unchanged since version %d.\n", ver.Number)
 	}
 	return nil
 }
 
-func (a *App) uploadIfChanged(ctx context.Context, files []estate.File, who string) (*incident.EstateVersion, bool, error) {
+// uploadIfChanged uploads files (est, parsed) as a new estate version
+// unless the latest version is the same estate.
+func (a *App) uploadIfChanged(ctx context.Context, files []estate.File, est *estate.Estate, who string) (*incident.EstateVersion, bool, error) {
 	// Recorded as phasegate itself ("system:…"), not as a person: the
 	// operator starting the server holds the database already.
 	actor := incident.SystemActor(who, incident.RoleAdmin)
-	est, err := estate.Parse(files...)
-	if err != nil {
-		var ps estate.Problems
-		if errors.As(err, &ps) {
-			writeProblems(a.e.stderr, ps)
-			return nil, false, &silentError{code: exitFailure}
-		}
-		return nil, false, err
-	}
 	doc, err := json.Marshal(est)
 	if err != nil {
 		return nil, false, err
@@ -497,7 +555,11 @@ func (a *App) loadDemo(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("reading the embedded demo estate: %w", err)
 		}
-		ver, _, err := a.uploadIfChanged(ctx, files, "demo")
+		est, err := parseEstate(files, a.e)
+		if err != nil {
+			return fmt.Errorf("reading the embedded demo estate: %w", err)
+		}
+		ver, _, err := a.uploadIfChanged(ctx, files, est, "demo")
 		if err != nil {
 			return fmt.Errorf("loading the demo estate: %w", err)
 		}
@@ -509,7 +571,12 @@ func (a *App) loadDemo(ctx context.Context) error {
 	}
 	var id int64
 	if len(ins) == 0 {
-		view, err := declareDemo(ctx, a.svc, actor, time.Now())
+		// The people first: the demo's restart request is one of theirs.
+		people, err := a.addDemoUsers(ctx)
+		if err != nil {
+			return fmt.Errorf("creating the demo accounts: %w", err)
+		}
+		view, err := declareDemo(ctx, a.svc, actor, people[demoRequester], time.Now())
 		if err != nil {
 			return fmt.Errorf("declaring the demo incident: %w", err)
 		}
@@ -520,9 +587,6 @@ func (a *App) loadDemo(ctx context.Context) error {
 			return fmt.Errorf("publishing the demo status updates: %w", err)
 		}
 		fmt.Fprintf(a.e.stdout, "Published %d demo status updates: see /status/.\n", n)
-		if err := a.addDemoUsers(ctx); err != nil {
-			return fmt.Errorf("creating the demo accounts: %w", err)
-		}
 	} else {
 		id = ins[0].ID
 	}
@@ -536,10 +600,18 @@ func (a *App) loadDemo(ctx context.Context) error {
 	return nil
 }
 
+// demoRequester is the demo account that asks for the demo's restart
+// under the two-person rule: a person, so that another demo account
+// (lead) approving it completes a move two people made, as the rule
+// means; phasegate itself ("system:demo") asking would let one person
+// alone put a criticality-1 system into restore.
+const demoRequester = "commander"
+
 // declareDemo declares a total shutdown that began three days ago and
 // moves a few systems along, so the live view has something in every
-// state.
-func declareDemo(ctx context.Context, svc *incident.Service, actor incident.Actor, now time.Time) (*incident.IncidentView, error) {
+// state. The restart waiting for a second person is asked for by
+// requester, a person.
+func declareDemo(ctx context.Context, svc *incident.Service, actor, requester incident.Actor, now time.Time) (*incident.IncidentView, error) {
 	view, err := svc.DeclareIncident(ctx, actor, incident.Declaration{
 		Name: "Northfield Motors ransomware (demo)", Kind: "ransomware",
 		StartedAt: now.Add(-72 * time.Hour).Truncate(time.Hour), TotalShutdown: true,
@@ -598,7 +670,7 @@ func declareDemo(ctx context.Context, svc *incident.Service, actor incident.Acto
 		case s.TwoPerson && approval < 1:
 			err = clear(s.SystemID, -1)
 			if err == nil {
-				err = move(s.SystemID, incident.StateRestoring, "demo: restore from the clean build")
+				_, err = svc.Transition(ctx, requester, id, s.SystemID, incident.StateRestoring, "demo: restore from the clean build")
 			}
 			approval++
 		case investigating < 3:
@@ -648,21 +720,28 @@ var demoUsers = []struct {
 }
 
 // addDemoUsers creates the demo's people with random passwords and prints
-// them once, as the first admin's is.
-func (a *App) addDemoUsers(ctx context.Context) error {
+// them once, as the first admin's is. It returns each as an actor, by
+// name.
+func (a *App) addDemoUsers(ctx context.Context) (map[string]incident.Actor, error) {
 	actor := incident.SystemActor("demo", incident.RoleAdmin)
+	people := map[string]incident.Actor{}
 	fmt.Fprintf(a.e.stdout, "Demo accounts (passwords shown only this once):\n")
 	for _, u := range demoUsers {
 		var raw [12]byte
 		if _, err := rand.Read(raw[:]); err != nil {
-			return err
+			return nil, err
 		}
 		pw := base64.RawURLEncoding.EncodeToString(raw[:])
-		if _, _, err := a.svc.CreateUser(ctx, actor, incident.NewUser{Name: u.name, Password: pw, Grants: []incident.Grant{u.grant}}); err != nil {
-			return fmt.Errorf("user %s: %w", u.name, err)
+		nu, _, err := a.svc.CreateUser(ctx, actor, incident.NewUser{Name: u.name, Password: pw, Grants: []incident.Grant{u.grant}})
+		if err != nil {
+			return nil, fmt.Errorf("user %s: %w", u.name, err)
 		}
+		if nu == nil {
+			return nil, fmt.Errorf("user %s waits for a second admin", u.name)
+		}
+		people[u.name] = incident.Actor{UserID: nu.ID, Name: nu.Name, Grants: nu.Grants}
 		fmt.Fprintf(a.e.stdout, "    %-10s %s   %s\n", u.name, pw, u.what)
 	}
 	fmt.Fprintln(a.e.stdout)
-	return nil
+	return people, nil
 }

@@ -104,8 +104,13 @@ func TestServeDemoFirstStartAndRestart(t *testing.T) {
 		}
 	}
 
-	get := func(path string, h http.Header) (int, string) {
-		req, _ := http.NewRequest("GET", url+path, nil)
+	// call sends a request with the headers h (a session) and a JSON body
+	// ("" for none).
+	call := func(method, path, body string, h http.Header) (int, string) {
+		req, _ := http.NewRequest(method, url+path, strings.NewReader(body))
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
 		for k, v := range h {
 			req.Header[k] = v
 		}
@@ -117,6 +122,7 @@ func TestServeDemoFirstStartAndRestart(t *testing.T) {
 		b, _ := io.ReadAll(res.Body)
 		return res.StatusCode, string(b)
 	}
+	get := func(path string, h http.Header) (int, string) { return call("GET", path, "", h) }
 	if code, body := get("/healthz", nil); code != 200 || !strings.Contains(body, `"ok"`) {
 		t.Errorf("/healthz: %d %s", code, body)
 	}
@@ -164,18 +170,28 @@ func TestServeDemoFirstStartAndRestart(t *testing.T) {
 		return http.Header{"Cookie": {res.Cookies()[0].String()}}
 	}
 	isolate := func(h http.Header) int {
-		req, _ := http.NewRequest("POST", url+"/api/v1/incidents/1/isolate",
-			strings.NewReader(`{"selector":{"all":true},"reason":"demo check"}`))
-		req.Header.Set("Content-Type", "application/json")
-		for k, v := range h {
-			req.Header[k] = v
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		res.Body.Close()
-		return res.StatusCode
+		code, _ := call("POST", "/api/v1/incidents/1/isolate", `{"selector":{"all":true},"reason":"demo check"}`, h)
+		return code
+	}
+	// The demo's pending restart was asked for by a person (commander),
+	// not by phasegate itself: the requester cannot approve it, and a
+	// second person (lead) completes it, so one person alone never does.
+	code, body = get("/api/v1/incidents/1/approvals?status=pending", h)
+	var pending struct {
+		Approvals []incident.Approval `json:"approvals"`
+	}
+	json.Unmarshal([]byte(body), &pending)
+	if code != 200 || len(pending.Approvals) != 1 || pending.Approvals[0].RequestedBy != "commander" {
+		t.Fatalf("the demo's pending request should be commander's: %d %s", code, body)
+	}
+	approve := func(h http.Header) (int, string) {
+		return call("POST", fmt.Sprintf("/api/v1/approvals/%d/approve", pending.Approvals[0].ID), `{"note":"demo check"}`, h)
+	}
+	if code, body := approve(demoLogin("commander")); code != 403 {
+		t.Errorf("demo commander approving their own request: %d %s, want 403", code, body)
+	}
+	if code, body := approve(demoLogin("lead")); code != 200 || !strings.Contains(body, `"done": true`) {
+		t.Errorf("demo lead approving commander's request: %d %s, want 200 and the move done", code, body)
 	}
 	if code := isolate(demoLogin("commander")); code != 200 {
 		t.Errorf("demo commander isolating: %d, want 200", code)

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/phasegate/phasegate/estate"
 	"github.com/phasegate/phasegate/planner"
 	"github.com/phasegate/phasegate/psplib"
 )
@@ -130,3 +131,41 @@ func benchScale(b *testing.B, n int) {
 // estates with the default budget.
 func BenchmarkScale10k(b *testing.B)  { benchScale(b, 10_000) }
 func BenchmarkScale100k(b *testing.B) { benchScale(b, 100_000) }
+
+// checkEstate fails when Estate(n, seed) is not a valid estate of n
+// systems that the planner can plan.
+func checkEstate(t *testing.T, n int, seed uint64) {
+	t.Helper()
+	e := Estate(n, seed)
+	if len(e.Systems) != n {
+		t.Fatalf("Estate(%d, %d): %d systems", n, seed, len(e.Systems))
+	}
+	if err := estate.Validate(e); err != nil {
+		t.Fatalf("Estate(%d, %d) is not valid: %v", n, seed, err)
+	}
+	if _, err := planner.Make(e, planner.Options{Schedules: 2}); err != nil {
+		t.Fatalf("Estate(%d, %d) cannot be planned: %v", n, seed, err)
+	}
+}
+
+// Every size from 1 works, including the small ones whose dependency
+// layers are empty (below 79 systems some are).
+func TestEstateEverySmallSize(t *testing.T) {
+	for n := 1; n <= 120; n++ {
+		for seed := range uint64(2) {
+			checkEstate(t, n, seed)
+		}
+	}
+}
+
+func FuzzEstate(f *testing.F) {
+	for _, n := range []uint16{1, 5, 50, 60, 75, 78, 79, 300} {
+		f.Add(n, uint64(1))
+	}
+	f.Fuzz(func(t *testing.T, n uint16, seed uint64) {
+		if n == 0 || n > 5000 {
+			t.Skip()
+		}
+		checkEstate(t, int(n), seed)
+	})
+}

@@ -65,12 +65,15 @@ func Estate(systems int, seed uint64) *estate.Estate {
 				c := dur(2, 32)
 				s.Clearance = &c
 			}
-			if l > 0 {
+			// Small estates have empty layers: a system then requires
+			// systems of any lower layer, and one in the first non-empty
+			// layer requires none.
+			if l > 0 && start[l] > 0 {
 				seen := map[int]bool{}
 				for range 4 {
 					var j int
-					if rng.IntN(4) > 0 {
-						j = start[l-1] + rng.IntN(start[l]-start[l-1])
+					if below := start[l] - start[l-1]; below > 0 && rng.IntN(4) > 0 {
+						j = start[l-1] + rng.IntN(below)
 					} else {
 						j = rng.IntN(start[l])
 					}
