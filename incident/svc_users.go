@@ -583,11 +583,12 @@ func (s *Service) RevokeToken(ctx context.Context, a Actor, id int64) (*Token, e
 		if err != nil {
 			return err
 		}
-		action := ActionTokensOwn
-		if tok.UserID != a.UserID {
-			action = ActionTokensAll
+		if tok.UserID != a.UserID && !a.Can(ActionTokensAll, nil) {
+			// Someone else's token looks exactly like one that does not
+			// exist: the answer must not tell a user which ids are live.
+			return phasegate.Errorf(phasegate.ENOTFOUND, "there is no token %d", id)
 		}
-		if err := a.Authorize(action, nil); err != nil {
+		if err := a.Authorize(ActionTokensOwn, nil); err != nil {
 			return err
 		}
 		if !tok.RevokedAt.IsZero() {

@@ -49,6 +49,9 @@ type call struct {
 	own bool
 	// stream: read the headers only.
 	stream bool
+	// hidden: a refusal answers 404, as if the resource did not exist
+	// (someone else's token: its id is not theirs to learn).
+	hidden bool
 }
 
 // TestEveryRouteAsEveryRole calls every registered route as every role —
@@ -131,7 +134,9 @@ func runRoleTable(t *testing.T, ts *testServer) {
 					t.Errorf("%s [%s] as nobody: %d, want 401", key, c.label, r.status)
 				case p.actor.Name != "" && allowed && (r.status == 401 || r.status == 403):
 					t.Errorf("%s [%s] as %s: %d, but %s may %s: %s", key, c.label, p.name, r.status, p.name, c.action, r.body)
-				case p.actor.Name != "" && !allowed && r.status != 403:
+				case p.actor.Name != "" && !allowed && c.hidden && r.status != 404:
+					t.Errorf("%s [%s] as %s: %d, want 404 (%s may not %s, nor learn it exists): %s", key, c.label, p.name, r.status, p.name, c.action, r.body)
+				case p.actor.Name != "" && !allowed && !c.hidden && r.status != 403:
 					t.Errorf("%s [%s] as %s: %d, want 403 (%s may not %s): %s", key, c.label, p.name, r.status, p.name, c.action, r.body)
 				}
 			}
@@ -422,7 +427,7 @@ func (f *roleFixture) calls(t *testing.T, ctx context.Context, rt server.Route, 
 		if err != nil {
 			t.Fatal(err)
 		}
-		return []call{{label: "another user's", path: fmt.Sprintf("/api/v1/tokens/%d", tok.Token.ID), action: a}}
+		return []call{{label: "another user's", path: fmt.Sprintf("/api/v1/tokens/%d", tok.Token.ID), action: a, hidden: true}}
 	case "GET /api/v1/audit/verify", "GET /api/v1/audit/export":
 		return []call{{path: rt.Pattern, action: a}}
 	}

@@ -354,7 +354,7 @@ func TestExportRoundTrip(t *testing.T) {
 		in := h.declare(incident.Declaration{})
 		h.clear(in.ID, "vault")
 		var buf bytes.Buffer
-		n, err := h.svc.ExportAudit(h.ctx, h.as("forensics"), &buf)
+		n, err := h.svc.ExportAudit(h.ctx, h.as("forensics"), &buf, 0)
 		h.must(err, "export")
 		all := h.events("")
 		if n != int64(len(all)) || all[len(all)-1].Type != incident.EventAuditExported {
@@ -380,8 +380,22 @@ func TestExportRoundTrip(t *testing.T) {
 		if rep.OK || rep.Problem.Check != "hash" {
 			t.Fatalf("forged export: %+v", rep)
 		}
-		_, err = h.svc.ExportAudit(h.ctx, h.as("viewer"), &buf)
+		_, err = h.svc.ExportAudit(h.ctx, h.as("viewer"), &buf, 0)
 		wantCode(t, err, phasegate.EFORBIDDEN)
+		// The rest of the log after what one has: the new events,
+		// including the record of this export, which names where it began.
+		var tail bytes.Buffer
+		last := all[len(all)-1].Seq
+		n, err = h.svc.ExportAudit(h.ctx, h.as("forensics"), &tail, last)
+		h.must(err, "export after")
+		lines = bytes.Split(bytes.TrimSpace(tail.Bytes()), []byte("\n"))
+		var rec incident.Event
+		h.must(json.Unmarshal(lines[len(lines)-1], &rec), "decode the record")
+		if n != 1 || rec.Seq != last+1 || rec.Type != incident.EventAuditExported || !bytes.Contains(rec.Payload, []byte(fmt.Sprintf(`"after_seq":%d`, last))) {
+			t.Fatalf("export after %d: %d events, last %+v", last, n, rec)
+		}
+		_, err = h.svc.ExportAudit(h.ctx, h.as("forensics"), &tail, -1)
+		wantCode(t, err, phasegate.EINVALID)
 	})
 }
 
@@ -533,8 +547,15 @@ func TestTokens(t *testing.T) {
 		// Revocation.
 		own, err := h.svc.CreateToken(h.ctx, h.as("viewer"), incident.TokenRequest{Label: "laptop"})
 		h.must(err, "own token")
-		_, err = h.svc.RevokeToken(h.ctx, h.as("comms"), own.Token.ID)
-		wantCode(t, err, phasegate.EFORBIDDEN)
+		// Someone else's token reads exactly as one that does not exist,
+		// so the answer does not tell which ids are live.
+		_, errOther := h.svc.RevokeToken(h.ctx, h.as("comms"), own.Token.ID)
+		wantCode(t, errOther, phasegate.ENOTFOUND)
+		_, errNone := h.svc.RevokeToken(h.ctx, h.as("comms"), own.Token.ID+1000)
+		wantCode(t, errNone, phasegate.ENOTFOUND)
+		if a, b := strings.ReplaceAll(errOther.Error(), fmt.Sprint(own.Token.ID), "N"), strings.ReplaceAll(errNone.Error(), fmt.Sprint(own.Token.ID+1000), "N"); a != b {
+			t.Fatalf("another's token answers %q, a missing one %q", errOther, errNone)
+		}
 		_, err = h.svc.RevokeToken(h.ctx, h.as("viewer"), own.Token.ID)
 		h.must(err, "revoke")
 		_, err = h.svc.TokenActor(h.ctx, own.Secret, "")
