@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+
+	"github.com/phasegate/phasegate"
 )
 
 // Events returns up to q.Limit (0: 1000) events after q.After that the
@@ -76,23 +78,31 @@ func (s *Service) VerifyAudit(ctx context.Context, a Actor) (*VerifyReport, erro
 	return VerifyStore(ctx, s.store)
 }
 
-// ExportAudit records an audit.exported event, then writes the whole log
-// (including that event) as JSON Lines to w. Needs audit.export.
-func (s *Service) ExportAudit(ctx context.Context, a Actor, w io.Writer) (int64, error) {
+// ExportAudit records an audit.exported event, then writes the log
+// after event after (0: the whole log, including that event) as JSON
+// Lines to w. Needs audit.export.
+func (s *Service) ExportAudit(ctx context.Context, a Actor, w io.Writer, after int64) (int64, error) {
 	if err := a.Authorize(ActionAuditExport, nil); err != nil {
 		return 0, err
+	}
+	if after < 0 {
+		return 0, phasegate.Errorf(phasegate.EINVALID, "after %d: give an event number, 0 or more, to export the events after it", after)
 	}
 	if err := s.update(ctx, func(wr *writer) error {
 		seq, hash, err := wr.ChainHead()
 		if err != nil {
 			return err
 		}
-		_, err = wr.event(a.Name, EventAuditExported, 0, "audit", map[string]any{"through_seq": seq + 1, "head_before": hash})
+		data := map[string]any{"through_seq": seq + 1, "head_before": hash}
+		if after > 0 {
+			data["after_seq"] = after
+		}
+		_, err = wr.event(a.Name, EventAuditExported, 0, "audit", data)
 		return err
 	}); err != nil {
 		return 0, err
 	}
-	return ExportStore(ctx, s.store, w, 0)
+	return ExportStore(ctx, s.store, w, after)
 }
 
 // VerifyStore walks the chain of a store directly (phasegate audit

@@ -855,7 +855,16 @@ func (s *Server) handleAuditExport(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Disposition", `attachment; filename="phasegate-events.jsonl"`)
 		w.Header().Set("Cache-Control", "no-store")
 	}}
-	_, err := s.svc.ExportAudit(r.Context(), actorFrom(r.Context()), lw)
+	var after int64
+	if v := r.URL.Query().Get("after"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 0 {
+			s.writeError(w, r, invalidRequest(http.StatusBadRequest, "after=%q: give an event number, 0 or more, to export the events after it", v))
+			return
+		}
+		after = n
+	}
+	_, err := s.svc.ExportAudit(r.Context(), actorFrom(r.Context()), lw, after)
 	if err != nil {
 		if !lw.started {
 			s.writeError(w, r, err)

@@ -417,6 +417,9 @@ func describeEvent(e incident.Event) uiEvent {
 		ev.Before = "logged out"
 	case incident.EventAuditExported:
 		ev.Before = fmt.Sprintf("exported the event log (through event %s)", s("through_seq"))
+		if after := s("after_seq"); after != "" {
+			ev.Before = fmt.Sprintf("exported the event log (events after %s, through event %s)", after, s("through_seq"))
+		}
 	case incident.EventAuditReported:
 		ev.Before = fmt.Sprintf("made a report of the incident from events 1 to %s, digest %s", s("through_seq"), s("digest"))
 		if p["chain_ok"] == false {

@@ -172,6 +172,20 @@ func breakGlassService(db *store.DB) *incident.Service {
 	return incident.New(incident.Config{Store: db, Clock: time.Now})
 }
 
+// breakGlassAdmin is the actor of the commands that act on the database
+// directly and are recorded (audit export, audit report).
+func breakGlassAdmin() incident.Actor {
+	return incident.Actor{Name: incident.BreakGlassActor, Grants: []incident.Grant{{Role: incident.RoleAdmin}}, System: true}
+}
+
+// where names the database for a person: its path, or PostgreSQL.
+func (d *dbFlags) where() string {
+	if d.postgres != "" {
+		return "the PostgreSQL database"
+	}
+	return d.db
+}
+
 // ---- user
 
 func userCommand() command {
@@ -386,7 +400,7 @@ func auditCommand() command {
 		name:    "audit",
 		summary: "verify or export the hash-chained event log",
 		usage: `Usage: phasegate audit verify [--db PATH | --postgres URL | --file EXPORT.jsonl]
-       phasegate audit export [--db PATH | --postgres URL] [--out FILE] [--after SEQ]
+       phasegate audit export [--db PATH | --postgres URL] [--out FILE] [--after SEQ] [--evidence-copy]
        phasegate audit report ID [--db PATH | --postgres URL] [--out FILE]
        phasegate audit check-report REPORT [--export EVENTS.jsonl]
 
@@ -395,7 +409,10 @@ altered, removed or reordered (exit status 1). With --file it checks an
 export instead of a database, as a regulator would.
 
 export writes the log as JSON Lines, one event per line with its hashes,
-to FILE or standard output.
+to FILE or standard output (--after SEQ: only the events after SEQ). The
+export is recorded in the log first, by cli:break-glass, as one through the
+server is; --evidence-copy reads a copy kept as evidence and records
+nothing in it.
 
 check-report checks a copy of an incident report (the HTML document or its
 JSON, from phasegate incident report) with no server: that its content
@@ -446,10 +463,7 @@ func runAuditVerify(ctx context.Context, args []string, e env) error {
 		if rep, err = incident.VerifyStore(ctx, db); err != nil {
 			return err
 		}
-		what = d.db
-		if d.postgres != "" {
-			what = "the PostgreSQL database"
-		}
+		what = d.where()
 	}
 	if !rep.OK {
 		p := rep.Problem
@@ -483,6 +497,8 @@ func runAuditExport(ctx context.Context, args []string, e env) error {
 	var after int64
 	fs.StringVar(&out, "out", "", "output file")
 	fs.Int64Var(&after, "after", 0, "only events after this seq")
+	var copyOnly bool
+	fs.BoolVar(&copyOnly, "evidence-copy", false, "the database is a copy kept as evidence: read it, record nothing in it")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -490,13 +506,28 @@ func runAuditExport(ctx context.Context, args []string, e env) error {
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q; write to a file with --out FILE", pos[0])
 	}
+	if after < 0 {
+		return usagef("--after %d: give an event number, 0 or more, to export the events after it", after)
+	}
 	db, err := d.open(ctx, false)
 	if err != nil {
 		return err
 	}
 	defer db.Close()
+	// An export taken at the database is recorded as one taken through
+	// the server is, by cli:break-glass: whoever walks off with the log
+	// leaves their mark in it. A copy kept as evidence is read as it is.
+	export := func(w io.Writer) (int64, error) {
+		if copyOnly {
+			return incident.ExportStore(ctx, db, w, after)
+		}
+		return breakGlassService(db).ExportAudit(ctx, breakGlassAdmin(), w, after)
+	}
+	if copyOnly {
+		fmt.Fprintf(e.stderr, "--evidence-copy: reading %s without recording the export in it; use this on a copy kept as evidence, never on the server's database.\n", d.where())
+	}
 	if out == "" {
-		_, err := incident.ExportStore(ctx, db, e.stdout, after)
+		_, err := export(e.stdout)
 		return err
 	}
 	f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
@@ -507,7 +538,7 @@ func runAuditExport(ctx context.Context, args []string, e env) error {
 		return outError(out, err)
 	}
 	bw := bufio.NewWriter(f)
-	n, err := incident.ExportStore(ctx, db, bw, after)
+	n, err := export(bw)
 	if err == nil {
 		err = bw.Flush()
 	}

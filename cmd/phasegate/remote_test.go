@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -227,6 +228,33 @@ func TestAuditVerifyNamesAnAlteredEvent(t *testing.T) {
 	if code, _, errb := pg(t, "", "audit", "export", "--db", db, "--out", export); code != exitFailure || !strings.Contains(errb, "already exists") {
 		t.Errorf("export over an existing file: %d %s", code, errb)
 	}
+	// The export at the database is on the record, as its last event, by
+	// cli:break-glass; a refused one (the file above) is not.
+	body, _ := os.ReadFile(export)
+	lines := strings.Split(strings.TrimSpace(string(body)), "\n")
+	var last incident.Event
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &last); err != nil || last.Type != incident.EventAuditExported ||
+		last.Actor != incident.BreakGlassActor {
+		t.Fatalf("the export's last event: %+v %v, want audit.exported by %s", last, err, incident.BreakGlassActor)
+	}
+	// The rest after it: nothing new but the record of this export.
+	code, out, _ = pg(t, "", "audit", "export", "--db", db, "--after", fmt.Sprint(last.Seq))
+	if n := strings.Count(out, "\n"); code != 0 || n != 1 || !strings.Contains(out, fmt.Sprintf(`"after_seq":%d`, last.Seq)) {
+		t.Errorf("export --after %d: exit %d, %d lines: %s", last.Seq, code, n, out)
+	}
+	// A copy kept as evidence is read as it is: the same events, nothing
+	// added.
+	code, out, errb := pg(t, "", "audit", "export", "--db", db, "--evidence-copy")
+	if n := strings.Count(out, "\n"); code != 0 || n != len(lines)+1 || !strings.Contains(errb, "without recording") {
+		t.Errorf("export --evidence-copy: exit %d, %d lines (want %d), %s", code, n, len(lines)+1, errb)
+	}
+	code, out, _ = pg(t, "", "audit", "export", "--db", db, "--evidence-copy")
+	if n := strings.Count(out, "\n"); code != 0 || n != len(lines)+1 {
+		t.Errorf("a second export --evidence-copy sees %d events, want %d: it recorded something", n, len(lines)+1)
+	}
+	if code, _, errb := pg(t, "", "audit", "export", "--db", db, "--after", "-3"); code != exitUsage || !strings.Contains(errb, "0 or more") {
+		t.Errorf("export --after -3: exit %d, %s", code, errb)
+	}
 
 	sqldb, err := sql.Open("sqlite", db)
 	if err != nil {
@@ -245,7 +273,7 @@ func TestAuditVerifyNamesAnAlteredEvent(t *testing.T) {
 			t.Fatalf("%s: %v", q, err)
 		}
 	}
-	code, out, errb := pg(t, "", "audit", "verify", "--db", db)
+	code, out, errb = pg(t, "", "audit", "verify", "--db", db)
 	if code != exitFailure || !strings.Contains(out, "event 7 was altered") || !strings.Contains(out, "first bad event: 7") {
 		t.Fatalf("verify after altering event 7: exit %d\n%s%s", code, out, errb)
 	}

@@ -111,8 +111,7 @@ func runAuditReport(ctx context.Context, args []string, e env) error {
 		return err
 	}
 	defer db.Close()
-	actor := incident.Actor{Name: incident.BreakGlassActor, Grants: []incident.Grant{{Role: incident.RoleAdmin}}, System: true}
-	rep, err := breakGlassService(db).Report(ctx, actor, id)
+	rep, err := breakGlassService(db).Report(ctx, breakGlassAdmin(), id)
 	if err != nil {
 		return err
 	}
