@@ -196,3 +196,36 @@ func TestCycleAtScale(t *testing.T) {
 		t.Error("Order of a cycle")
 	}
 }
+
+// An estate built in code (a what-if, an import) gets its checks judged
+// as a file's are: every problem, each naming the check and the field.
+func TestValidateChecksBuiltInCode(t *testing.T) {
+	e := &Estate{Organization: "T", Currency: "GBP", Teams: []Team{{ID: "t", Capacity: 1}}}
+	e.Systems = []System{{ID: "erp", Kind: KindApplication, Team: "t", Verify: []Check{
+		{HTTP: "https://erp.example.internal/health", Status: 200, TimeoutSeconds: 5}, // good
+		{HTTP: "erp/health"},
+		{TCP: "erp-db"},
+		{HTTP: "https://a.example/", TCP: "a.example:443"},
+		{},
+		{TCP: "erp-db.example.internal:5432", Status: 200},
+		{HTTP: "https://erp.example.internal/", Status: 42, TimeoutSeconds: MaxCheckTimeout + 1},
+	}}}
+	e.SetDefaults()
+	err := Validate(e)
+	var ps Problems
+	if !errors.As(err, &ps) {
+		t.Fatalf("Validate = %v, want problems with the checks", err)
+	}
+	want := []string{"verify[1].http", "verify[2].tcp", "verify[3]", "verify[4]", "verify[5]", "verify[6].status", "verify[6].timeout_seconds"}
+	var got []string
+	for _, p := range ps {
+		field, ok := strings.CutPrefix(p.Field, "systems[erp].")
+		got = append(got, field)
+		if p.Fix == "" || !ok {
+			t.Errorf("problem without a fix or the system: %+v", p)
+		}
+	}
+	if strings.Join(got, " ") != strings.Join(want, " ") {
+		t.Errorf("fields %v, want %v", got, want)
+	}
+}
