@@ -1,9 +1,6 @@
 package chart
 
-import (
-	"strings"
-	"unicode/utf8"
-)
+import "strings"
 
 // fontStack lists system fonts only: the pictures are drawn offline, in a
 // crisis room whose network may be down, so nothing is ever fetched.
@@ -102,19 +99,4 @@ func wrap(s string, width, size float64, bold bool) []string {
 		lines = append(lines, cur)
 	}
 	return lines
-}
-
-// truncRunes caps s at n runes, for descriptions that must stay short.
-func truncRunes(s string, n int) string {
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	i := 0
-	for k := range s {
-		if i == n {
-			return s[:k] + "…"
-		}
-		i++
-	}
-	return s
 }

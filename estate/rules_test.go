@@ -36,11 +36,6 @@ func parseProblems(t *testing.T, files ...File) Problems {
 	return ps
 }
 
-// where renders a problem's place: "file:line:col field".
-func where(p Problem) string {
-	return fmt.Sprintf("%s:%d:%d %s", p.File, p.Line, p.Column, p.Field)
-}
-
 // Each case is one estate file, f.yaml, and the problems expected in
 // it: the place ("line:col field") of every problem, and for some the
 // exact message and fix after " => ".

@@ -29,11 +29,6 @@ type uiIncident struct {
 
 func (in *uiIncident) ID() int64 { return in.view.ID }
 
-// system returns the estate's system and its state, or nil.
-func (in *uiIncident) system(id string) (*estate.System, *incident.SystemView) {
-	return in.ix.Systems[id], in.byID[id]
-}
-
 // incidentOf reads the incident named in the path for a page or form;
 // when it cannot, it shows the error page and ok is false.
 func (u *ui) incidentOf(w http.ResponseWriter, r *http.Request, a incident.Actor) (in *uiIncident, ok bool) {
