@@ -54,6 +54,7 @@ const (
 	EventLoginFailed        = "auth.login_failed"
 	EventLockedOut          = "auth.locked_out"
 	EventLogout             = "auth.logout"
+	EventLogoutOthers       = "auth.logout_others" // one's other sessions ended, from one's own
 	EventUserCreated        = "user.created"
 	EventUserRoles          = "user.roles_changed"
 	EventUserPassword       = "user.password_changed"

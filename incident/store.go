@@ -112,6 +112,9 @@ type Tx interface {
 	UpdateSession(s *Session) error
 	SessionByHash(hash string) (*Session, error)
 	DeleteSession(hash string) error
+	// UserSessions lists a user's sessions, the most recently seen first
+	// (expired ones too, until DeleteExpiredSessions removes them).
+	UserSessions(userID int64) ([]Session, error)
 	// DeleteUserSessions removes a user's sessions but the one whose hash
 	// is keep ("": all), and returns how many it removed.
 	DeleteUserSessions(userID int64, keep string) (int, error)

@@ -251,6 +251,80 @@ func (s *Service) Logout(ctx context.Context, sessionSecret string) error {
 	})
 }
 
+// SessionView is one of a user's sessions as its owner sees it: when it
+// began and was last used, from where, and when it ends if left alone
+// (idle or at its limit, whichever is first); never its hash.
+type SessionView struct {
+	CreatedAt  time.Time `json:"created_at"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+	ExpiresAt  time.Time `json:"expires_at"`
+	Address    string    `json:"address,omitempty"`
+	// Current: the session the request came with.
+	Current bool `json:"current"`
+}
+
+// MySessions lists the actor's own live sessions, the one it came with
+// first, then the most recently seen: someone who fears their account was
+// used sees where it is logged in. Needs view.
+func (s *Service) MySessions(ctx context.Context, a Actor) ([]SessionView, error) {
+	if err := a.Authorize(ActionView, nil); err != nil {
+		return nil, err
+	}
+	var out []SessionView
+	err := s.view(ctx, func(tx Tx) error {
+		ss, err := tx.UserSessions(a.UserID)
+		if err != nil {
+			return err
+		}
+		now := tx.Now()
+		for _, x := range ss {
+			// A session ends at its absolute limit or when left idle,
+			// whichever comes first (as SessionActor judges it).
+			ends := x.ExpiresAt
+			if idle := x.LastSeenAt.Add(s.settings.SessionIdle); idle.Before(ends) {
+				ends = idle
+			}
+			if !now.Before(ends) {
+				continue
+			}
+			v := SessionView{CreatedAt: x.CreatedAt, LastSeenAt: x.LastSeenAt, ExpiresAt: ends, Address: x.Address,
+				Current: a.Session != "" && x.Hash == a.Session}
+			if v.Current {
+				out = append([]SessionView{v}, out...)
+			} else {
+				out = append(out, v)
+			}
+		}
+		return nil
+	})
+	return out, err
+}
+
+// EndOtherSessions logs the actor out everywhere but the browser it asks
+// from, and records how many sessions it ended (auth.logout_others). Only
+// a logged-in browser may: a token has no session of its own to keep.
+func (s *Service) EndOtherSessions(ctx context.Context, a Actor) (int, error) {
+	if err := a.Authorize(ActionView, nil); err != nil {
+		return 0, err
+	}
+	if a.Session == "" || a.System {
+		return 0, phasegate.Errorf(phasegate.EINVALID, "log out of your other sessions from a logged-in browser: an API token has no session of its own to keep")
+	}
+	var ended int
+	err := s.update(ctx, func(w *writer) error {
+		u, err := w.User(a.UserID)
+		if err != nil {
+			return err
+		}
+		if ended, err = w.DeleteUserSessions(u.ID, a.Session); err != nil {
+			return err
+		}
+		_, err = w.event(u.Name, EventLogoutOthers, 0, "user:"+u.Name, map[string]any{"name": u.Name, "sessions_ended": ended})
+		return err
+	})
+	return ended, err
+}
+
 // touchEvery limits last-seen and last-used writes to one a minute per
 // session or token.
 const touchEvery = time.Minute

@@ -410,6 +410,8 @@ func describeEvent(e incident.Event) uiEvent {
 		ev.Detail = s("reason")
 	case incident.EventLogout:
 		ev.Before = "logged out"
+	case incident.EventLogoutOthers:
+		ev.Before = fmt.Sprintf("logged out of every other session (%s ended)", s("sessions_ended"))
 	case incident.EventAuditExported:
 		ev.Before = fmt.Sprintf("exported the event log (through event %s)", s("through_seq"))
 		if after := s("after_seq"); after != "" {

@@ -92,6 +92,9 @@ type meData struct {
 	RoleChoices []incident.Role
 	// NewToken is a token just created, its secret shown this once.
 	NewToken *newTokenReveal
+	// Sessions are where one is logged in, this browser first (none when
+	// the page is read with a token).
+	Sessions []incident.SessionView
 	// PasswordError and TokenError say what was wrong with the form sent
 	// (the page's error box says it too); the anchor is beside the form.
 	PasswordError, TokenError string
@@ -135,6 +138,14 @@ func (u *ui) showMe(w http.ResponseWriter, r *http.Request, a incident.Actor, st
 		}
 	}
 	now := u.clock()
+	if !a.ViaToken && !a.System {
+		ss, err := u.s.svc.MySessions(r.Context(), a)
+		if err != nil {
+			u.fail(w, r, p, err)
+			return
+		}
+		d.Sessions = ss
+	}
 	if d.CanTokens {
 		ts, err := u.s.svc.Tokens(r.Context(), a, 0)
 		if err != nil {
@@ -184,6 +195,25 @@ func (u *ui) showMe(w http.ResponseWriter, r *http.Request, a incident.Actor, st
 	}
 	p.Data = d
 	u.render(w, r, status, "me", p)
+}
+
+// handleMeSessionsForm logs one out everywhere but this browser: for
+// someone who fears their account is in use elsewhere (then they change
+// their password, which does the same and shuts the door).
+func (u *ui) handleMeSessionsForm(w http.ResponseWriter, r *http.Request, a incident.Actor) {
+	if !u.meForm(w, r, a) {
+		return
+	}
+	n, err := u.s.svc.EndOtherSessions(r.Context(), a)
+	var f uiFlash
+	if err == nil {
+		f = uiFlash{Kind: "ok", Text: fmt.Sprintf("Logged out of %d other %s; this one stays. If you did not start them, change your password now, and tell an admin.",
+			n, plural(n, "session", "sessions"))}
+		if n == 0 {
+			f.Text = "You had no other session; nothing changed."
+		}
+	}
+	u.decided(w, r, mePath+"#sessions", f, err)
 }
 
 // meForm reads a form of the page; false: the error page was sent.

@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/phasegate/phasegate"
 	"github.com/phasegate/phasegate/incident"
 )
 
@@ -86,6 +88,67 @@ func TestUIMePassword(t *testing.T) {
 	// The event log tells it, without the password.
 	if strings.Contains(ts.logs.String(), mine) {
 		t.Error("the new password is in the server's log")
+	}
+}
+
+// TestUIMeSessions: the page lists where one is logged in, this browser
+// first and marked; "log out everywhere else" ends the others, not this
+// one, says how many, and is on the record. A token reading the page has
+// no sessions to show or end.
+func TestUIMeSessions(t *testing.T) {
+	ts, _ := newUIServer(t)
+	c := uiLogin(t, ts, "comms")
+	laptop, phone := uiLogin(t, ts, "comms"), uiLogin(t, ts, "comms")
+	uiLogin(t, ts, "viewer") // someone else's session is never listed
+	page := c.get("/me").must(t, 200)
+	page.has(t, "Where you are logged in (3)", `id="session-list"`, `aria-current="true"`, "127.0.0.1", `id="sessions-form"`, "Log out everywhere else")
+	if n := strings.Count(page.body, "<strong>this browser</strong>"); n != 1 {
+		t.Errorf("this browser marked %d times, want once", n)
+	}
+	if i, j := strings.Index(page.body, "this browser"), strings.Index(page.body, "another browser"); i < 0 || j < 0 || i > j {
+		t.Error("this browser is not listed first")
+	}
+	r := c.post("/me/sessions/end-others", nil).must(t, http.StatusSeeOther)
+	if r.location != "/me#sessions" {
+		t.Errorf("ended → %q", r.location)
+	}
+	c.get("/me").must(t, 200).has(t, "flash-ok", "Logged out of 2 other sessions; this one stays", "Where you are logged in (1)").
+		lacks(t, `id="sessions-form"`, "another browser")
+	for _, other := range []*uiClient{laptop, phone} {
+		if r := other.get("/me"); r.status != http.StatusSeeOther || !strings.HasPrefix(r.location, "/login") {
+			t.Errorf("another session after ending the others: %d → %q, want the login page", r.status, r.location)
+		}
+	}
+	uiLogin(t, ts, "viewer").get("/me").must(t, 200).has(t, "Where you are logged in (2)")
+	c.post("/me/sessions/end-others", nil).must(t, http.StatusSeeOther)
+	c.get("/me").has(t, "You had no other session; nothing changed.")
+
+	evs, err := ts.svc.Events(context.Background(), ts.actor("admin"), incident.EventQuery{Limit: 10000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ended []string
+	for _, e := range evs {
+		if e.Type == incident.EventLogoutOthers {
+			ended = append(ended, e.Actor+" "+string(e.Payload))
+		}
+	}
+	if len(ended) != 2 || !strings.Contains(ended[0], `comms {"name":"comms","sessions_ended":2}`) {
+		t.Errorf("the record of it: %q", ended)
+	}
+
+	// Through a token: the page shows no sessions, and the service says
+	// why it cannot end them.
+	tok, err := ts.svc.BreakGlassCreateToken(context.Background(), "comms", "", "sessions test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2 := ts.request(http.Header{"Authorization": {"Bearer " + tok.Secret}}, "GET", "/me", nil)
+	if r2.status != 200 || strings.Contains(string(r2.body), "Where you are logged in") {
+		t.Errorf("/me with a token: %d, sessions shown: %v", r2.status, strings.Contains(string(r2.body), "Where you are logged in"))
+	}
+	if _, err := ts.svc.EndOtherSessions(context.Background(), ts.actor("comms")); phasegate.ErrorCode(err) != phasegate.EINVALID {
+		t.Errorf("ending sessions without one's own: %v, want EINVALID", err)
 	}
 }
 

@@ -65,6 +65,7 @@ func (u *ui) routes() []uiRoute {
 		// tokens.
 		{"GET " + mePath, a(u.handleMePage)},
 		{"POST " + mePath + "/password", a(u.handleMePasswordForm)},
+		{"POST " + mePath + "/sessions/end-others", a(u.handleMeSessionsForm)},
 		{"POST " + mePath + "/tokens", a(u.handleMeTokenForm)},
 		{"POST " + mePath + "/tokens/{token}/revoke", a(u.handleMeRevokeForm)},
 	}

@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/phasegate/phasegate"
 	"github.com/phasegate/phasegate/estate"
@@ -503,6 +505,34 @@ func TestLoginThrottleAndLockout(t *testing.T) {
 		// Unknown users fail the same way.
 		_, err = h.svc.Login(h.ctx, "nobody", testPassword, incident.Client{Address: "203.0.113.9"})
 		wantCode(t, err, phasegate.EUNAUTHORIZED)
+		// One's own sessions, this one first; ending the others keeps it
+		// and is recorded; a session left idle is no longer listed.
+		other, err := h.svc.Login(h.ctx, "rl", testPassword, incident.Client{Address: "192.0.2.8"})
+		h.must(err, "second login")
+		h.clock.Advance(2 * time.Minute)
+		a, err = h.svc.SessionActor(h.ctx, res.SessionSecret, c.Address)
+		h.must(err, "session")
+		mine, err := h.svc.MySessions(h.ctx, a)
+		h.must(err, "my sessions")
+		// (Three: the login after the lockout above is still live.)
+		if len(mine) != 3 || !mine[0].Current || mine[1].Current || mine[2].Current || !mine[0].LastSeenAt.After(mine[1].LastSeenAt) ||
+			!slices.ContainsFunc(mine, func(v incident.SessionView) bool { return v.Address == "192.0.2.8" }) {
+			t.Fatalf("my sessions %+v", mine)
+		}
+		if n, err := h.svc.EndOtherSessions(h.ctx, a); err != nil || n != 2 {
+			t.Fatalf("end the others: %d %v", n, err)
+		}
+		_, err = h.svc.SessionActor(h.ctx, other.SessionSecret, "")
+		wantCode(t, err, phasegate.EUNAUTHORIZED)
+		if ev := h.events(incident.EventLogoutOthers); len(ev) != 1 || ev[0].Actor != "rl" {
+			t.Fatalf("logout_others events %+v", ev)
+		}
+		h.clock.Advance(s.SessionIdle)
+		if mine, err = h.svc.MySessions(h.ctx, a); err != nil || len(mine) != 0 {
+			t.Fatalf("sessions after being left idle: %+v %v", mine, err)
+		}
+		res, err = h.svc.Login(h.ctx, "rl", testPassword, c)
+		h.must(err, "login again")
 		// Logout ends the session; idle sessions end too.
 		h.must(h.svc.Logout(h.ctx, res.SessionSecret), "logout")
 		_, err = h.svc.SessionActor(h.ctx, res.SessionSecret, "")

@@ -734,15 +734,20 @@ func (t *tx) UpdateSession(s *incident.Session) error {
 	return affected(res, err, "unknown session")
 }
 
-func (t *tx) SessionByHash(hash string) (*incident.Session, error) {
+const sessionCols = `hash, user_id, created_at, last_seen_at, expires_at, address`
+
+func scanSession(sc interface{ Scan(...any) error }) (*incident.Session, error) {
 	var s incident.Session
 	var created, seen, expires string
-	err := t.row(`SELECT hash, user_id, created_at, last_seen_at, expires_at, address FROM sessions WHERE hash = ?`, hash).
-		Scan(&s.Hash, &s.UserID, &created, &seen, &expires, &s.Address)
-	if err != nil {
-		return nil, notFound(err, "unknown session")
+	if err := sc.Scan(&s.Hash, &s.UserID, &created, &seen, &expires, &s.Address); err != nil {
+		return nil, err
 	}
 	return &s, times(created, &s.CreatedAt, seen, &s.LastSeenAt, expires, &s.ExpiresAt)
+}
+
+func (t *tx) SessionByHash(hash string) (*incident.Session, error) {
+	s, err := scanSession(t.row(`SELECT `+sessionCols+` FROM sessions WHERE hash = ?`, hash))
+	return s, notFound(err, "unknown session")
 }
 
 func (t *tx) DeleteSession(hash string) error {
@@ -751,6 +756,10 @@ func (t *tx) DeleteSession(hash string) error {
 	}
 	_, err := t.exec(`DELETE FROM sessions WHERE hash = ?`, hash)
 	return err
+}
+
+func (t *tx) UserSessions(userID int64) ([]incident.Session, error) {
+	return queryAll(t, scanSession, `SELECT `+sessionCols+` FROM sessions WHERE user_id = ? ORDER BY last_seen_at DESC, created_at DESC`, userID)
 }
 
 func (t *tx) DeleteUserSessions(userID int64, keep string) (int, error) {
