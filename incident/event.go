@@ -62,6 +62,7 @@ const (
 	EventTokenCreated       = "token.created"
 	EventTokenRevoked       = "token.revoked"
 	EventAuditExported      = "audit.exported"
+	EventAuditBackedUp      = "audit.backed_up" // a copy of the whole database, verified, with its head
 )
 
 // HashVersion names the canonical encoding of docs/adr/0002; it is the

@@ -105,6 +105,52 @@ func (s *Service) ExportAudit(ctx context.Context, a Actor, w io.Writer, after i
 	return ExportStore(ctx, s.store, w, after)
 }
 
+// Backup is a copy of the whole store made while it was in use (a file
+// of an SQLite store), checked before it is recorded: its chain verified
+// to its head.
+type Backup struct {
+	// File names the copy as the operator knows it (its base name).
+	File string `json:"file"`
+	// Events is how many the copy holds; Seq and Hash are its last.
+	Events int64  `json:"events"`
+	Seq    int64  `json:"through_seq"`
+	Hash   string `json:"head"`
+	Bytes  int64  `json:"bytes"`
+}
+
+// VerifyBackup walks a copy's chain: a copy that does not verify is not
+// a backup of an intact log (if the copy is broken, so is the store it
+// was made from, or the copy was changed on its way to disk).
+func VerifyBackup(ctx context.Context, copy Store, file string, bytes int64) (*Backup, error) {
+	rep, err := VerifyStore(ctx, copy)
+	if err != nil {
+		return nil, err
+	}
+	if !rep.OK {
+		return nil, phasegate.Errorf(phasegate.ECONFLICT, "the copy %s does not verify: %s (event %d); keep it and the database as evidence, and run phasegate audit verify --db on the database",
+			file, rep.Problem.Message, rep.Problem.Seq)
+	}
+	return &Backup{File: file, Events: rep.Events, Seq: rep.LastSeq, Hash: rep.LastHash, Bytes: bytes}, nil
+}
+
+// RecordBackup records in the live log that a verified copy was made
+// (audit.backed_up, with the copy's head): the log itself then vouches for
+// the copy, and a later copy that differs up to that event is caught.
+// Needs audit.export, as taking the record away does.
+func (s *Service) RecordBackup(ctx context.Context, a Actor, b Backup) (Event, error) {
+	if err := a.Authorize(ActionAuditExport, nil); err != nil {
+		return Event{}, err
+	}
+	var ev Event
+	err := s.update(ctx, func(w *writer) error {
+		var err error
+		ev, err = w.event(a.Name, EventAuditBackedUp, 0, "audit", map[string]any{
+			"file": b.File, "events": b.Events, "through_seq": b.Seq, "head": b.Hash, "bytes": b.Bytes})
+		return err
+	})
+	return ev, err
+}
+
 // VerifyStore walks the chain of a store directly (phasegate audit
 // verify --db): no actor, no event. It reads one consistent snapshot.
 func VerifyStore(ctx context.Context, st Store) (*VerifyReport, error) {

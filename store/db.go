@@ -44,6 +44,8 @@ type DB struct {
 	clock func() time.Time
 	// closeFn releases dialect resources (e.g. a test's schema).
 	closeFn func() error
+	// path is the SQLite file ("" for PostgreSQL), for Backup.
+	path string
 }
 
 // Dialect is "sqlite" or "postgres".

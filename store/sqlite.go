@@ -56,6 +56,14 @@ func sqliteDSN(path string, write bool) string {
 	return "file:" + path + "?" + q.Encode()
 }
 
+// sqliteBackupDSN is a reading connection that may run VACUUM INTO: no
+// query_only, no write lock.
+func sqliteBackupDSN(path string) string {
+	q := url.Values{}
+	q.Add("_pragma", "busy_timeout(10000)")
+	return "file:" + path + "?" + q.Encode()
+}
+
 // OpenSQLite opens (creating if needed) the SQLite database at path and
 // migrates it. clock stamps every transaction; nil means time.Now.
 func OpenSQLite(ctx context.Context, path string, clock func() time.Time) (*DB, error) {
@@ -75,7 +83,7 @@ func OpenSQLite(ctx context.Context, path string, clock func() time.Time) (*DB, 
 		w.Close()
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	db := &DB{d: sqliteDialect{}, write: w, clock: clock}
+	db := &DB{d: sqliteDialect{}, write: w, clock: clock, path: path}
 	if err := db.migrate(ctx); err != nil {
 		w.Close()
 		return nil, err
