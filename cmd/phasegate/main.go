@@ -95,6 +95,7 @@ func commands() []command {
 		userCommand(),
 		tokenCommand(),
 		auditCommand(),
+		backupCommand(),
 		incidentCommand(),
 		systemCommand(),
 		approvalCommand(),

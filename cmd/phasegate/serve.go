@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"net/url"
 	"os"
+	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -44,6 +45,7 @@ func serveCommand() command {
                        [--follow D] [--probe-ca FILE]
                        [--notify URL]... [--notify-events LIST] [--notify-secret-file FILE]
                        [--public-url URL]
+                       [--backup-dir DIR] [--backup-every D] [--backup-keep N]
 
 Serves the JSON API under /api/v1, GET /healthz and GET /metrics. On first
 start with no user it creates "admin" with a random password, printed once.
@@ -80,7 +82,15 @@ start with no user it creates "admin" with a random password, printed once.
   --notify-secret-file  a file whose content signs each notification
                       (X-Phasegate-Signature: sha256=HMAC of the body)
   --public-url        the address people open phasegate at, for the links in
-                      notifications (e.g. https://phasegate.example.internal)`,
+                      notifications (e.g. https://phasegate.example.internal)
+  --backup-dir        a folder (another disk, a mounted share) to write a copy
+                      of the SQLite database to at start and then every
+                      --backup-every while there is something new: verified
+                      and recorded like 'phasegate backup' (by system:backup),
+                      named phasegate-backup-TIME.db
+  --backup-every      how often to back up (default 1h; at least 1m)
+  --backup-keep       how many copies to keep in --backup-dir; older ones are
+                      removed (default 48)`,
 		run: runServe,
 	}
 }
@@ -109,6 +119,9 @@ type serveConfig struct {
 	shutdownTimeout time.Duration
 	follow          time.Duration
 	probeCA         string
+	backupDir       string
+	backupEvery     time.Duration
+	backupKeep      int
 	// For tests: cheaper passwords, faster heartbeats, a quiet log.
 	settings  incident.Settings
 	heartbeat time.Duration
@@ -134,6 +147,9 @@ func runServe(ctx context.Context, args []string, e env) error {
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 10*time.Second, "shutdown timeout")
 	fs.DurationVar(&cfg.follow, "follow", time.Second, "how often to look for other writers' events (0: never)")
 	fs.StringVar(&cfg.probeCA, "probe-ca", "", "PEM file of an internal CA for the verify checks")
+	fs.StringVar(&cfg.backupDir, "backup-dir", "", "folder for scheduled backups")
+	fs.DurationVar(&cfg.backupEvery, "backup-every", time.Hour, "how often to back up")
+	fs.IntVar(&cfg.backupKeep, "backup-keep", 48, "how many backups to keep")
 	rest, err := parseArgs(fs, args)
 	if err != nil {
 		return err
@@ -183,10 +199,43 @@ func (c *serveConfig) check() error {
 	if err := checkOneStore(c.dbGiven, c.postgres); err != nil {
 		return err
 	}
+	if err := c.checkBackups(); err != nil {
+		return err
+	}
 	if c.shutdownTimeout <= 0 {
 		return usagef("--shutdown-timeout %s: give a positive duration, e.g. 10s", c.shutdownTimeout)
 	}
 	return nil
+}
+
+// checkBackups checks the scheduled backups' flags before anything
+// starts: a folder that is not there is found now, not an hour later.
+func (c *serveConfig) checkBackups() error {
+	if c.backupDir == "" {
+		return nil
+	}
+	if c.postgres != "" {
+		return usagef("--backup-dir backs up the SQLite database; back up PostgreSQL with its own tools (pg_dump, continuous archiving)")
+	}
+	if c.backupEvery < time.Minute {
+		return usagef("--backup-every %s: give at least 1m, e.g. 1h", c.backupEvery)
+	}
+	if c.backupKeep < 1 {
+		return usagef("--backup-keep %d: keep at least 1 copy", c.backupKeep)
+	}
+	fi, err := os.Stat(c.backupDir)
+	if err != nil || !fi.IsDir() {
+		return fmt.Errorf("--backup-dir %s: no such folder; create it (on another disk, or a share mounted from another machine) or give another", c.backupDir)
+	}
+	return nil
+}
+
+// sameFolder reports whether the backups go next to the database, where
+// a lost disk takes both.
+func (c *serveConfig) sameFolder() bool {
+	dir, err1 := filepath.Abs(c.backupDir)
+	db, err2 := filepath.Abs(c.db)
+	return err1 == nil && err2 == nil && filepath.Dir(db) == dir
 }
 
 // secureCookies resolves --insecure-cookies: auto means Secure unless
@@ -420,6 +469,15 @@ func (a *App) Run(ctx context.Context) error {
 			return fmt.Errorf("reading the event log's head to follow other writers: %w", err)
 		}
 		workers.Go(func() { a.svc.FollowStore(workerCtx, a.cfg.follow) })
+	}
+	if a.cfg.backupDir != "" {
+		a.log.Info("backing up the database", "to", a.cfg.backupDir, "every", a.cfg.backupEvery.String(), "keep", a.cfg.backupKeep)
+		if a.cfg.sameFolder() {
+			a.log.Warn("the backups go to the database's own folder: a lost disk takes both; give --backup-dir a folder on another disk", "dir", a.cfg.backupDir)
+		}
+		b := &backupSchedule{st: a.db, svc: a.svc, dir: a.cfg.backupDir, every: a.cfg.backupEvery, keep: a.cfg.backupKeep,
+			now: a.e.now, log: a.log}
+		workers.Go(func() { b.run(workerCtx) })
 	}
 	if a.notifier != nil {
 		a.log.Info("posting notifications", "webhooks", len(a.cfg.notify), "events", orDefault(a.cfg.notifyEvents, "the default list"),
