@@ -111,7 +111,8 @@ func TestAuditVerifyFile(t *testing.T) {
 		t.Fatal(errb)
 	}
 	code, out, errb := pg(t, "", "audit", "verify", "--file", export)
-	if code != exitOK || !strings.HasPrefix(out, "OK: 2 events") || !strings.Contains(errb, "phasegate audit verify --db") || !strings.Contains(errb, "/api/v1/audit/verify") {
+	// Two users added, and the record of the export itself.
+	if code != exitOK || !strings.HasPrefix(out, "OK: 3 events") || !strings.Contains(errb, "phasegate audit verify --db") || !strings.Contains(errb, "/api/v1/audit/verify") {
 		t.Errorf("verify an intact export: exit %d\n%s%s", code, out, errb)
 	}
 	empty := filepath.Join(dir, "empty.jsonl")
