@@ -470,12 +470,15 @@ func (c *checker) checkSystems() {
 		for _, l := range []struct {
 			f    int
 			list []string
-		}{{sysChecklist, sys.Checklist}, {sysOwners, sys.Owners}, {sysTags, sys.Tags}} {
+		}{{sysOwners, sys.Owners}, {sysTags, sys.Tags}} {
 			for j, v := range l.list {
 				if strings.TrimSpace(v) == "" {
 					c.add(s.fieldOr(l.f), p, systemFields[l.f]+"["+strconv.Itoa(j)+"]", "is empty", "remove the empty entry")
 				}
 			}
+		}
+		if !s.isBad(sysChecklist) {
+			c.checklist(sys.Checklist, s.fieldOr(sysChecklist), p)
 		}
 		if !s.isBad(sysVerify) {
 			c.verify(sys.Verify, s.fieldOr(sysVerify), p)
@@ -802,10 +805,13 @@ func (c *checker) checkText() {
 		for _, l := range []struct {
 			f    int
 			list []string
-		}{{sysChecklist, sys.Checklist}, {sysOwners, sys.Owners}, {sysTags, sys.Tags}} {
+		}{{sysOwners, sys.Owners}, {sysTags, sys.Tags}} {
 			for j, v := range l.list {
 				c.text(s.fieldOr(l.f), p, systemFields[l.f]+"["+strconv.Itoa(j)+"]", v, false)
 			}
+		}
+		for j, e := range sys.Checklist {
+			c.text(s.fieldOr(sysChecklist), p, "checklist["+strconv.Itoa(j)+"]", e.Text, false)
 		}
 	}
 	for i := range e.Services {
@@ -878,5 +884,30 @@ func (c *checker) verify(checks []Check, at loc, p epath) {
 			c.add(at, p, field+".timeout_seconds", fmt.Sprintf("%d is out of range", ch.TimeoutSeconds),
 				fmt.Sprintf("give 1 to %d seconds, or leave it out for %d", MaxCheckTimeout, DefaultCheckTimeout))
 		}
+	}
+}
+
+// checklist checks a system's own checklist items: each has text, and a
+// key, where given, is well formed and used once.
+func (c *checker) checklist(items []ChecklistEntry, at loc, p epath) {
+	first := map[string]int{}
+	for j, e := range items {
+		field := "checklist[" + strconv.Itoa(j) + "]"
+		if strings.TrimSpace(e.Text) == "" {
+			c.add(at, p, field, "is empty", "remove the empty entry")
+		}
+		if e.Key == "" {
+			continue
+		}
+		if msg := ChecklistKeyProblem(e.Key); msg != "" {
+			c.add(at, p, field+".key", msg, "e.g. key: backup-catalogue")
+			continue
+		}
+		if i, dup := first[e.Key]; dup {
+			c.add(at, p, field+".key", fmt.Sprintf("%q is also the key of checklist[%d]", e.Key, i),
+				"give each item its own key: ticks are kept under it")
+			continue
+		}
+		first[e.Key] = j
 	}
 }

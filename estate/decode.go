@@ -428,7 +428,7 @@ func (d *decoder) system(n *yaml.Node) {
 		case sysTwoPerson:
 			sys.TwoPerson, ok = d.boolean(v, p, "two_person")
 		case sysChecklist:
-			sys.Checklist, _, ok = d.strList(v, p, "checklist", "[\"check the backup catalogue\"]")
+			sys.Checklist, ok = d.checklist(v, p)
 		case sysOwners:
 			sys.Owners, _, ok = d.strList(v, p, "owners", "[jane.doe@example.com]")
 		case sysTags:

@@ -108,7 +108,7 @@ func (s System) MarshalJSON() ([]byte, error) {
 		Clearance   *Estimate      `json:"clearance,omitempty"`
 		Needs       map[string]int `json:"needs,omitempty"`
 		TwoPerson   bool           `json:"two_person,omitempty"`
-		Checklist   []string       `json:"checklist,omitempty"`
+		Checklist   []ChecklistEntry `json:"checklist,omitempty"`
 		Owners      []string       `json:"owners,omitempty"`
 		Tags        []string       `json:"tags,omitempty"`
 		Description string         `json:"description,omitempty"`
@@ -286,7 +286,18 @@ func yamlSystem(s *System) *yaml.Node {
 		add(m, "two_person", &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!bool", Value: "true"})
 	}
 	if len(s.Checklist) > 0 {
-		add(m, "checklist", ylist(s.Checklist))
+		l := yseq()
+		for _, c := range s.Checklist {
+			if c.Key == "" {
+				l.Content = append(l.Content, ystr(c.Text))
+				continue
+			}
+			e := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Style: yaml.FlowStyle}
+			add(e, "key", ystr(c.Key))
+			add(e, "text", ystr(c.Text))
+			l.Content = append(l.Content, e)
+		}
+		add(m, "checklist", l)
 	}
 	if len(s.Owners) > 0 {
 		add(m, "owners", yflowList(s.Owners))

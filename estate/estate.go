@@ -13,6 +13,7 @@
 package estate
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -100,8 +101,8 @@ type System struct {
 	// approval even though its criticality is not 1.
 	TwoPerson bool `json:"two_person,omitempty"`
 	// Checklist extends the clearance checklist of the system's kind.
-	Checklist   []string `json:"checklist,omitempty"`
-	Owners      []string `json:"owners,omitempty"`
+	Checklist   []ChecklistEntry `json:"checklist,omitempty"`
+	Owners      []string         `json:"owners,omitempty"`
 	Tags        []string `json:"tags,omitempty"`
 	Description string   `json:"description,omitempty"`
 	// Verify lists the checks that show the restored system is up; a
@@ -109,6 +110,48 @@ type System struct {
 	// (docs/estate-format.md).
 	Verify []Check `json:"verify,omitempty"`
 	Pos    Pos     `json:"-"`
+}
+
+// ChecklistEntry is one item a system adds to its kind's clearance
+// checklist. Ticks are stored against the item's key: with Key given the
+// item keeps its ticks when its text is reworded (a reworded item waits
+// for a second approver, like any weakening); without, the key follows
+// the text (docs/estate-format.md).
+type ChecklistEntry struct {
+	// Key is lower-case letters, digits and dashes, up to MaxChecklistKey
+	// characters, unique within the system's checklist; "" when not given.
+	Key  string `json:"key,omitempty"`
+	Text string `json:"text"`
+}
+
+// MaxChecklistKey bounds a checklist entry's key.
+const MaxChecklistKey = 40
+
+// MarshalJSON writes an entry without a key as its text alone, as the
+// format has always had it.
+func (c ChecklistEntry) MarshalJSON() ([]byte, error) {
+	if c.Key == "" {
+		return json.Marshal(c.Text)
+	}
+	type entry ChecklistEntry
+	return json.Marshal(entry(c))
+}
+
+// UnmarshalJSON reads either form MarshalJSON writes: the text alone, or
+// the key and text.
+func (c *ChecklistEntry) UnmarshalJSON(b []byte) error {
+	var text string
+	if err := json.Unmarshal(b, &text); err == nil {
+		*c = ChecklistEntry{Text: text}
+		return nil
+	}
+	type entry ChecklistEntry
+	var e entry
+	if err := json.Unmarshal(b, &e); err != nil {
+		return fmt.Errorf("a checklist item is its text or {\"key\": …, \"text\": …}: %w", err)
+	}
+	*c = ChecklistEntry(e)
+	return nil
 }
 
 // Check is one way to show that a restored system is up: an HTTP(S)

@@ -153,7 +153,13 @@ func (g gen) estate() *Estate {
 			}
 			sortNeeds(s.Needs)
 		}
-		s.Checklist = g.list(r.IntN(3), func(int) string { return "check " + g.text(4, false) })
+		for k, text := range g.list(r.IntN(3), func(int) string { return "check " + g.text(4, false) }) {
+			e := ChecklistEntry{Text: text}
+			if r.IntN(2) == 0 {
+				e.Key = fmt.Sprintf("item-%d", k)
+			}
+			s.Checklist = append(s.Checklist, e)
+		}
 		s.Owners = g.list(r.IntN(3), func(int) string { return "o" + g.text(2, false) })
 		s.Tags = g.list(r.IntN(3), func(int) string { return "t" + g.text(2, false) })
 		for k := range r.IntN(3) {

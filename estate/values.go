@@ -371,6 +371,86 @@ func (d *decoder) needs(v *yaml.Node, p string) ([]Need, []loc, bool) {
 	return ns, ls, true
 }
 
+const checklistExample = `write e.g. checklist: ["Vendor sign-off received", {key: backup-catalogue, text: "Backup catalogue checked"}]`
+
+// checklistFields are the fields of a checklist entry written as a
+// mapping.
+var checklistFields = []string{"key", "text"}
+
+// checklist reads a system's own checklist items: each its text, or a
+// mapping of key and text (the key keeps the item's ticks when its text
+// is reworded).
+func (d *decoder) checklist(v *yaml.Node, p string) ([]ChecklistEntry, bool) {
+	if v.Kind == yaml.ScalarNode && v.Tag == "!!null" {
+		return nil, true
+	}
+	if v.Kind != yaml.SequenceNode {
+		fix := checklistExample
+		if v.Kind == yaml.ScalarNode {
+			fix = "write a list even for one item: checklist: [" + strconv.Quote(shorten(v.Value, 40)) + "]"
+		}
+		d.problem(d.at(v), p, "checklist", "must be a list, not "+kindOf(v), fix)
+		return nil, false
+	}
+	out := make([]ChecklistEntry, 0, len(v.Content))
+	ok := true
+	for j, c := range v.Content {
+		c = d.visit(c)
+		field := "checklist[" + strconv.Itoa(j) + "]"
+		switch {
+		case c.Kind == yaml.ScalarNode && c.Tag != "!!null":
+			out = append(out, ChecklistEntry{Text: c.Value})
+		case c.Kind == yaml.MappingNode:
+			var e ChecklistEntry
+			good := true
+			d.fields(c, p+"."+field, checklistFields, "a checklist item", func(f int, _, v *yaml.Node) {
+				var g bool
+				switch f {
+				case 0:
+					e.Key, g = d.str(v, p+"."+field, "key")
+				case 1:
+					e.Text, g = d.str(v, p+"."+field, "text")
+				}
+				good = good && g
+			})
+			if good && e.Text == "" {
+				d.problem(d.at(c), p, field, "has no text", `say what must be done, e.g. {key: backup-catalogue, text: "Backup catalogue checked"}`)
+				good = false
+			}
+			if good && e.Key == "" {
+				d.problem(d.at(c), p, field, "has no key", `give the key its ticks are kept under, e.g. {key: backup-catalogue, text: "…"}, or write the item as its text alone`)
+				good = false
+			}
+			if !good {
+				ok = false
+				continue
+			}
+			out = append(out, e)
+		default:
+			d.problem(d.at(c), p, field, "must be text or a {key, text} mapping, not "+kindOf(c), checklistExample)
+			ok = false
+		}
+	}
+	if !ok {
+		return nil, false
+	}
+	return out, true
+}
+
+// ChecklistKeyProblem says what is wrong with an explicit checklist key,
+// or "" when it is good.
+func ChecklistKeyProblem(key string) string {
+	if len(key) > MaxChecklistKey {
+		return fmt.Sprintf("is %d characters long; keep it to %d", len(key), MaxChecklistKey)
+	}
+	for i, r := range key {
+		if !(r >= 'a' && r <= 'z' || r >= '0' && r <= '9' || r == '-' && i > 0 && i < len(key)-1) {
+			return fmt.Sprintf("%q has %q: use lower-case letters, digits and inner dashes", shorten(key, 40), r)
+		}
+	}
+	return ""
+}
+
 const checkExample = `write e.g. verify: [{http: "https://erp.example.internal/health"}, {tcp: "erp-db.example.internal:5432"}]`
 
 // checks reads a system's verify list: each an HTTP or a TCP check.

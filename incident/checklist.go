@@ -123,9 +123,11 @@ var ChecklistTemplates = map[estate.Kind][]ChecklistDef{
 }
 
 // ChecklistFor returns the checklist of a system: the template of its
-// kind followed by the system's own checklist entries. Keys of estate
-// entries are "estate-" plus a slug of the text, so they stay stable while
-// the text does.
+// kind followed by the system's own checklist entries. An entry's key is
+// "estate-" plus the key the estate gives it, or else plus a slug of its
+// text, so it stays stable while the text does; template keys never begin
+// with "estate-", so the two never meet. Given keys are taken first: a
+// slug that meets one gets -2, -3….
 func ChecklistFor(sys *estate.System) []ChecklistDef {
 	tmpl, ok := ChecklistTemplates[sys.Kind]
 	if !ok {
@@ -136,12 +138,21 @@ func ChecklistFor(sys *estate.System) []ChecklistDef {
 	for _, d := range out {
 		seen[d.Key] = true
 	}
-	for _, text := range sys.Checklist {
-		text = strings.TrimSpace(text)
+	for _, e := range sys.Checklist {
+		if e.Key != "" {
+			seen[EstateKeyPrefix+e.Key] = true
+		}
+	}
+	for _, e := range sys.Checklist {
+		text := strings.TrimSpace(e.Text)
 		if text == "" {
 			continue
 		}
-		base := "estate-" + slug(text)
+		if e.Key != "" {
+			out = append(out, ChecklistDef{Key: EstateKeyPrefix + e.Key, Text: text})
+			continue
+		}
+		base := EstateKeyPrefix + slug(text)
 		key := base
 		for n := 2; seen[key]; n++ {
 			key = base + "-" + strconv.Itoa(n)
@@ -151,6 +162,10 @@ func ChecklistFor(sys *estate.System) []ChecklistDef {
 	}
 	return out
 }
+
+// EstateKeyPrefix begins the key of every item a system's own checklist
+// adds.
+const EstateKeyPrefix = "estate-"
 
 // slug keeps lower-case letters and digits, turns runs of anything else
 // into one dash, and caps the length.

@@ -31,8 +31,14 @@ func ChecklistMarkdown() string {
 	}
 	b.WriteString("\nThe key follows the text: editing an item's text makes it a new item, unticked\n")
 	b.WriteString("(and, against the version in use, the old one counts as taken away, so the\n")
-	b.WriteString("version waits for a second person). `phasegate system show INCIDENT SYSTEM`\n")
-	b.WriteString("lists every item with its key.\n")
+	b.WriteString("version waits for a second person). To keep an item's ticks while its words\n")
+	b.WriteString("change, give it a key of its own: `{key: transport-dir, text: \"…\"}` is the\n")
+	b.WriteString("item `estate-transport-dir` whatever its text (a key is lower-case letters,\n")
+	fmt.Fprintf(&b, "digits and inner dashes, up to %d characters, once per system; keys given are\n", estate.MaxChecklistKey)
+	b.WriteString("taken before any made from a text). Rewording such an item still waits for a\n")
+	b.WriteString("second person, who sees the old words and the new: the ticks stay, so the new\n")
+	b.WriteString("words must ask no less. `phasegate system show INCIDENT SYSTEM` lists every\n")
+	b.WriteString("item with its key.\n")
 	for _, k := range estate.Kinds {
 		fmt.Fprintf(&b, "\n#### `%s`\n\n| key | item |\n| --- | --- |\n", k)
 		for _, d := range templateFor(k) {
@@ -44,7 +50,11 @@ func ChecklistMarkdown() string {
 
 // estateKeyIn returns the key ChecklistFor gives text among a system's
 // own items.
-func estateKeyIn(items []string, text string) string {
+func estateKeyIn(texts []string, text string) string {
+	items := make([]estate.ChecklistEntry, len(texts))
+	for i, t := range texts {
+		items[i] = estate.ChecklistEntry{Text: t}
+	}
 	sys := &estate.System{Kind: estate.KindOther, Checklist: items}
 	for _, d := range ChecklistFor(sys)[len(templateFor(estate.KindOther)):] {
 		if d.Text == text {

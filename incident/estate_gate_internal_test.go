@@ -20,7 +20,7 @@ func TestWeakeningsProperty(t *testing.T) {
 		r := rand.New(rand.NewPCG(seed, 7))
 		for i := range base.Systems {
 			if r.IntN(2) == 0 { // estate items on half the systems
-				base.Systems[i].Checklist = []string{"vendor sign-off", "config diff reviewed"}
+				base.Systems[i].Checklist = []estate.ChecklistEntry{{Text: "vendor sign-off"}, {Key: "config-diff", Text: "config diff reviewed"}}
 			}
 			if r.IntN(2) == 0 { // verify checks on half
 				id := base.Systems[i].ID
@@ -32,14 +32,14 @@ func TestWeakeningsProperty(t *testing.T) {
 		want := map[string]bool{}
 		for i := range next.Systems {
 			s, was := &next.Systems[i], &base.Systems[i]
-			switch r.IntN(6) {
+			switch r.IntN(7) {
 			case 0: // criticality changes
 				s.Criticality = 1 + r.IntN(4)
 				if was.NeedsTwoPersons() && !s.NeedsTwoPersons() {
 					want[s.ID] = true
 				}
 			case 1: // a checklist item added: stronger, never reported
-				s.Checklist = append(slices.Clone(s.Checklist), fmt.Sprintf("extra check %d", i))
+				s.Checklist = append(slices.Clone(s.Checklist), estate.ChecklistEntry{Text: fmt.Sprintf("extra check %d", i)})
 			case 2: // two_person switched on: stronger
 				s.TwoPerson = true
 			case 3: // an estate item removed
@@ -57,6 +57,11 @@ func TestWeakeningsProperty(t *testing.T) {
 					}
 					want[s.ID] = true
 					unverified++
+				}
+			case 6: // an item with a key reworded: its ticks kept, so a weakening to judge
+				if len(s.Checklist) > 1 {
+					s.Checklist[1].Text = "config diff glanced at"
+					want[s.ID] = true
 				}
 			case 5: // a check added, or only its timeout changed: not weaker
 				if len(s.Verify) > 0 && r.IntN(2) == 0 {

@@ -93,10 +93,24 @@ func TestChecklistFor(t *testing.T) {
 	if !slices.ContainsFunc(id, func(d ChecklistDef) bool { return d.Key == "krbtgt-reset-twice" }) {
 		t.Error("identity checklist lacks the krbtgt double reset")
 	}
-	saas := ChecklistFor(&estate.System{Kind: estate.KindSaaS, Checklist: []string{"Rotate the SCIM token", "rotate the SCIM token!"}})
+	saas := ChecklistFor(&estate.System{Kind: estate.KindSaaS, Checklist: []estate.ChecklistEntry{
+		{Text: "Rotate the SCIM token"}, {Text: "rotate the SCIM token!"}}})
 	tail := saas[len(saas)-2:]
 	if tail[0].Key != "estate-rotate-the-scim-token" || tail[1].Key != "estate-rotate-the-scim-token-2" {
 		t.Errorf("estate item keys %q %q", tail[0].Key, tail[1].Key)
+	}
+	// A given key is the item's whatever its text, and is taken before
+	// any slug: a text whose slug meets it gets -2.
+	keyed := ChecklistFor(&estate.System{Kind: estate.KindSaaS, Checklist: []estate.ChecklistEntry{
+		{Text: "Scim"}, {Key: "scim", Text: "SCIM token rotated, old one revoked"}}})
+	tail = keyed[len(keyed)-2:]
+	if tail[0].Key != "estate-scim-2" || tail[1].Key != "estate-scim" || tail[1].Text != "SCIM token rotated, old one revoked" {
+		t.Errorf("keyed items %+v", tail)
+	}
+	for _, d := range keyed[:len(keyed)-2] {
+		if strings.HasPrefix(d.Key, EstateKeyPrefix) {
+			t.Errorf("template key %q begins with %q: it could meet an estate item's", d.Key, EstateKeyPrefix)
+		}
 	}
 }
 

@@ -74,13 +74,19 @@ func weakenings(base, next []estate.System) []Weakening {
 		if was.Kind == now.Kind && slices.Equal(was.Checklist, now.Checklist) {
 			continue // the same checklist: the common case, kept cheap
 		}
-		keep := map[string]bool{}
+		keep := map[string]string{}
 		for _, d := range ChecklistFor(now) {
-			keep[d.Key] = true
+			keep[d.Key] = d.Text
 		}
 		for _, d := range ChecklistFor(was) {
-			if !keep[d.Key] {
+			text, kept := keep[d.Key]
+			switch {
+			case !kept:
 				out = append(out, Weakening{System: now.ID, Lost: "clearance checklist item “" + d.Text + "”"})
+			case text != d.Text:
+				// The same key, so its ticks stay: a second person
+				// judges whether the new words ask as much.
+				out = append(out, Weakening{System: now.ID, Lost: "clearance checklist item “" + d.Text + "” as worded (now “" + text + "”, its ticks kept)"})
 			}
 		}
 	}
@@ -168,13 +174,13 @@ func (r *reachability) waitsFor(from, to string) bool {
 // just this is several times cheaper than parsing and checking the whole
 // estate again.
 type gateSystem struct {
-	ID          string         `json:"id"`
-	Kind        estate.Kind    `json:"kind"`
-	Criticality int            `json:"criticality"`
-	TwoPerson   bool           `json:"two_person"`
-	Requires    []string       `json:"requires"`
-	Checklist   []string       `json:"checklist"`
-	Verify      []estate.Check `json:"verify"`
+	ID          string                  `json:"id"`
+	Kind        estate.Kind             `json:"kind"`
+	Criticality int                     `json:"criticality"`
+	TwoPerson   bool                    `json:"two_person"`
+	Requires    []string                `json:"requires"`
+	Checklist   []estate.ChecklistEntry `json:"checklist"`
+	Verify      []estate.Check          `json:"verify"`
 }
 
 // baseGates returns the systems, with their gates, of the version an

@@ -225,3 +225,54 @@ func TestLoweringRequiredApprovalsNeedsASecondCommander(t *testing.T) {
 		}
 	})
 }
+
+// TestKeyedChecklistItemKeepsItsTicks: an estate item with a key keeps its
+// tick when its text is reworded (an item without one becomes a new,
+// unticked item); the rewording takes a gate's words away, so it waits
+// for a second person and says what it was and is.
+func TestKeyedChecklistItemKeepsItsTicks(t *testing.T) {
+	forEachStore(t, func(t *testing.T, h *harness) {
+		ic, ic2 := h.as("ic"), h.as("ic2")
+		keyed := bytes.Replace(testEstate(t), []byte(`    checklist: ["confirm transport directory is clean"]`),
+			[]byte(`    checklist: [{key: transport-dir, text: "confirm transport directory is clean"}, "vendor sign-off"]`), 1)
+		v1, err := h.svc.UploadEstate(h.ctx, ic, estate.File{Name: "keyed.yaml", Data: keyed})
+		h.must(err, "upload keyed")
+		in, err := h.svc.DeclareIncident(h.ctx, ic, incident.Declaration{Name: "keys", Kind: "ransomware", EstateVersion: v1.Number})
+		h.must(err, "declare")
+		h.move("forensics", in.ID, "erp", incident.StateIsolated)
+		h.move("forensics", in.ID, "erp", incident.StateInvestigating)
+		for _, key := range []string{"estate-transport-dir", "estate-vendor-sign-off"} {
+			_, err := h.svc.TickChecklist(h.ctx, h.as("forensics"), in.ID, "erp", incident.Tick{Item: key, Done: true, Evidence: "case-7"})
+			h.must(err, "tick "+key)
+		}
+
+		reworded := bytes.Replace(keyed, []byte(`{key: transport-dir, text: "confirm transport directory is clean"}, "vendor sign-off"`),
+			[]byte(`{key: transport-dir, text: "Transport directory clean (IOC sweep of /usr/sap/trans)"}, "vendor sign-off received"`), 1)
+		v2, err := h.svc.UploadEstate(h.ctx, ic, estate.File{Name: "reworded.yaml", Data: reworded})
+		h.must(err, "upload reworded")
+		var lost []string
+		for _, w := range v2.Weakens {
+			lost = append(lost, w.String())
+		}
+		if !v2.Pending() || len(lost) != 2 || !strings.Contains(strings.Join(lost, "\n"), "“confirm transport directory is clean” as worded (now “Transport directory clean (IOC sweep of /usr/sap/trans)”, its ticks kept)") {
+			t.Fatalf("weakens %q (pending %v): want the reworded keyed item and the unkeyed one gone", lost, v2.Pending())
+		}
+		_, err = h.svc.ApproveEstateVersion(h.ctx, ic2, v2.Number, "the new words ask more")
+		h.must(err, "approve")
+		_, err = h.svc.MoveEstate(h.ctx, ic, in.ID, v2.Number)
+		h.must(err, "move")
+
+		items, err := h.svc.Checklist(h.ctx, h.as("viewer"), in.ID, "erp")
+		h.must(err, "checklist")
+		got := map[string]incident.ChecklistItem{}
+		for _, it := range items {
+			got[it.Key] = it
+		}
+		if it := got["estate-transport-dir"]; !it.Done || it.Evidence != "case-7" || it.Text != "Transport directory clean (IOC sweep of /usr/sap/trans)" {
+			t.Errorf("the keyed item after rewording: %+v, want ticked with the new words", it)
+		}
+		if it, ok := got["estate-vendor-sign-off-received"]; !ok || it.Done {
+			t.Errorf("the unkeyed item after rewording: %+v (present %v), want a new item, unticked", it, ok)
+		}
+	})
+}
