@@ -417,6 +417,8 @@ func describeEvent(e incident.Event) uiEvent {
 		if after := s("after_seq"); after != "" {
 			ev.Before = fmt.Sprintf("exported the event log (events after %s, through event %s)", after, s("through_seq"))
 		}
+	case incident.EventAuditBackedUp:
+		ev.Before = fmt.Sprintf("backed up the database to %s (events 1 to %s, the chain verified; last hash %s)", s("file"), s("through_seq"), s("head"))
 	case incident.EventAuditReported:
 		ev.Before = fmt.Sprintf("made a report of the incident from events 1 to %s, digest %s", s("through_seq"), s("digest"))
 		if p["chain_ok"] == false {
