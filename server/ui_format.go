@@ -68,7 +68,10 @@ func fmtDay(t time.Time) string {
 	return t.UTC().Format("Mon 2 Jan")
 }
 
-// fmtRel says how far t is from now: "in 3 d 4 h", "25 min ago".
+// fmtRel says how far t is from now: "in 3 d 4 h", "25 min ago". It
+// rounds to the unit it shows, so that a date 32 days away that the page
+// reaches a few seconds after the plan's start reads "in 32 d" (as the
+// plan's own "32 d from now"), not "in 31 d".
 func fmtRel(now, t time.Time) string {
 	if t.IsZero() {
 		return ""
@@ -78,10 +81,19 @@ func fmtRel(now, t time.Time) string {
 	if !future {
 		d = -d
 	}
-	var s string
 	switch {
 	case d < time.Minute:
 		return "just now"
+	case d < 48*time.Hour:
+		d = d.Round(time.Minute)
+	default:
+		d = d.Round(time.Hour)
+		if d >= 10*24*time.Hour {
+			d = d.Round(24 * time.Hour)
+		}
+	}
+	var s string
+	switch {
 	case d < time.Hour:
 		s = fmt.Sprintf("%d min", int(d/time.Minute))
 	case d < 48*time.Hour:

@@ -154,6 +154,11 @@ func TestUIFormats(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		30 * time.Second: "just now", 5 * time.Minute: "in 5 min", -5 * time.Minute: "5 min ago",
 		90 * time.Minute: "in 1 h 30 min", 26 * time.Hour: "in 26 h", 50 * time.Hour: "in 2 d 2 h", -12 * 24 * time.Hour: "12 d ago",
+		// Rounded, not cut: a date 32 days after a plan made seconds
+		// before the page is "in 32 d", as the plan itself says.
+		32*24*time.Hour - 20*time.Second: "in 32 d", 31*24*time.Hour + 11*time.Hour: "in 31 d", 31*24*time.Hour + 13*time.Hour: "in 32 d",
+		3*24*time.Hour + 4*time.Hour - 10*time.Second: "in 3 d 4 h", 59*time.Minute + 50*time.Second: "in 1 h",
+		-(47*time.Hour + 59*time.Minute + 50*time.Second): "2 d ago",
 	} {
 		if got := fmtRel(now, now.Add(d)); got != want {
 			t.Errorf("fmtRel(%v) = %q, want %q", d, got, want)

@@ -191,7 +191,7 @@ func TestUIMeTokens(t *testing.T) {
 		t.Fatalf("no secret shown: %s", text(page.body))
 	}
 	secret := m[1]
-	page.has(t, "Your new token", "edr export", "shown only this once", "Created token", "acting as forensics", "in 6 d")
+	page.has(t, "Your new token", "edr export", "shown only this once", "Created token", "acting as forensics", "in 7 d")
 	if strings.Contains(r.location, secret) || strings.Contains(sealed, secret) || strings.Contains(ts.logs.String(), secret) {
 		t.Error("the secret is in an address, the cookie in clear or the log")
 	}
