@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/page"
@@ -123,4 +124,31 @@ func TestUIStatusUpdateInBrowser(t *testing.T) {
 			t.Error("the retailers' page shows the suppliers' update")
 		}
 	})
+}
+
+// TestUIPublicStatusOnPhoneInBrowser: a colleague reads the public page on
+// a phone: a service partly available, with a note, and one with a date
+// fit the screen without scrolling sideways (the state's words wrap).
+func TestUIPublicStatusOnPhoneInBrowser(t *testing.T) {
+	browser := newBrowser(t)
+	ts := newTestServer(t, backend{"sqlite", openSQLite}, serverOptions{estate: "demo", settings: uiSettings})
+	v := ts.declare("ic", incident.Declaration{Name: "Northfield Motors ransomware", Kind: "ransomware", TotalShutdown: true})
+	u, err := ts.svc.DraftStatusUpdate(context.Background(), ts.actor("comms"), v.ID, incident.StatusDraft{
+		Audiences: []string{"colleagues"},
+		Title:     "Plants stay closed this week; September pay is not affected",
+		Body:      "Production at every plant remains paused.",
+		Services: []incident.ServiceLine{
+			{Service: "payroll", State: incident.ServicePartial, Note: "September pay is paid in full"},
+			{Service: "email-collaboration", State: incident.ServiceDown, ETA: time.Now().Add(400 * time.Hour)},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.mustStatus(ts.do("ic", "POST", fmt.Sprintf("/api/v1/updates/%d/approve", u.ID), map[string]any{"publish": true, "revision": 1}), 200)
+
+	pub := newTab(t, browser, ts.url, "a colleague on a phone")
+	pub.onPhone()
+	pub.fitsPhone("/status/colleagues")
+	pub.sees("main", "Partly available", "September pay is paid in full", "Not available")
 }
