@@ -65,7 +65,7 @@ func (u *ui) handleIncidents(w http.ResponseWriter, r *http.Request, a incident.
 // showIncidents renders the list; formErr and f are a declare form that
 // was refused, shown again with what was typed.
 func (u *ui) showIncidents(w http.ResponseWriter, r *http.Request, a incident.Actor, status int, formErr error, f declareForm) {
-	p := &uiPage{Title: "Incidents", Actor: a}
+	p := &uiPage{Title: "Incidents", Actor: a, Nav: "incidents"}
 	ins, err := u.s.svc.Incidents(r.Context(), a)
 	if err != nil {
 		u.fail(w, r, nil, err)

@@ -719,3 +719,22 @@ func TestUIRequiredApprovalsForm(t *testing.T) {
 	v.post(form, url.Values{"required": {"2"}}).must(t, http.StatusSeeOther)
 	v.get(page).must(t, 200).has(t, "incident.update")
 }
+
+// TestUIHeaderLinksToIncidents: every page of a logged-in person links to
+// the list of incidents, from which they reach another open incident, a
+// closed one or the declare form; "/" alone leads only to the newest open
+// incident.
+func TestUIHeaderLinksToIncidents(t *testing.T) {
+	ts, id := newUIServer(t)
+	second := ts.declare("ic", incident.Declaration{Name: "Second site", Kind: "ransomware"})
+	base := fmt.Sprintf("/incidents/%d", id)
+	for _, user := range []string{"viewer", "ic", "admin"} {
+		c := uiLogin(t, ts, user)
+		for _, p := range []string{base, base + "/plan", base + "/systems/db", base + "/events", "/estate", "/me"} {
+			c.get(p).must(t, 200).has(t, `<a href="/incidents">Incidents</a>`)
+		}
+		c.get("/incidents").must(t, 200).has(t, `<a href="/incidents" aria-current="page">Incidents</a>`,
+			fmt.Sprintf(`href="/incidents/%d"`, second.ID), fmt.Sprintf(`href="/incidents/%d"`, id))
+	}
+	newUIClient(t, ts).get("/login").must(t, 200).lacks(t, `href="/incidents"`)
+}
