@@ -100,12 +100,20 @@ type planData struct {
 	FilterError *uiError
 	Timeline    template.HTML
 	Waves       template.HTML
-	Links       string
-	Plan        *planner.Plan
-	Currency    string
-	Critical    []option
-	Shown       int
-	Total       int
+	// Links is the query of the pictures alone (encoded: a URL, not a
+	// value to escape again, which would make "team=x" "team%3dx").
+	Links    template.URL
+	Plan     *planner.Plan
+	Currency string
+	Critical []option
+	Shown    int
+	Total    int
+	// TimelineCut: how many of the systems shown the timeline leaves
+	// out (its row cap); AllRows and AllRowsLink draw them all (up to
+	// maxPlanRows).
+	TimelineCut int
+	AllRows     int
+	AllRowsLink template.URL
 	// WavesSkipped: too many systems selected to draw the waves inline.
 	WavesSkipped bool
 	MaxWaves     int
@@ -139,6 +147,11 @@ func (u *ui) handlePlanPage(w http.ResponseWriter, r *http.Request, a incident.A
 		status = d.FilterError.Status
 	} else {
 		d.Shown, d.MaxWaves = len(idx), maxInlineWaves
+		if d.Shown > pq.Rows {
+			all := pq
+			all.Rows = min(d.Shown, maxPlanRows)
+			d.TimelineCut, d.AllRows, d.AllRowsLink = d.Shown-pq.Rows, all.Rows, template.URL(all.values())
+		}
 		now := u.clock()
 		tl, err := u.drawPlan(lp.plan, in, pq, "timeline", now, "tl")
 		if err == nil && len(idx) <= maxInlineWaves {
@@ -153,7 +166,7 @@ func (u *ui) handlePlanPage(w http.ResponseWriter, r *http.Request, a incident.A
 		}
 		d.Timeline = template.HTML(tl)
 	}
-	d.Links = pq.values()
+	d.Links = template.URL(pq.values())
 	p.Data = d
 	u.render(w, r, status, "plan", p)
 }

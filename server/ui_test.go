@@ -738,3 +738,32 @@ func TestUIHeaderLinksToIncidents(t *testing.T) {
 	}
 	newUIClient(t, ts).get("/login").must(t, 200).lacks(t, `href="/incidents"`)
 }
+
+// TestUIPlanSaysWhatTheTimelineLeavesOut: when the timeline's row cap
+// leaves systems out, the page says so in words, beside the count of
+// systems shown and above the picture (not only in the picture's last
+// line, cut off on a phone), and links to draw them all.
+func TestUIPlanSaysWhatTheTimelineLeavesOut(t *testing.T) {
+	ts, id := newUIServer(t)
+	var v incident.IncidentView
+	ts.mustStatus(ts.do("viewer", "GET", fmt.Sprintf("/api/v1/incidents/%d", id), nil), 200).decode(t, &v)
+	n := len(v.Systems)
+	if n < 3 {
+		t.Fatalf("the small estate has %d systems", n)
+	}
+	c := uiLogin(t, ts, "viewer")
+	plan := fmt.Sprintf("/incidents/%d/plan", id)
+	c.get(plan).must(t, 200).lacks(t, `id="timeline-cut"`, "not drawn")
+	c.get(plan+"?rows=2").must(t, 200).has(t,
+		fmt.Sprintf("%d of %d systems; the timeline draws 2 of them, <a href=\"#timeline-cut\">%d left out</a>", n, n, n-2),
+		`id="timeline-cut"`, fmt.Sprintf("<strong>%d of the %d systems are not drawn</strong>: the timeline stops at 2 rows.", n-2, n),
+		fmt.Sprintf(`href="%s?rows=%d#timeline">Draw all %d</a>`, plan, n, n))
+	// With a filter, the links keep it: to draw them all, and the
+	// pictures alone (their query once escaped "=" and "&", and the
+	// picture drew every team).
+	c.get(plan+"?rows=1&team=apps").must(t, 200).has(t, `id="timeline-cut"`,
+		`href="`+plan+`?rows=5&amp;team=apps#timeline">Draw all 5</a>`,
+		`href="`+plan+`/timeline.svg?rows=1&amp;team=apps"`, `href="`+plan+`/waves.svg?rows=1&amp;team=apps"`).
+		lacks(t, "%3d", "%26")
+	c.get(fmt.Sprintf("%s?rows=%d", plan, n)).must(t, 200).lacks(t, `id="timeline-cut"`)
+}
