@@ -40,7 +40,7 @@ type env struct {
 }
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalContext(os.Args[1:])
 	e := env{
 		stdin:      os.Stdin,
 		stdout:     os.Stdout,
@@ -53,6 +53,39 @@ func main() {
 	code := run(ctx, os.Args[1:], e)
 	stop()
 	os.Exit(code)
+}
+
+// signalContext decides what SIGINT (Ctrl-C) and SIGTERM do. serve and
+// backup stop cleanly when asked: the signal cancels the context they
+// watch (serve lets running requests finish, backup abandons its copy),
+// and a second signal stops them at once, for a person who will not wait
+// out --shutdown-timeout. Every other command is stopped by the signal
+// itself, at once, as any Unix tool: none of them can be interrupted in
+// the middle of planning (the planner does not watch a context), and a
+// command that caught the signal without heeding it would go on for as
+// long as --schedules lets it, with Ctrl-C and a plain kill ignored.
+func signalContext(args []string) (context.Context, context.CancelFunc) {
+	if !stopsWhenAsked(args) {
+		return context.WithCancel(context.Background())
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// After the first signal the default comes back: the next one ends
+	// the process.
+	context.AfterFunc(ctx, stop)
+	return ctx, stop
+}
+
+// stopsWhenAsked reports whether the command watches its context to stop
+// cleanly on a signal (see signalContext).
+func stopsWhenAsked(args []string) bool {
+	if len(args) == 0 {
+		return false
+	}
+	switch args[0] {
+	case "serve", "backup":
+		return true
+	}
+	return false
 }
 
 // tuneGC lets the short-lived commands collect garbage half as often

@@ -64,7 +64,8 @@ start with no user it creates "admin" with a random password, printed once.
   --trusted-origin    an origin (scheme://host[:port]) allowed to send
                       cross-origin requests (repeatable)
   --log-format        text (default) or json, on stderr
-  --shutdown-timeout  how long to let requests finish on SIGINT/SIGTERM (default 10s)
+  --shutdown-timeout  how long to let requests finish on SIGINT/SIGTERM (default 10s;
+                      a second signal stops at once)
   --follow            how often to look in the store for events another writer
                       committed — another instance on the same PostgreSQL, or
                       break-glass on the host — so live pages, the event stream
