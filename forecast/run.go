@@ -45,6 +45,11 @@ type Options struct {
 	// Progress, keyed by system id, forecasts from the middle of a
 	// recovery: work under way keeps what remains of it.
 	Progress map[string]planner.Progress
+	// Follow is the order of work of a plan to forecast (a live plan's
+	// Plan.Order): kept unless the search finds one clearly better
+	// (planner.Model.SolveFollowing), so the forecast's dates are those of
+	// that plan's order. Nil searches afresh.
+	Follow []planner.ActivityRef
 	// Objective and Schedules steer the planner's search for the
 	// deterministic plan, whose activity list every run re-decodes.
 	Objective planner.Objective
@@ -123,13 +128,7 @@ type Result struct {
 	cols int
 	// order is the activity list every run re-decoded, by system and
 	// kind, so a what-if can carry it over to a changed estate.
-	order []actRef
-}
-
-// actRef names an activity whatever the model's indexes.
-type actRef struct {
-	system string
-	kind   planner.ActivityKind
+	order []planner.ActivityRef
 }
 
 // RestartID is the id of the whole restart's outlook.
@@ -146,7 +145,7 @@ func Run(ctx context.Context, e *estate.Estate, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	sol, err := m.Solve(planner.SolveOptions{Objective: opts.Objective, Schedules: opts.Schedules, Seed: opts.Seed})
+	sol, err := m.SolveFollowing(planner.SolveOptions{Objective: opts.Objective, Schedules: opts.Schedules, Seed: opts.Seed}, opts.Follow)
 	if err != nil {
 		return nil, err
 	}
@@ -221,22 +220,8 @@ func runScenario(ctx context.Context, e *estate.Estate, base *Result, opts Optio
 }
 
 // carryOver is the activity list of another forecast (of the estate
-// before a what-if's changes) for model m: activities keep that list's
-// order wherever the precedences allow; those it lacks (a clearance
-// added) come first.
-func carryOver(m *planner.Model, from *Result) []int {
-	pos := make(map[actRef]int, len(from.order))
-	for i, r := range from.order {
-		pos[r] = i
-	}
-	acts := m.Activities()
-	return m.OrderBy(func(a int) float64 {
-		if i, ok := pos[actRef{acts[a].System, acts[a].Kind}]; ok {
-			return float64(i)
-		}
-		return -1
-	})
-}
+// before a what-if's changes) for model m (planner.Model.CarryOver).
+func carryOver(m *planner.Model, from *Result) []int { return m.CarryOver(from.order) }
 
 // simulate re-decodes the solution's activity list runs times with
 // sampled durations and summarises the runs.
@@ -285,7 +270,7 @@ func simulate(ctx context.Context, e *estate.Estate, m *planner.Model, sol *plan
 		cols: ns + 1,
 	}
 	for _, a := range sol.Order {
-		res.order = append(res.order, actRef{acts[a].System, acts[a].Kind})
+		res.order = append(res.order, planner.ActivityRef{System: acts[a].System, Kind: acts[a].Kind})
 	}
 	res.eta = make([]int, runs*res.cols)
 

@@ -113,6 +113,9 @@ type Service struct {
 	order   []int
 	dirty   map[int64]int64 // incident → last seq since its plan was recorded
 	kick    chan struct{}
+	// orders holds each incident's last live plan's order of work, which
+	// the next live plan and forecast follow (planner.Options.Follow).
+	orders map[int64][]planner.ActivityRef
 
 	// follow publishes what other writers commit (svc_follow.go).
 	follow struct {
@@ -131,7 +134,7 @@ func New(c Config) *Service {
 	s := &Service{
 		store: c.Store, clock: c.Clock, plan: c.Plan, parse: c.Parse, log: c.Log,
 		publish: c.Publish, prober: c.Prober, random: c.Random, settings: c.Settings,
-		estates: map[int]*estate.Estate{}, dirty: map[int64]int64{},
+		estates: map[int]*estate.Estate{}, dirty: map[int64]int64{}, orders: map[int64][]planner.ActivityRef{},
 		kick: make(chan struct{}, 1),
 	}
 	if s.clock == nil {

@@ -21,6 +21,10 @@ type Snapshot struct {
 	Seq int64
 	// Now is the service clock's time of the snapshot, to the second.
 	Now time.Time
+	// Follow is the order of work of the incident's last live plan, for a
+	// forecast of that plan (forecast.Options.Follow); nil before the
+	// first.
+	Follow []planner.ActivityRef
 }
 
 // Progress is where each system of the snapshot stands, for the planner
@@ -50,6 +54,7 @@ func (s *Service) Snapshot(ctx context.Context, a Actor, incidentID int64) (*Sna
 		sn.Seq = max(sn.Seq, st.LastSeq)
 	}
 	sn.Now = s.clock().UTC().Truncate(time.Second)
+	sn.Follow = s.lastOrder(incidentID)
 	return &sn, nil
 }
 

@@ -62,16 +62,35 @@ func (s *Service) livePlan(ctx context.Context, incidentID int64) (*planner.Plan
 	}
 	now := s.clock().UTC().Truncate(time.Second)
 	p, err := s.plan(est, planner.Options{Start: now, Progress: Progress(states, now),
-		Schedules: s.settings.PlanSchedules, Seed: uint64(in.ID)})
+		Schedules: s.settings.PlanSchedules, Seed: uint64(in.ID), Follow: s.lastOrder(in.ID)})
 	if err != nil {
 		return nil, seq, err
 	}
+	s.keepOrder(in.ID, p.Order)
 	for i := range p.Systems {
 		if n, ok := checks[p.Systems[i].ID]; ok {
 			p.Systems[i].WaitingOn += "; " + n.String()
 		}
 	}
 	return p, seq, nil
+}
+
+// lastOrder is the order of work of the incident's last live plan made
+// here (nil before the first): the next plan and forecast follow it, so
+// they do not jump between near-equal orders as time passes.
+func (s *Service) lastOrder(incidentID int64) []planner.ActivityRef {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.orders[incidentID]
+}
+
+func (s *Service) keepOrder(incidentID int64, order []planner.ActivityRef) {
+	if len(order) == 0 {
+		return
+	}
+	s.mu.Lock()
+	s.orders[incidentID] = order
+	s.mu.Unlock()
 }
 
 // verifyNote is what a verifying system's checks say, for the plan.

@@ -166,6 +166,7 @@ func (m *Model) Explain(e *estate.Estate, sol *Solution, start time.Time) *Plan 
 		p.Services[si] = sp
 		p.DowntimeCost += sp.DowntimeCost
 	}
+	p.Order = m.Refs(sol.Order)
 	return p
 }
 

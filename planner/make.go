@@ -23,6 +23,11 @@ type Options struct {
 	// Progress, keyed by system id, plans from the middle of a recovery.
 	// Nil plans from scratch.
 	Progress map[string]Progress
+	// Follow is the order of work of an earlier plan (its Plan.Order): the
+	// plan keeps it unless the search finds one clearly better
+	// (SolveFollowing), so a plan made again as time passes does not jump
+	// between near-equal orders. Nil searches afresh.
+	Follow []ActivityRef
 }
 
 // Make plans the restart of a valid estate: it compiles the estate with
@@ -33,7 +38,7 @@ func Make(e *estate.Estate, opts Options) (*Plan, error) {
 	if err != nil {
 		return nil, err
 	}
-	sol, err := m.Solve(SolveOptions{Objective: opts.Objective, Schedules: opts.Schedules, Seed: opts.Seed})
+	sol, err := m.SolveFollowing(SolveOptions{Objective: opts.Objective, Schedules: opts.Schedules, Seed: opts.Seed}, opts.Follow)
 	if err != nil {
 		return nil, err
 	}

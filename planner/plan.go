@@ -64,6 +64,9 @@ type Plan struct {
 	Services     []ServicePlan `json:"services"`
 	Waves        [][]string    `json:"waves"`
 	CriticalPath []string      `json:"critical_path"`
+	// Order is the plan's order of work (its activity list), for the next
+	// plan to follow (Options.Follow). Not part of the JSON.
+	Order []ActivityRef `json:"-"`
 }
 
 // Baseline is the plan a team would get by restoring in plain dependency

@@ -222,6 +222,12 @@ func (s *Server) liveBaseline(ctx context.Context, a incident.Actor, sn *inciden
 	v, err := s.live.getWithin(ctx, key, sn.Now, "forecast", func(ctx context.Context) (any, int, error) {
 		opts := forecast.Options{Runs: q.runs, Seed: q.seed, Start: sn.Now, Progress: sn.Progress(), By: by,
 			Schedules: s.svc.Settings().PlanSchedules}
+		if !q.seedGiven {
+			// The forecast of the live plan: its order of work, unless a
+			// clearly better one turns up (a seed asked for searches
+			// afresh).
+			opts.Follow = sn.Follow
+		}
 		var res *forecast.Result
 		err := s.live.withCores(ctx, coresFor(q.runs), func(workers int) (err error) {
 			opts.Workers = workers

@@ -388,6 +388,22 @@ func TestScriptedRecovery(t *testing.T) {
 		if len(p.Services) != 2 || !p.End.After(h.clock.Now()) {
 			t.Fatalf("initial plan: %d services, end %s", len(p.Services), p.End)
 		}
+		// The next live plan and forecast follow this plan's order of
+		// work: with nothing under way and nothing happening, every date
+		// moves by the time that passed, no more.
+		sn, err := h.svc.Snapshot(h.ctx, h.as("viewer"), in.ID)
+		h.must(err, "snapshot")
+		if len(sn.Follow) == 0 || !slices.Equal(sn.Follow, p.Order) {
+			t.Fatalf("the snapshot follows %v, the plan's order is %v", sn.Follow, p.Order)
+		}
+		h.clock.Advance(7 * time.Minute)
+		later, err := h.svc.LivePlan(h.ctx, h.as("viewer"), in.ID)
+		h.must(err, "plan later")
+		for i, sv := range later.Services {
+			if d := sv.ETA.Sub(p.Services[i].ETA); d < 6*time.Minute || d > 8*time.Minute {
+				t.Errorf("seven minutes on, nothing done: %s moved %s → %s", sv.ID, p.Services[i].ETA, sv.ETA)
+			}
+		}
 		_, err = h.svc.RecordETAs(h.ctx, in.ID)
 		h.must(err, "record")
 		order := []string{"ad", "net", "vault", "mail", "db", "plc", "erp"}
