@@ -135,6 +135,13 @@ func TestAuditVerifyFile(t *testing.T) {
 		!strings.Contains(errb, "PSPLIB") || strings.Contains(errb, "estate file") {
 		t.Errorf("import a missing file: exit %d, stderr %s", code, errb)
 	}
+	// A file that is not PSPLIB is named once, as typed, with the line.
+	notSM := filepath.Join(dir, "estate.yaml")
+	os.WriteFile(notSM, []byte("version: 1\n"), 0o600)
+	if code, _, errb = pg(t, "", "import", "psplib", notSM); code != exitFailure ||
+		!strings.HasPrefix(errb, "phasegate import: "+notSM+":2: ") || strings.Count(errb, "estate.yaml") != 1 {
+		t.Errorf("import a file that is not PSPLIB: exit %d, stderr %s", code, errb)
+	}
 }
 
 // Options that would change nothing in the chosen format are refused,

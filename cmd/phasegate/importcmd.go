@@ -48,9 +48,11 @@ func runImport(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return pathError(name, err, "give the path of a PSPLIB single-mode instance (.sm), e.g. testdata/psplib/j30/j301_1.sm")
 	}
-	inst, err := psplib.Parse(filepath.Base(name), data)
+	// Parse names the file and line in its errors ("x.sm:13: ..."): given
+	// the path as typed, they point at the file without saying it twice.
+	inst, err := psplib.Parse(name, data)
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return err
 	}
 	est := psplib.ToEstate(inst)
 	if err := estate.Validate(est); err != nil {
