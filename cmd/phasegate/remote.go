@@ -404,14 +404,67 @@ func runIncidentIsolate(ctx context.Context, args []string, e env) error {
 	if err != nil || res == nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "Isolated %s (event %d).\n", plural(len(res.Isolated), "system"), res.Seq)
-	if len(res.Skipped) > 0 {
-		fmt.Fprintf(e.stdout, "Left alone %s:\n", plural(len(res.Skipped), "system"))
-		for _, s := range res.Skipped {
-			fmt.Fprintf(e.stdout, "  %s (%s): %s\n", s.System, s.State, s.Why)
+	writeIsolation(e.stdout, id, res)
+	return nil
+}
+
+// writeIsolation says what a bulk isolation did. The systems that were
+// already contained are counted by state, and named only when they are
+// few: isolating everything a second time would otherwise print a line
+// for each of hundreds of systems and bury the ones that matter, those
+// left alone because they could not be isolated, listed each with why.
+func writeIsolation(w io.Writer, incidentID int64, res *incident.IsolationResult) {
+	fmt.Fprintf(w, "Isolated %s (event %d).\n", plural(len(res.Isolated), "system"), res.Seq)
+	var contained []string
+	var other []incident.Skip
+	byState := map[incident.State]int{}
+	for _, s := range res.Skipped {
+		switch s.State {
+		case incident.StateIsolated, incident.StateInvestigating, incident.StateCleared:
+			contained = append(contained, s.System)
+			byState[s.State]++
+		default:
+			other = append(other, s)
 		}
 	}
-	return nil
+	if len(contained) > 0 {
+		var counts []string
+		for _, st := range []incident.State{incident.StateIsolated, incident.StateInvestigating, incident.StateCleared} {
+			if n := byState[st]; n > 0 {
+				counts = append(counts, fmt.Sprintf("%s %s", groupThousands(int64(n)), st))
+			}
+		}
+		fmt.Fprintf(w, "Already contained, left as they are: %s (%s)", plural(len(contained), "system"), strings.Join(counts, ", "))
+		if len(contained) <= 12 {
+			fmt.Fprint(w, ":")
+			col := 100
+			for i, sys := range contained {
+				if col+len(sys)+2 > 100 {
+					fmt.Fprint(w, "\n ")
+					col = 1
+				}
+				fmt.Fprint(w, " ", sys)
+				col += len(sys) + 1
+				if i < len(contained)-1 {
+					fmt.Fprint(w, ",")
+					col++
+				}
+			}
+			fmt.Fprintln(w)
+		} else {
+			fmt.Fprintf(w, "; phasegate incident show %d --state STATE lists them\n", incidentID)
+		}
+	}
+	if len(other) > 0 {
+		fmt.Fprintf(w, "Left alone %s:\n", plural(len(other), "system"))
+		for _, s := range other {
+			if s.State != "" {
+				fmt.Fprintf(w, "  %s (%s): %s\n", s.System, s.State, s.Why)
+			} else {
+				fmt.Fprintf(w, "  %s: %s\n", s.System, s.Why)
+			}
+		}
+	}
 }
 
 func runIncidentPlan(ctx context.Context, args []string, e env) error {

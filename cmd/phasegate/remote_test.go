@@ -529,3 +529,40 @@ func TestDeclareWarning(t *testing.T) {
 		t.Errorf("an unknown warning changed: %q", got)
 	}
 }
+
+// Isolating everything again must not print a line per system: the
+// systems already contained are counted by state (named when few), and
+// only those that could not be isolated are listed, each with why.
+func TestIsolationSummary(t *testing.T) {
+	res := &incident.IsolationResult{Seq: 47, Isolated: []string{"crm"}}
+	for i := 0; i < 130; i++ {
+		res.Skipped = append(res.Skipped, incident.Skip{System: fmt.Sprintf("sys-%d", i), State: incident.StateIsolated, Why: "already contained"})
+	}
+	res.Skipped = append(res.Skipped,
+		incident.Skip{System: "edr", State: incident.StateInvestigating, Why: "already contained"},
+		incident.Skip{System: "old-app", Why: "not part of this incident"})
+	var b strings.Builder
+	writeIsolation(&b, 1, res)
+	want := `Isolated 1 system (event 47).
+Already contained, left as they are: 131 systems (130 isolated, 1 investigating); phasegate incident show 1 --state STATE lists them
+Left alone 1 system:
+  old-app: not part of this incident
+`
+	if b.String() != want {
+		t.Errorf("many contained:\n%s\nwant:\n%s", b.String(), want)
+	}
+
+	res = &incident.IsolationResult{Seq: 48, Isolated: []string{}, Skipped: []incident.Skip{
+		{System: "ad-forest-corp", State: incident.StateIsolated, Why: "already contained"},
+		{System: "entra-id", State: incident.StateCleared, Why: "already contained"},
+	}}
+	b.Reset()
+	writeIsolation(&b, 2, res)
+	want = `Isolated 0 systems (event 48).
+Already contained, left as they are: 2 systems (1 isolated, 1 cleared):
+  ad-forest-corp, entra-id
+`
+	if b.String() != want {
+		t.Errorf("few contained:\n%s\nwant:\n%s", b.String(), want)
+	}
+}
