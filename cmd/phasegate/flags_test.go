@@ -69,6 +69,15 @@ func TestFlagErrorsSayWhatIsWrong(t *testing.T) {
 			`phasegate system: too many arguments: "extra" is one more than it takes`},
 		{[]string{"system", "transition", "2", "--to", "online", "--reason", "x"}, "give the incident and the system"},
 		{[]string{"approval", "reject", "6", "--token", "t"}, "give why with --note"},
+		// A state no move leads to is refused here, before the server, with
+		// the states a system can be moved to (not running: only a start).
+		{[]string{"system", "transition", "2", "edr-platform", "--to", "clearde", "--reason", "x", "--token", "t"},
+			`phasegate system: --to "clearde": not a state a system can move to; did you mean "cleared"? The states are isolated,`},
+		{[]string{"system", "transition", "2", "edr-platform", "--to", "running", "--reason", "x", "--token", "t"},
+			`--to "running": not a state a system can move to; use isolated, investigating, cleared, restoring, verifying, online or compromised`},
+		// The API's URL copied from a curl line instead of the server's.
+		{[]string{"incident", "list", "--server", "http://127.0.0.1:1/api/v1/", "--token", "t"},
+			`--server "http://127.0.0.1:1/api/v1/": give the server's own URL, without the API's path: --server http://127.0.0.1:1`},
 	} {
 		r := runCLI(t, env{}, c.args...)
 		if r.code != exitUsage || !strings.Contains(r.stderr, c.want) {

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -372,6 +373,21 @@ func stateNames() []string {
 	return out
 }
 
+// targetStateNames are the states a system can be moved to: every state
+// but running, which a system only has until its first move.
+func targetStateNames() []string {
+	var out []string
+	for _, to := range incident.States {
+		for _, from := range incident.States {
+			if incident.FindEdge(from, to) != nil {
+				out = append(out, string(to))
+				break
+			}
+		}
+	}
+	return out
+}
+
 func runIncidentIsolate(ctx context.Context, args []string, e env) error {
 	var all bool
 	var sel, reason string
@@ -567,8 +583,16 @@ func runSystemTransition(ctx context.Context, args []string, e env) error {
 	if err != nil {
 		return err
 	}
+	targets := targetStateNames()
 	if to == "" {
-		return usagef("give the state to move to with --to (%s)", joinOr(stateNames()))
+		return usagef("give the state to move to with --to (%s)", joinOr(targets))
+	}
+	if !slices.Contains(targets, to) {
+		msg := fmt.Sprintf("--to %q: not a state a system can move to; use %s", to, joinOr(targets))
+		if s := closest(to, targets); s != "" {
+			msg = fmt.Sprintf("--to %q: not a state a system can move to; did you mean %q? The states are %s", to, s, joinOr(targets))
+		}
+		return usagef("%s", msg)
 	}
 	if reason == "" {
 		return usagef("give a reason with --reason: every move is recorded with why")
