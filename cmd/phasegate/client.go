@@ -81,6 +81,14 @@ func (c *clientFlags) publicClient() (*apiClient, error) {
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		return nil, usagef("--server %q: give the server's URL, e.g. http://127.0.0.1:8080", c.server)
 	}
+	// The URL of the API itself, copied from a curl line, would double the
+	// prefix and every command would answer "no route".
+	if p := strings.TrimRight(u.Path, "/"); strings.HasSuffix(p, "/api/v1") || strings.HasSuffix(p, "/api") {
+		base := *u
+		base.Path = strings.TrimSuffix(strings.TrimSuffix(p, "/v1"), "/api")
+		base.RawPath = ""
+		return nil, usagef("--server %q: give the server's own URL, without the API's path: --server %s", c.server, base.String())
+	}
 	return &apiClient{base: strings.TrimRight(c.server, "/"),
 		http: &http.Client{Timeout: 5 * time.Minute}}, nil
 }
