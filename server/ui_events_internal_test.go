@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"testing"
+	"time"
 
 	"github.com/phasegate/phasegate/incident"
 )
@@ -33,6 +34,28 @@ func TestUIAuditEventWords(t *testing.T) {
 	} {
 		if got := describeEvent(c.e).Text(); got != c.want {
 			t.Errorf("%s %s:\n got %q\nwant %q", c.e.Type, c.e.Payload, got, c.want)
+		}
+	}
+}
+
+// TestUIDatesSayTheirYearWhenNotThisOne: a date in another year than now
+// says which; one in this year stays short.
+func TestUIDatesSayTheirYearWhenNotThisOne(t *testing.T) {
+	now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		t         time.Time
+		when, day string
+	}{
+		{time.Date(2026, 12, 24, 9, 36, 0, 0, time.UTC), "Thu 24 Dec 09:36 UTC", "Thu 24 Dec"},
+		{time.Date(2027, 3, 2, 8, 0, 0, 0, time.UTC), "Tue 2 Mar 2027 08:00 UTC", "Tue 2 Mar 2027"},
+		{time.Date(2025, 9, 1, 6, 30, 0, 0, time.UTC), "Mon 1 Sep 2025 06:30 UTC", "Mon 1 Sep 2025"},
+		{time.Time{}, "—", "—"},
+	} {
+		if got := fmtWhenAt(c.t, now); got != c.when {
+			t.Errorf("when %s: %q, want %q", c.t, got, c.when)
+		}
+		if got := fmtDayAt(c.t, now); got != c.day {
+			t.Errorf("day %s: %q, want %q", c.t, got, c.day)
 		}
 	}
 }

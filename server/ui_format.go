@@ -18,9 +18,15 @@ import (
 // in UTC and say so: a recovery team spans time zones and must read the
 // same clock.
 func (u *ui) funcs() template.FuncMap {
+	now := func() time.Time {
+		if u.clock == nil { // templates checked without a server
+			return time.Time{}
+		}
+		return u.clock()
+	}
 	return template.FuncMap{
-		"when":      fmtWhen,
-		"day":       fmtDay,
+		"when":      func(t time.Time) string { return fmtWhenAt(t, now()) },
+		"day":       func(t time.Time) string { return fmtDayAt(t, now()) },
 		"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"rel":       fmtRel,
 		"money":     fmtMoney,
@@ -66,6 +72,23 @@ func fmtDay(t time.Time) string {
 		return "—"
 	}
 	return t.UTC().Format("Mon 2 Jan")
+}
+
+// fmtWhenAt and fmtDayAt write t as fmtWhen and fmtDay do, with its
+// year when it is not now's: backlogs cleared in the new year must not
+// read as if they came before this year's dates.
+func fmtWhenAt(t, now time.Time) string {
+	if t.IsZero() || t.UTC().Year() == now.UTC().Year() {
+		return fmtWhen(t)
+	}
+	return t.UTC().Format("Mon 2 Jan 2006 15:04 UTC")
+}
+
+func fmtDayAt(t, now time.Time) string {
+	if t.IsZero() || t.UTC().Year() == now.UTC().Year() {
+		return fmtDay(t)
+	}
+	return t.UTC().Format("Mon 2 Jan 2006")
 }
 
 // fmtRel says how far t is from now: "in 3 d 4 h", "25 min ago". It
