@@ -30,8 +30,11 @@ func finite(f float64) float64 {
 }
 
 // at is the wall-clock time h hours after start, in start's location.
+// Hours are floats: 09:37 may come back as 09:36:59.9999, which a label
+// cut to the minute shows as 09:36 beside a text that says 09:37, so the
+// time is rounded to the second.
 func at(start time.Time, h float64) time.Time {
-	return start.Add(time.Duration(clampH(h) * float64(time.Hour)))
+	return start.Add(time.Duration(math.Round(clampH(h)*3600)) * time.Second)
 }
 
 // niceStep is the smallest step of the form {1, 2, 2.5, 5} × 10^k that

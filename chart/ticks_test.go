@@ -209,3 +209,15 @@ func TestEscape(t *testing.T) {
 		}
 	}
 }
+
+// TestAtGivesTheMinuteBack: a plan's times are whole minutes carried as
+// float hours; at gives each minute back exactly, so a label cut to the
+// minute says what the text beside it says (09:37, not 09:36).
+func TestAtGivesTheMinuteBack(t *testing.T) {
+	start := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	for m := range 200_000 {
+		if got, want := at(start, float64(m)/60), start.Add(time.Duration(m)*time.Minute); !got.Equal(want) {
+			t.Fatalf("minute %d: at gives %s, want %s", m, got.Format(time.RFC3339Nano), want.Format(time.RFC3339))
+		}
+	}
+}
