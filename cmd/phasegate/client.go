@@ -160,7 +160,10 @@ func apiError(res *http.Response, data []byte) error {
 	}
 	e := &phasegate.Error{Code: body.Code, Message: body.Message, Reasons: body.Reasons}
 	for _, p := range body.Errors {
-		e.Reasons = append(e.Reasons, p.String())
+		// The message of an estate with one problem already says it.
+		if s := p.String(); len(body.Errors) > 1 || !strings.Contains(e.Message, s) {
+			e.Reasons = append(e.Reasons, s)
+		}
 	}
 	if body.RetryAfter > 0 && !strings.Contains(e.Message, "seconds") {
 		e.Message += fmt.Sprintf(" (retry after %d seconds)", body.RetryAfter)

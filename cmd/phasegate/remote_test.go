@@ -566,3 +566,25 @@ Already contained, left as they are: 2 systems (1 isolated, 1 cleared):
 		t.Errorf("few contained:\n%s\nwant:\n%s", b.String(), want)
 	}
 }
+
+// An estate refused for one problem says it once, in the message; with
+// several, the message counts them and each is listed.
+func TestEstateUploadSaysEachProblemOnce(t *testing.T) {
+	toks, as, _ := clientServer(t, "ivy=incident-commander")
+	dir := t.TempDir()
+	one := filepath.Join(dir, "one.yaml")
+	os.WriteFile(one, []byte("version: 1\norganization: X\ncurrency: GBP\nteams: [{id: ops, name: O, capacity: 1}]\n"+
+		"systems: [{id: a, name: A, kind: other, team: ops, restore: 1x}]\n"), 0o644)
+	code, _, errb := as(toks["ivy"], "estate", "upload", one)
+	if code != exitFailure || !strings.Contains(errb, "one.yaml:5:") || strings.Count(errb, `unknown unit "x"`) != 1 {
+		t.Errorf("one problem: exit %d, stderr:\n%s", code, errb)
+	}
+	two := filepath.Join(dir, "two.yaml")
+	os.WriteFile(two, []byte("version: 1\norganization: X\ncurrency: GBP\nteams: [{id: ops, name: O, capacity: 1}]\n"+
+		"systems: [{id: a, name: A, kind: other, team: ops, restore: 1x}, {id: b, name: B, kind: other, team: nobody, restore: 1d}]\n"), 0o644)
+	code, _, errb = as(toks["ivy"], "estate", "upload", two)
+	if code != exitFailure || !strings.Contains(errb, "the estate has 2 problems") || strings.Count(errb, `unknown unit "x"`) != 1 ||
+		strings.Count(errb, `"nobody" is not a team`) != 1 {
+		t.Errorf("two problems: exit %d, stderr:\n%s", code, errb)
+	}
+}
