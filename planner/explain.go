@@ -243,8 +243,14 @@ func (m *Model) why(i int, sol *Solution, blocks []blocking) (Wait, string) {
 	return w, msg
 }
 
-// plus formats minutes from the start as "+12.5h".
+// plus formats minutes from the start as "+2d 12h".
 func plus(min int) string { return "+" + dur(min) }
+
+// Offset is how a plan's explanation (SystemPlan.WaitingOn) writes a
+// time min minutes after the plan's start, "+2d 12h": a page that shows
+// the plan with dates can put the date in its place. Every "until" and
+// "at" of an explanation is the system's restore start.
+func Offset(min int) string { return plus(min) }
 
 // dur writes minutes the way a recovery team says it: 45m, 8h, 3h 30m,
 // 2d 12h (minutes are dropped once a span reaches a day).

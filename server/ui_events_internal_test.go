@@ -2,10 +2,13 @@ package server
 
 import (
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/phasegate/phasegate/estate"
 	"github.com/phasegate/phasegate/incident"
+	"github.com/phasegate/phasegate/planner"
 )
 
 // TestUIAuditEventWords: a backup, a partial export and logging out of
@@ -57,5 +60,50 @@ func TestUIDatesSayTheirYearWhenNotThisOne(t *testing.T) {
 		if got := fmtDayAt(c.t, now); got != c.day {
 			t.Errorf("day %s: %q, want %q", c.t, got, c.day)
 		}
+	}
+}
+
+// TestUIWhyThenSaysTheDate: on the pages a system's "why then" gives the
+// date where the planner gives an offset from the plan's start, for a
+// dependency, a team at capacity and a clearance alike.
+func TestUIWhyThenSaysTheDate(t *testing.T) {
+	start := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	e, err := estate.Parse(estate.File{Name: "e.yaml", Data: []byte(`version: 1
+organization: T
+currency: GBP
+clearance_team: forensics
+teams:
+  - {id: infra, capacity: 1}
+  - {id: forensics, capacity: 1}
+  - {id: apps, capacity: 1}
+systems:
+  - {id: ad, kind: identity, team: infra, restore: 2d 12h}
+  - {id: erp, kind: application, team: apps, restore: 8h, requires: [ad]}
+  - {id: mail, kind: saas, team: infra, restore: 3h}
+  - {id: vault, kind: infrastructure, team: infra, restore: 1h, clearance: 5d}
+`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := planner.Make(e, planner.Options{Start: start, Objective: planner.ObjectiveMakespan})
+	if err != nil {
+		t.Fatal(err)
+	}
+	reasons := map[string]bool{}
+	for _, sp := range p.Systems {
+		got := whyDated(sp, start)
+		if sp.RestoreStartHours == 0 {
+			if got != sp.WaitingOn {
+				t.Errorf("%s starts at once: %q, want the planner's %q", sp.ID, got, sp.WaitingOn)
+			}
+			continue
+		}
+		reasons[sp.Wait.Reason] = true
+		if strings.Contains(got, "+") || !strings.Contains(got, fmtWhenAt(sp.RestoreStart, start)) {
+			t.Errorf("%s (%s): %q, want the date %s in place of %q", sp.ID, sp.Wait.Reason, got, fmtWhenAt(sp.RestoreStart, start), sp.WaitingOn)
+		}
+	}
+	if !reasons["dependency"] || !reasons["team"] || !reasons["clearance"] {
+		t.Errorf("the estate shows only %v: the test checks too little", reasons)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/phasegate/phasegate/estate"
 	"github.com/phasegate/phasegate/incident"
+	"github.com/phasegate/phasegate/planner"
 )
 
 // funcs are the template functions: formatting of dates, durations, money
@@ -26,6 +27,7 @@ func (u *ui) funcs() template.FuncMap {
 	}
 	return template.FuncMap{
 		"when":      func(t time.Time) string { return fmtWhenAt(t, now()) },
+		"why":       func(sp planner.SystemPlan) string { return whyDated(sp, now()) },
 		"day":       func(t time.Time) string { return fmtDayAt(t, now()) },
 		"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"rel":       fmtRel,
@@ -89,6 +91,19 @@ func fmtDayAt(t, now time.Time) string {
 		return fmtDay(t)
 	}
 	return t.UTC().Format("Mon 2 Jan 2006")
+}
+
+// whyDated is a system's "why then" with the date in place of the
+// planner's offset from the plan's start ("restored at +16d 12h" reads
+// "restored at Tue 8 Dec 14:00 UTC"): on a page that shows dates, a
+// reader should not have to count from the plan's start. The offsets an
+// explanation gives are the system's restore start (planner.Offset).
+func whyDated(sp planner.SystemPlan, now time.Time) string {
+	min := int(math.Round(sp.RestoreStartHours * 60))
+	if min <= 0 {
+		return sp.WaitingOn
+	}
+	return strings.ReplaceAll(sp.WaitingOn, planner.Offset(min), fmtWhenAt(sp.RestoreStart, now))
 }
 
 // fmtRel says how far t is from now: "in 3 d 4 h", "25 min ago". It

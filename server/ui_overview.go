@@ -202,7 +202,7 @@ func (u *ui) overviewPlan(d *overviewData, in *uiIncident, lp *uiPlan) {
 		if row.Back {
 			d.ServicesBack++
 		} else if sys := lp.bySys[sp.LastSystem]; sys != nil {
-			row.Why = sys.WaitingOn
+			row.Why = whyDated(*sys, u.clock())
 		}
 		d.Services = append(d.Services, row)
 	}
@@ -224,7 +224,7 @@ func (u *ui) overviewPlan(d *overviewData, in *uiIncident, lp *uiPlan) {
 		}
 		st := in.byID[sp.ID]
 		ms = append(ms, milestone{When: sp.RestoreEnd, System: sp.ID, Name: cmp.Or(sp.Name, sp.ID), Critical: sp.Critical,
-			Why: sp.WaitingOn, Restoring: st != nil && (st.State == incident.StateRestoring || st.State == incident.StateVerifying)})
+			Why: whyDated(sp, u.clock()), Restoring: st != nil && (st.State == incident.StateRestoring || st.State == incident.StateVerifying)})
 	}
 	slices.SortStableFunc(ms, func(a, b milestone) int { return a.When.Compare(b.When) })
 	d.Milestones = ms[:min(len(ms), 8)]

@@ -97,7 +97,7 @@ func (u *ui) handleSystems(w http.ResponseWriter, r *http.Request, a incident.Ac
 			Pending: sv.PendingApproval, StateSince: sv.Since, Removed: sv.Removed}
 		if lp != nil {
 			if sp := lp.bySys[sys.ID]; sp != nil && sp.Wait.Reason != "done" {
-				row.Back, row.BackKnown, row.Why, row.CriticalPath = sp.RestoreEnd, true, sp.WaitingOn, sp.Critical
+				row.Back, row.BackKnown, row.Why, row.CriticalPath = sp.RestoreEnd, true, whyDated(*sp, u.clock()), sp.Critical
 			}
 		}
 		rows = append(rows, row)
