@@ -68,6 +68,9 @@ func runBackup(ctx context.Context, args []string, e env) error {
 	if dst == "" {
 		dst = backupName(e.now())
 	}
+	if dir := filepath.Dir(dst); !isDir(dir) {
+		return fmt.Errorf("%s: the folder %s does not exist; create it, or choose another --out", dst, dir)
+	}
 	st, err := openStore(ctx, *db, "")
 	if err != nil {
 		return err
@@ -242,4 +245,9 @@ func pruneBackups(dir string, keep int) error {
 		names = names[1:]
 	}
 	return errors.Join(errs...)
+}
+
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }

@@ -73,6 +73,12 @@ func TestBackupCommand(t *testing.T) {
 	if code, _, errb := pg(t, "", "backup", "--db", db, "extra"); code != exitUsage || !strings.Contains(errb, "--out FILE") {
 		t.Errorf("a backup with an extra argument: exit %d, %s", code, errb)
 	}
+	// A folder that is not there is named, not the copy's partial file.
+	missing := filepath.Join(dir, "nosuch", "copy.db")
+	if code, _, errb := pg(t, "", "backup", "--db", db, "--out", missing); code != exitFailure ||
+		!strings.Contains(errb, "the folder "+filepath.Dir(missing)+" does not exist; create it, or choose another --out") || strings.Contains(errb, ".partial") {
+		t.Errorf("a backup into a missing folder: exit %d, %s", code, errb)
+	}
 }
 
 // TestBackupSchedule: the scheduled backup copies at once, then only when
