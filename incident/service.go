@@ -286,7 +286,9 @@ type IsolationResult struct {
 	// Skipped lists the selected systems left alone: already contained
 	// (isolated or investigating) or removed from the estate.
 	Skipped []Skip `json:"skipped"`
-	Seq     int64  `json:"seq"` // the summary event
+	// Seq is the summary event; 0 when nothing was isolated (nothing is
+	// recorded then).
+	Seq int64 `json:"seq"`
 }
 
 // Skip is a system a bulk isolation left alone, and why.

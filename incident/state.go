@@ -29,6 +29,21 @@ const (
 var States = []State{StateRunning, StateIsolated, StateInvestigating, StateCleared,
 	StateRestoring, StateVerifying, StateOnline, StateCompromised}
 
+// MoveTargets are the states a move can lead to, in States' order:
+// running is where a system starts, never where one is moved.
+func MoveTargets() []State {
+	var out []State
+	for _, st := range States {
+		for _, e := range Transitions {
+			if e.To == st {
+				out = append(out, st)
+				break
+			}
+		}
+	}
+	return out
+}
+
 // Valid reports whether s is one of States.
 func (s State) Valid() bool {
 	for _, v := range States {
@@ -157,7 +172,7 @@ func CheckTransition(in GuardInput) error {
 	id := in.System.ID
 	if !in.To.Valid() {
 		return &phasegate.Error{Code: phasegate.EINVALID,
-			Message: fmt.Sprintf("%q is not a system state; use one of: %s", in.To, joinStates(States))}
+			Message: fmt.Sprintf("%q is not a state a system can be moved to; use one of: %s", in.To, joinStates(MoveTargets()))}
 	}
 	edge := FindEdge(in.From, in.To)
 	switch {

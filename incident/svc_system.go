@@ -3,6 +3,7 @@ package incident
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -105,8 +106,8 @@ func targetAction(to State) Action {
 // returns it with Done false (HTTP 202). Moving to compromised resets the
 // checklist; any move cancels the system's pending approval requests.
 func (s *Service) Transition(ctx context.Context, a Actor, incidentID int64, systemID string, to State, reason string) (*TransitionResult, error) {
-	if !to.Valid() {
-		return nil, phasegate.Errorf(phasegate.EINVALID, "to: %q is not a system state; use one of: %s", to, joinStates(States))
+	if !slices.Contains(MoveTargets(), to) {
+		return nil, phasegate.Errorf(phasegate.EINVALID, "to: %q is not a state a system can be moved to; use one of: %s", to, joinStates(MoveTargets()))
 	}
 	if err := a.Authorize(ActionView, nil); err != nil {
 		return nil, err
@@ -323,6 +324,11 @@ func (s *Service) Isolate(ctx context.Context, a Actor, incidentID int64, sel Se
 				return err
 			}
 			res.Isolated = append(res.Isolated, sys.ID)
+		}
+		if len(res.Isolated) == 0 {
+			// Nothing changed, so nothing to record: asking again to
+			// isolate what is already contained must not fill the log.
+			return nil
 		}
 		e, err := w.event(a.Name, EventBulkIsolation, l.in.ID, fmt.Sprintf("incident:%d", l.in.ID), map[string]any{
 			"selector": sel, "reason": reason, "isolated": res.Isolated, "skipped": res.Skipped,

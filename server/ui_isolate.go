@@ -155,6 +155,10 @@ func (u *ui) isolate(w http.ResponseWriter, r *http.Request, a incident.Actor, p
 	}
 	f := uiFlash{Kind: "ok", Text: fmt.Sprintf("Isolated %d %s (%s) at once; %d left alone.",
 		len(res.Isolated), plural(len(res.Isolated), "system", "systems"), d.Selector, len(res.Skipped))}
+	if len(res.Isolated) == 0 {
+		f.Text = fmt.Sprintf("Nothing to isolate (%s): all %d selected %s already contained or cannot be isolated; nothing was recorded.",
+			d.Selector, len(res.Skipped), plural(len(res.Skipped), "system is", "systems are"))
+	}
 	f.Items = res.Isolated
 	u.setFlash(w, f)
 	redirect(w, r, incidentPath(in.ID()))

@@ -494,6 +494,16 @@ func TestUIBulkIsolation(t *testing.T) {
 	done := c.follow(base, form)
 	done.must(t, 200).has(t, "Isolated 2 systems (every system of team infra) at once; 1 left alone.", "<li>ad</li>", "<li>plc</li>")
 	assertCount(3)
+	// Again, with everything of infra contained: nothing to isolate, and
+	// nothing recorded.
+	again := c.post(base, url.Values{"step": {"preview"}, "scope": {"team"}, "team": {"infra"}, "reason": {"beaconing from infra"}})
+	if fp = regexp.MustCompile(`name="fingerprint" value="([0-9a-f]+)"`).FindStringSubmatch(again.body); fp != nil {
+		form.Set("fingerprint", fp[1])
+		c.follow(base, form).must(t, 200).has(t, "Nothing to isolate (every system of team infra): all 3 selected systems are already contained", "nothing was recorded")
+	} else {
+		again.must(t, 200).has(t, "Nothing to isolate", "is already contained or cannot be isolated").lacks(t, "Isolate 0 systems now?")
+	}
+	assertCount(3)
 	// Bad forms say what is missing.
 	c.post(base, url.Values{"step": {"preview"}, "scope": {"kind"}, "reason": {"x"}}).must(t, http.StatusBadRequest).has(t, "choose the kind")
 	c.post(base, url.Values{"step": {"preview"}, "scope": {"all"}}).must(t, http.StatusBadRequest).has(t, "give a reason")

@@ -191,11 +191,24 @@ func TestBulkIsolationBySelector(t *testing.T) {
 				t.Errorf("%s: %d transition events, want one per system (%d)", c.sel, got, len(c.want))
 			}
 		}
+		// One summary event for each isolation that isolated something;
+		// the last isolated nothing, so nothing was recorded for it.
 		sums := h.events(incident.EventBulkIsolation)
-		if len(sums) != len(cases) {
-			t.Fatalf("%d summary events, want %d", len(sums), len(cases))
+		if len(sums) != len(cases)-1 {
+			t.Fatalf("%d summary events, want %d", len(sums), len(cases)-1)
 		}
-		_, err := h.svc.Isolate(h.ctx, h.as("forensics"), in.ID, incident.Selector{Team: "nobody"}, "x")
+		// No move leads back to running, and the refusal lists only the
+		// states a move can lead to.
+		_, err := h.svc.Transition(h.ctx, h.as("ic"), in.ID, "ad", incident.StateRunning, "undo")
+		if e := wantCode(t, err, phasegate.EINVALID); e != nil && (strings.Contains(e.Message, "running,") || !strings.Contains(e.Message, "isolated, investigating")) {
+			t.Errorf("a move to running: %s", e.Message)
+		}
+		again, err := h.svc.Isolate(h.ctx, h.as("forensics"), in.ID, incident.Selector{All: true}, "again")
+		h.must(err, "isolate all again")
+		if again.Seq != 0 || len(again.Isolated) != 0 || len(again.Skipped) != 7 || len(h.events(incident.EventBulkIsolation)) != len(sums) {
+			t.Errorf("isolating what is contained: %+v, and %d summary events (was %d)", again, len(h.events(incident.EventBulkIsolation)), len(sums))
+		}
+		_, err = h.svc.Isolate(h.ctx, h.as("forensics"), in.ID, incident.Selector{Team: "nobody"}, "x")
 		wantCode(t, err, phasegate.EINVALID)
 		_, err = h.svc.Isolate(h.ctx, h.as("forensics"), in.ID, incident.Selector{Kind: "mainframe"}, "x")
 		wantCode(t, err, phasegate.EINVALID)

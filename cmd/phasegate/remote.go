@@ -430,7 +430,11 @@ func runIncidentIsolate(ctx context.Context, args []string, e env) error {
 // for each of hundreds of systems and bury the ones that matter, those
 // left alone because they could not be isolated, listed each with why.
 func writeIsolation(w io.Writer, incidentID int64, res *incident.IsolationResult) {
-	fmt.Fprintf(w, "Isolated %s (event %d).\n", plural(len(res.Isolated), "system"), res.Seq)
+	if len(res.Isolated) == 0 {
+		fmt.Fprintln(w, "Isolated nothing: no selected system was left to isolate, so nothing was recorded.")
+	} else {
+		fmt.Fprintf(w, "Isolated %s (event %d).\n", plural(len(res.Isolated), "system"), res.Seq)
+	}
 	var contained []string
 	var other []incident.Skip
 	byState := map[incident.State]int{}

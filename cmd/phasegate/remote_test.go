@@ -552,13 +552,14 @@ Left alone 1 system:
 		t.Errorf("many contained:\n%s\nwant:\n%s", b.String(), want)
 	}
 
-	res = &incident.IsolationResult{Seq: 48, Isolated: []string{}, Skipped: []incident.Skip{
+	// Nothing isolated: nothing recorded, and it says so.
+	res = &incident.IsolationResult{Isolated: []string{}, Skipped: []incident.Skip{
 		{System: "ad-forest-corp", State: incident.StateIsolated, Why: "already contained"},
 		{System: "entra-id", State: incident.StateCleared, Why: "already contained"},
 	}}
 	b.Reset()
 	writeIsolation(&b, 2, res)
-	want = `Isolated 0 systems (event 48).
+	want = `Isolated nothing: no selected system was left to isolate, so nothing was recorded.
 Already contained, left as they are: 2 systems (1 isolated, 1 cleared):
   ad-forest-corp, entra-id
 `
