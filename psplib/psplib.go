@@ -53,12 +53,26 @@ func (r *lineReader) next() (string, int, bool) {
 	return string(bytes.TrimRight(r.lines[r.i-1], "\r")), r.i, true
 }
 
+// lastLine is the number of the file's last line: a final newline ends
+// that line, it does not start another.
+func (r *lineReader) lastLine() int {
+	n := len(r.lines)
+	if n > 0 && len(r.lines[n-1]) == 0 {
+		n--
+	}
+	return n
+}
+
 // seek advances to the line that starts with prefix.
 func (r *lineReader) seek(prefix string) (string, int, error) {
 	for {
 		l, n, ok := r.next()
 		if !ok {
-			return "", n, r.errf(n, "missing the line %q; is this a PSPLIB single-mode (.sm) file?", prefix)
+			if r.lastLine() == 0 {
+				return "", n, fmt.Errorf("%s: the file is empty; give a PSPLIB single-mode (.sm) file", r.name)
+			}
+			return "", n, fmt.Errorf("%s: the file ends (after line %d) without the line %q; is this a PSPLIB single-mode (.sm) file?",
+				r.name, r.lastLine(), prefix)
 		}
 		if strings.HasPrefix(strings.TrimSpace(l), prefix) {
 			return l, n, nil
@@ -235,8 +249,8 @@ func Parse(name string, data []byte) (*Instance, error) {
 	}
 	r.next() // the labels
 	l, n, ok := r.next()
-	if !ok {
-		return nil, r.errf(n, "missing the line of resource capacities")
+	if !ok || strings.TrimSpace(l) == "" && r.i >= len(r.lines) {
+		return nil, fmt.Errorf("%s: the file ends (after line %d) without the line of resource capacities under RESOURCEAVAILABILITIES", r.name, r.lastLine())
 	}
 	caps, bad := ints(strings.Fields(l))
 	if bad >= 0 || len(caps) != nres {

@@ -128,7 +128,8 @@ func TestParseErrorsNameTheLine(t *testing.T) {
 	cases := []struct {
 		name, data, want string
 	}{
-		{"empty", "", "g.sm:1: missing the line \"jobs (incl. supersource/sink\""},
+		{"empty", "", "g.sm: the file is empty; give a PSPLIB single-mode (.sm) file"},
+		{"cut short", strings.Join(lines[:prec-2], "\n") + "\n", "g.sm: the file ends (after line " + itoa(prec-2) + ") without the line \"PRECEDENCE RELATIONS:\""},
 		{"modes", edit(prec, "   1        2          0"), "g.sm:" + itoa(prec+1) + ": job 1 has 2 modes"},
 		{"backward arc", edit(prec+2, "   3        1          1           2"), "g.sm:" + itoa(prec+3) + ": job 3 has successor 2"},
 		{"count", edit(prec, "   1        1          5           2"), "says 5 successors but lists 1"},
