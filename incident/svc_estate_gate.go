@@ -75,12 +75,20 @@ func weakenings(base, next []estate.System) []Weakening {
 			continue // the same checklist: the common case, kept cheap
 		}
 		keep := map[string]string{}
+		byText := map[string]string{}
 		for _, d := range ChecklistFor(now) {
 			keep[d.Key] = d.Text
+			byText[d.Text] = d.Key
 		}
 		for _, d := range ChecklistFor(was) {
 			text, kept := keep[d.Key]
 			switch {
+			case !kept && byText[d.Text] != "":
+				// The same words under another key (a key given where
+				// there was none): ticks are kept under the key, so
+				// those made under the old one no longer count.
+				out = append(out, Weakening{System: now.ID, Lost: "the ticks of clearance checklist item “" + d.Text + "” (its key is now " +
+					byText[d.Text] + ", was " + d.Key + ": it must be ticked again)"})
 			case !kept:
 				out = append(out, Weakening{System: now.ID, Lost: "clearance checklist item “" + d.Text + "”"})
 			case text != d.Text:

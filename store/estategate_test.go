@@ -246,6 +246,14 @@ func TestKeyedChecklistItemKeepsItsTicks(t *testing.T) {
 			h.must(err, "tick "+key)
 		}
 
+		// Giving a key to an item that had none: the same words, but
+		// ticks made under the old key no longer count, and it says so.
+		rekeyed := bytes.Replace(keyed, []byte(`"vendor sign-off"]`), []byte(`{key: vendor, text: "vendor sign-off"}]`), 1)
+		vk, err := h.svc.UploadEstate(h.ctx, ic, estate.File{Name: "rekeyed.yaml", Data: rekeyed})
+		h.must(err, "upload rekeyed")
+		if len(vk.Weakens) != 1 || !strings.Contains(vk.Weakens[0].String(), "its key is now estate-vendor, was estate-vendor-sign-off: it must be ticked again") {
+			t.Errorf("a key given to an item: weakens %+v", vk.Weakens)
+		}
 		reworded := bytes.Replace(keyed, []byte(`{key: transport-dir, text: "confirm transport directory is clean"}, "vendor sign-off"`),
 			[]byte(`{key: transport-dir, text: "Transport directory clean (IOC sweep of /usr/sap/trans)"}, "vendor sign-off received"`), 1)
 		v2, err := h.svc.UploadEstate(h.ctx, ic, estate.File{Name: "reworded.yaml", Data: reworded})
