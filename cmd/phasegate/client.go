@@ -35,6 +35,9 @@ type clientFlags struct {
 	server string
 	token  string
 	format string
+	// envServer is $PHASEGATE_SERVER, the default of --server: an error
+	// about a URL from there names the variable, not a flag never typed.
+	envServer string
 }
 
 func (c *clientFlags) register(fs *flag.FlagSet, e env) {
@@ -47,6 +50,7 @@ func (c *clientFlags) register(fs *flag.FlagSet, e env) {
 // route that takes no token.
 func (c *clientFlags) registerServer(fs *flag.FlagSet, e env) {
 	def := e.getenv("PHASEGATE_SERVER")
+	c.envServer = def
 	if def == "" {
 		def = "http://127.0.0.1:8080"
 	}
@@ -77,9 +81,13 @@ func (c *clientFlags) client(e env) (*apiClient, error) {
 // publicClient is a client without a token, for the public routes only:
 // every other command gets its client from client, which insists on one.
 func (c *clientFlags) publicClient() (*apiClient, error) {
+	from := "--server"
+	if c.envServer != "" && c.server == c.envServer {
+		from = "PHASEGATE_SERVER"
+	}
 	u, err := url.Parse(c.server)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, usagef("--server %q: give the server's URL, e.g. http://127.0.0.1:8080", c.server)
+		return nil, usagef("%s %q: give the server's URL, e.g. http://127.0.0.1:8080", from, c.server)
 	}
 	// The URL of the API itself, copied from a curl line, would double the
 	// prefix and every command would answer "no route".
@@ -87,7 +95,11 @@ func (c *clientFlags) publicClient() (*apiClient, error) {
 		base := *u
 		base.Path = strings.TrimSuffix(strings.TrimSuffix(p, "/v1"), "/api")
 		base.RawPath = ""
-		return nil, usagef("--server %q: give the server's own URL, without the API's path: --server %s", c.server, base.String())
+		fix := "--server " + base.String()
+		if from == "PHASEGATE_SERVER" {
+			fix = "PHASEGATE_SERVER=" + base.String()
+		}
+		return nil, usagef("%s %q: give the server's own URL, without the API's path: %s", from, c.server, fix)
 	}
 	return &apiClient{base: strings.TrimRight(c.server, "/"),
 		http: &http.Client{Timeout: 5 * time.Minute}}, nil

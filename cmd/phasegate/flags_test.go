@@ -148,3 +148,30 @@ func TestUnknownCommandSuggests(t *testing.T) {
 		t.Errorf("closest(zzzzzzzz) = %q, want none", got)
 	}
 }
+
+// A bad server URL that came from $PHASEGATE_SERVER is named as such: the
+// person never typed --server.
+func TestBadServerFromTheEnvironment(t *testing.T) {
+	getenv := func(url string) func(string) string {
+		return func(k string) string {
+			if k == "PHASEGATE_SERVER" {
+				return url
+			}
+			return ""
+		}
+	}
+	for _, c := range []struct{ url, want string }{
+		{"http://127.0.0.1:1/api/v1", `PHASEGATE_SERVER "http://127.0.0.1:1/api/v1": give the server's own URL, without the API's path: PHASEGATE_SERVER=http://127.0.0.1:1`},
+		{"127.0.0.1:8080", `PHASEGATE_SERVER "127.0.0.1:8080": give the server's URL, e.g. http://127.0.0.1:8080`},
+	} {
+		r := runCLI(t, env{getenv: getenv(c.url)}, "incident", "list", "--token", "t")
+		if r.code != exitUsage || !strings.Contains(r.stderr, c.want) {
+			t.Errorf("PHASEGATE_SERVER=%s: exit %d, %s; want %q", c.url, r.code, r.stderr, c.want)
+		}
+	}
+	// Typed, the flag is named even when the variable is set.
+	r := runCLI(t, env{getenv: getenv("http://127.0.0.1:8080")}, "incident", "list", "--token", "t", "--server", "http://127.0.0.1:1/api")
+	if !strings.Contains(r.stderr, `--server "http://127.0.0.1:1/api"`) {
+		t.Errorf("a typed --server: %s", r.stderr)
+	}
+}
