@@ -98,21 +98,21 @@ func (s System) MarshalJSON() ([]byte, error) {
 		crit = 0
 	}
 	return json.Marshal(struct {
-		ID          string         `json:"id"`
-		Name        string         `json:"name,omitempty"`
-		Kind        Kind           `json:"kind"`
-		Team        string         `json:"team"`
-		Criticality int            `json:"criticality,omitempty"`
-		Requires    []string       `json:"requires,omitempty"`
-		Restore     Estimate       `json:"restore"`
-		Clearance   *Estimate      `json:"clearance,omitempty"`
-		Needs       map[string]int `json:"needs,omitempty"`
-		TwoPerson   bool           `json:"two_person,omitempty"`
+		ID          string           `json:"id"`
+		Name        string           `json:"name,omitempty"`
+		Kind        Kind             `json:"kind"`
+		Team        string           `json:"team"`
+		Criticality int              `json:"criticality,omitempty"`
+		Requires    []string         `json:"requires,omitempty"`
+		Restore     Estimate         `json:"restore"`
+		Clearance   *Estimate        `json:"clearance,omitempty"`
+		Needs       map[string]int   `json:"needs,omitempty"`
+		TwoPerson   bool             `json:"two_person,omitempty"`
 		Checklist   []ChecklistEntry `json:"checklist,omitempty"`
-		Owners      []string       `json:"owners,omitempty"`
-		Tags        []string       `json:"tags,omitempty"`
-		Description string         `json:"description,omitempty"`
-		Verify      []Check        `json:"verify,omitempty"`
+		Owners      []string         `json:"owners,omitempty"`
+		Tags        []string         `json:"tags,omitempty"`
+		Description string           `json:"description,omitempty"`
+		Verify      []Check          `json:"verify,omitempty"`
 	}{s.ID, nameOrEmpty(s.Name, s.ID), s.Kind, s.Team, crit, s.Requires, s.Restore, s.Clearance,
 		needs, s.TwoPerson, s.Checklist, s.Owners, s.Tags, s.Description, s.Verify})
 }

@@ -103,8 +103,8 @@ type System struct {
 	// Checklist extends the clearance checklist of the system's kind.
 	Checklist   []ChecklistEntry `json:"checklist,omitempty"`
 	Owners      []string         `json:"owners,omitempty"`
-	Tags        []string `json:"tags,omitempty"`
-	Description string   `json:"description,omitempty"`
+	Tags        []string         `json:"tags,omitempty"`
+	Description string           `json:"description,omitempty"`
 	// Verify lists the checks that show the restored system is up; a
 	// system with checks goes online only after they pass
 	// (docs/estate-format.md).
