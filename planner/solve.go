@@ -123,6 +123,11 @@ type solver struct {
 	wts    []float64
 }
 
+// MaxSchedules bounds the planner's effort: ten million schedules is
+// hours on a large estate, and past the point where more search finds
+// anything (docs/benchmarks.md).
+const MaxSchedules = 10_000_000
+
 // Solve searches for the best schedule within the budget: biased random
 // sampling with priority rules, each schedule improved by forward–backward
 // improvement, then a genetic algorithm over activity lists.
@@ -131,8 +136,8 @@ func (m *Model) Solve(opts SolveOptions) (*Solution, error) {
 	if err != nil {
 		return nil, err
 	}
-	if opts.Schedules < 0 {
-		return nil, fmt.Errorf("planner: schedules is %d; give a positive number, or 0 for the default", opts.Schedules)
+	if opts.Schedules < 0 || opts.Schedules > MaxSchedules {
+		return nil, fmt.Errorf("planner: schedules is %d; give 1 to %d, or 0 for the default", opts.Schedules, MaxSchedules)
 	}
 	if opts.Workers < 0 {
 		return nil, fmt.Errorf("planner: workers is %d; give a positive number, or 0 for the default", opts.Workers)

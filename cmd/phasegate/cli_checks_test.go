@@ -145,7 +145,7 @@ func TestAuditVerifyFile(t *testing.T) {
 }
 
 // Options that would change nothing in the chosen format are refused,
-// and --schedules takes 1 or more whether 0 or -1 is given.
+// and --schedules takes 1 to planner.MaxSchedules.
 func TestPlanRefusesOptionsWithoutEffect(t *testing.T) {
 	for _, c := range []struct {
 		args []string
@@ -155,15 +155,16 @@ func TestPlanRefusesOptionsWithoutEffect(t *testing.T) {
 		{[]string{"--team", "network"}, "add --format svg"},
 		{[]string{"--format", "json", "--search", "sap"}, "--format json draws none"},
 		{[]string{"--format", "svg", "--chart", "waves", "--group", "team"}, "--group arranges the timeline's rows"},
-		{[]string{"--schedules", "0"}, "1 or more"},
-		{[]string{"--schedules", "-1"}, "1 or more"},
+		{[]string{"--schedules", "0"}, "1 to 10000000"},
+		{[]string{"--schedules", "-1"}, "1 to 10000000"},
+		{[]string{"--schedules", "99999999999"}, "1 to 10000000"},
 	} {
 		r := runCLI(t, env{}, append([]string{"plan", demoDir}, c.args...)...)
 		if r.code != exitUsage || !strings.Contains(r.stderr, c.want) {
 			t.Errorf("plan %q: exit %d, stderr %q; want exit 2 and %q", c.args, r.code, r.stderr, c.want)
 		}
 	}
-	if r := runCLI(t, env{}, "forecast", demoDir, "--schedules", "0"); r.code != exitUsage || !strings.Contains(r.stderr, "1 or more") {
+	if r := runCLI(t, env{}, "forecast", demoDir, "--schedules", "0"); r.code != exitUsage || !strings.Contains(r.stderr, "1 to 10000000") {
 		t.Errorf("forecast --schedules 0: exit %d, stderr %q", r.code, r.stderr)
 	}
 }

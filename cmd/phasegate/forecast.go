@@ -31,8 +31,8 @@ const forecastFlagsUsage = `  --runs          how many times the schedule is re-
   --distribution  pert (default) or triangular: how a {min, likely, max}
                   estimate is sampled (see docs/forecast.md)
   --objective     cost or makespan: what the plan being forecast minimises
-  --schedules     how many schedules the planner may try for that plan, 1 or
-                  more (default: 5000, fewer for very large estates)`
+  --schedules     how many schedules the planner may try for that plan, 1 to
+                  10,000,000 (default: 5000, fewer for very large estates)`
 
 func forecastCommand() command {
 	return command{

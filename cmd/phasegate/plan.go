@@ -77,7 +77,7 @@ it does.
   --objective   cost: minimise the total cost of downtime (the default when a
                 service carries a cost); makespan: bring the last system back
                 as early as possible (the default otherwise)
-  --schedules   how many schedules the planner may try, 1 or more (default:
+  --schedules   how many schedules the planner may try, 1 to 10,000,000 (default:
                 5000, fewer for very large estates); more is slower and
                 rarely worse
   --seed        makes the plan repeatable (default 1)
@@ -122,8 +122,9 @@ func (p *planFlags) options(est *estate.Estate, e env, formats ...string) (plann
 	default:
 		return opts, usagef("--objective %q: use cost or makespan", p.objective)
 	}
-	if p.schedulesSet && p.schedules < 1 {
-		return opts, usagef("--schedules %d: give how many schedules the planner may try, 1 or more (e.g. --schedules 5000), or leave the flag out for the default", p.schedules)
+	if p.schedulesSet && (p.schedules < 1 || p.schedules > planner.MaxSchedules) {
+		return opts, usagef("--schedules %d: give how many schedules the planner may try, 1 to %d (e.g. --schedules 5000), or leave the flag out for the default",
+			p.schedules, planner.MaxSchedules)
 	}
 	ok := false
 	for _, f := range formats {

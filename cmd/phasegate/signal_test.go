@@ -37,7 +37,7 @@ func TestCtrlCStopsALongPlan(t *testing.T) {
 		t.Skip("waits for the plan to start by reading /proc")
 	}
 	bin := buildBinary(t, t.TempDir())
-	cmd := exec.Command(bin, "plan", demoDir, "--schedules", "2000000000", "--format", "json")
+	cmd := exec.Command(bin, "plan", demoDir, "--schedules", "10000000", "--format", "json")
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
