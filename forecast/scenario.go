@@ -419,7 +419,7 @@ func (sc Scenario) Apply(e *estate.Estate, progress map[string]planner.Progress)
 			for i := range c.Teams {
 				ids[i] = c.Teams[i].ID
 			}
-			e := changeErr(FlagTeamCapacity, ch.String(), "no team "+strconv.Quote(ch.Team)+" in the estate; its teams are "+strings.Join(ids, ", "), "forensics=8")
+			e := changeErr(FlagTeamCapacity, ch.String(), "no team "+strconv.Quote(ch.Team)+" in the estate; its teams are "+someOf(ids, 12), "forensics=8")
 			if near := nearest(ch.Team, ids); near != "" {
 				e.Msg = "no team " + strconv.Quote(ch.Team) + " in the estate"
 				e.Example, e.Suggested = CapacityChange{Team: near, Capacity: ch.Capacity, Relative: ch.Relative}.String(), true
@@ -590,6 +590,15 @@ func cloneEstate(e *estate.Estate) *estate.Estate {
 // nearest returns the id nearest to id when it is near enough to be a
 // plausible typo, else "".
 func nearest(id string, ids []string) string { return suggest.Nearest(id, ids) }
+
+// someOf lists ids, the first k of a longer list and how many more: an
+// estate of hundreds of teams must not bury the message.
+func someOf(ids []string, k int) string {
+	if len(ids) <= k {
+		return strings.Join(ids, ", ")
+	}
+	return strings.Join(ids[:k], ", ") + fmt.Sprintf(" and %d more", len(ids)-k)
+}
 
 // shorten cuts a long text for a message, on a rune boundary.
 func shorten(s string) string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -157,6 +158,16 @@ func TestApplyScenario(t *testing.T) {
 		if !errors.As(err, &ce) || ce.Flag != tt.flag || !strings.Contains(ce.Error(), tt.want) || ce.Example == "" {
 			t.Errorf("%s: err = %v, want a --%s error saying %q with an example", tt.sc.Changes(), err, tt.flag, tt.want)
 		}
+	}
+	// A team with no near name: the teams are listed, the first dozen of
+	// a long list and how many more.
+	many := scenarioEstate()
+	for i := range 20 {
+		many.Teams = append(many.Teams, estate.Team{ID: fmt.Sprintf("team-%02d", i), Capacity: 1})
+	}
+	_, _, _, err = Scenario{TeamCapacity: []CapacityChange{{Team: "qqqqqqqq", Capacity: 2}}}.Apply(many, nil)
+	if err == nil || !strings.Contains(err.Error(), "its teams are ops, ") || !strings.Contains(err.Error(), fmt.Sprintf(" and %d more", len(many.Teams)-12)) {
+		t.Errorf("an unknown team among %d: %v", len(many.Teams), err)
 	}
 	// A change the estate's rules reject comes back as its problems: a
 	// service left requiring nothing.
