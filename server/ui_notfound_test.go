@@ -1,6 +1,7 @@
 package server_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -30,4 +31,14 @@ func TestUnknownPageInABrowser(t *testing.T) {
 	if a := c.do(req); a.status != http.StatusNotFound || !strings.Contains(a.body, `"code"`) {
 		t.Errorf("an /api/ 404 asked as HTML: %d %s", a.status, a.body)
 	}
+}
+
+// TestUnknownSystemPage: a system that is not in the incident's estate
+// (a mistyped address, an old link) gets the error page, with the way
+// back to the overview and to the list of systems to find the right one.
+func TestUnknownSystemPage(t *testing.T) {
+	ts, id := newUIServer(t)
+	c := uiLogin(t, ts, "viewer")
+	c.get(fmt.Sprintf("/incidents/%d/systems/no-such-system", id)).must(t, http.StatusNotFound).
+		has(t, fmt.Sprintf(`href="/incidents/%d"`, id), fmt.Sprintf(`href="/incidents/%d/systems">find the system in its list`, id))
 }
