@@ -135,11 +135,12 @@ func TestAuditVerifyFile(t *testing.T) {
 		!strings.Contains(errb, "PSPLIB") || strings.Contains(errb, "estate file") {
 		t.Errorf("import a missing file: exit %d, stderr %s", code, errb)
 	}
-	// A file that is not PSPLIB is named once, as typed, with the line.
+	// A file that is not PSPLIB is named once, as typed, with where it
+	// ends (its one line: not a line past its end).
 	notSM := filepath.Join(dir, "estate.yaml")
 	os.WriteFile(notSM, []byte("version: 1\n"), 0o600)
 	if code, _, errb = pg(t, "", "import", "psplib", notSM); code != exitFailure ||
-		!strings.HasPrefix(errb, "phasegate import: "+notSM+":2: ") || strings.Count(errb, "estate.yaml") != 1 {
+		!strings.HasPrefix(errb, "phasegate import: "+notSM+": the file ends (after line 1) ") || strings.Count(errb, "estate.yaml") != 1 {
 		t.Errorf("import a file that is not PSPLIB: exit %d, stderr %s", code, errb)
 	}
 }
