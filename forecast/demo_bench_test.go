@@ -15,11 +15,7 @@ var demoStart = time.Date(2025, 9, 15, 8, 0, 0, 0, time.UTC)
 
 func demoEstate(tb testing.TB) *estate.Estate {
 	tb.Helper()
-	files, err := northfield.Files()
-	if err != nil {
-		tb.Fatal(err)
-	}
-	e, err := estate.Parse(files...)
+	e, err := northfield.Estate()
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -15,11 +15,7 @@ import (
 // system isolated, a few clearances and restores under way.
 func demoMidRecovery(t testing.TB) (*estate.Estate, func(elapsed time.Duration) map[string]planner.Progress) {
 	t.Helper()
-	files, err := northfield.Files()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := estate.Parse(files...)
+	e, err := northfield.Estate()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -264,11 +264,7 @@ func TestProgressBar(t *testing.T) {
 // TestPlanImpactHook checks the impact section written for `phasegate
 // plan` against the plan's own cost.
 func TestPlanImpactHook(t *testing.T) {
-	files, err := northfield.Files()
-	if err != nil {
-		t.Fatal(err)
-	}
-	est, err := estate.Parse(files...)
+	est, err := northfield.Estate()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/phasegate/phasegate/estate"
 	northfield "github.com/phasegate/phasegate/examples/northfield-motors"
 )
 
@@ -155,11 +154,7 @@ func shellWords(t *testing.T, line string) []string {
 // demo estate: a scope the latest estate lacks is refused, so an example
 // with a made-up team fails as soon as a reader has loaded the demo.
 func TestDocumentedScopesExistInTheDemo(t *testing.T) {
-	files, err := northfield.Files()
-	if err != nil {
-		t.Fatal(err)
-	}
-	est, err := estate.Parse(files...)
+	est, err := northfield.Estate()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -38,3 +38,12 @@ func Files() ([]estate.File, error) {
 	}
 	return out, nil
 }
+
+// Estate reads and validates the demo estate (Files, then estate.Parse).
+func Estate() (*estate.Estate, error) {
+	fs, err := Files()
+	if err != nil {
+		return nil, err
+	}
+	return estate.Parse(fs...)
+}
