@@ -2,6 +2,7 @@ package planner
 
 import (
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -72,4 +73,65 @@ func TestOrderByEvaluateAndInitial(t *testing.T) {
 	if _, err := m.Solve(SolveOptions{Initial: [][]int{{0}}}); err == nil && len(m.Activities()) != 1 {
 		t.Error("Solve accepted an initial list of the wrong length")
 	}
+}
+
+// TestFollowingItsOwnOrder, on random estates: a plan that follows the
+// order of the plan just made on the same model is that plan (the same
+// schedule), or one clearly better the search went on to find; one that
+// follows another order is never
+// worse than the search by more than StabilityMargin, and when it keeps
+// that order it is that order's schedule.
+func TestFollowingItsOwnOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(8, 13))
+	for i := range 200 {
+		e, prog := randomEstate(rng)
+		m, err := Compile(e, prog)
+		if err != nil {
+			t.Fatal(err)
+		}
+		opts := SolveOptions{Schedules: 60, Seed: uint64(i)}
+		sol, err := m.Solve(opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		again, err := m.SolveFollowing(opts, m.Refs(sol.Order))
+		if err != nil {
+			t.Fatal(err)
+		}
+		same := again.Makespan == sol.Makespan && again.Cost == sol.Cost && slices.Equal(again.Start, sol.Start)
+		if !same && !clearlyBetter(again, sol) {
+			t.Fatalf("estate %d: following its own plan gave makespan %d cost %.2f, the plan %d %.2f: neither it nor clearly better",
+				i, again.Makespan, again.Cost, sol.Makespan, sol.Cost)
+		}
+		// Another order: the reverse of a feasible one, carried over.
+		other := m.Refs(m.OrderBy(func(a int) float64 { return -float64(a) }))
+		f, err := m.SolveFollowing(opts, other)
+		if err != nil {
+			t.Fatal(err)
+		}
+		searched, err := m.Solve(SolveOptions{Schedules: 60, Seed: uint64(i), Initial: [][]int{m.CarryOver(other)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, best := value(f), value(searched); v > best*(1+StabilityMargin)+1e-9 {
+			t.Fatalf("estate %d: following gave %.3f, the search %.3f: worse by more than the margin", i, v, best)
+		}
+		if !slices.Equal(f.Order, searched.Order) {
+			kept, err := m.Evaluate(m.CarryOver(other), f.Objective)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(f.Start, kept.Start) {
+				t.Fatalf("estate %d: kept an order but not its schedule", i)
+			}
+		}
+	}
+}
+
+// value is a solution's objective.
+func value(s *Solution) float64 {
+	if s.Objective == ObjectiveCost {
+		return s.Cost
+	}
+	return float64(s.Makespan)
 }
