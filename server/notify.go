@@ -38,6 +38,14 @@ var DefaultNotifyEvents = []string{
 	incident.EventIncidentClosed, incident.EventLockedOut,
 }
 
+// DefaultNotifyBackoff rides out a chat bridge that is down for most of
+// an hour (about 49 minutes of retries): the usual way a notification
+// is lost is a receiver being restarted, not phasegate. Delivery is in
+// order per hook, so while one waits the rest of that hook's queue waits
+// with it, which is right for a hook that is down.
+var DefaultNotifyBackoff = []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, time.Minute,
+	2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 15 * time.Minute}
+
 // Webhook is where notifications go.
 type Webhook struct {
 	URL string
@@ -57,7 +65,7 @@ type NotifyConfig struct {
 	BaseURL string
 	// Client posts the notifications; nil: a client with a 10 s timeout.
 	Client *http.Client
-	// Backoff is the wait before each retry; nil: 1 s, 5 s, 30 s.
+	// Backoff is the wait before each retry; nil: DefaultNotifyBackoff.
 	Backoff []time.Duration
 	// Queue is how many notifications a hook may fall behind before more
 	// are dropped; 0: 1000.
@@ -97,7 +105,7 @@ func NewNotifier(cfg NotifyConfig, m *Metrics) (*Notifier, error) {
 		cfg.Client = &http.Client{Timeout: 10 * time.Second}
 	}
 	if cfg.Backoff == nil {
-		cfg.Backoff = []time.Duration{time.Second, 5 * time.Second, 30 * time.Second}
+		cfg.Backoff = DefaultNotifyBackoff
 	}
 	if cfg.Queue <= 0 {
 		cfg.Queue = 1000
@@ -166,15 +174,22 @@ func (n *Notifier) Publish(evs []incident.Event) {
 	}
 }
 
-// Run delivers until ctx ends; what is still queued then is dropped.
+// Run delivers until ctx ends; what is still queued then is dropped,
+// counted and logged with the events' numbers, so someone can read them
+// in the event log.
 func (n *Notifier) Run(ctx context.Context) {
 	var wg sync.WaitGroup
 	for _, h := range n.hooks {
 		wg.Go(func() {
 			for {
+				// Stopped: what is queued is dropped, not tried (a
+				// select with both ready would pick either).
+				if ctx.Err() != nil {
+					n.dropQueued(h)
+					return
+				}
 				select {
 				case <-ctx.Done():
-					return
 				case e := <-h.ch:
 					n.deliver(ctx, h, e)
 				}
@@ -182,6 +197,25 @@ func (n *Notifier) Run(ctx context.Context) {
 		})
 	}
 	wg.Wait()
+}
+
+// dropQueued empties a hook's queue at shutdown and says what it held.
+func (n *Notifier) dropQueued(h *hookQueue) {
+	var seqs []int64
+	for {
+		select {
+		case e := <-h.ch:
+			seqs = append(seqs, e.Seq)
+			n.metrics.notified("dropped")
+			continue
+		default:
+		}
+		break
+	}
+	if len(seqs) > 0 {
+		n.log.Warn("shutting down: notifications not sent; the events are in the log", "hook", redactURL(h.URL),
+			"count", len(seqs), "first_seq", seqs[0], "last_seq", seqs[len(seqs)-1])
+	}
 }
 
 // deliver posts one notification, retrying as configured.

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -186,5 +187,60 @@ func TestNotifierGivesUpDropsAndSkips(t *testing.T) {
 	if _, err := server.NewNotifier(server.NotifyConfig{Hooks: []server.Webhook{{URL: "chat.example/hook"}}}, m); err == nil ||
 		!strings.Contains(err.Error(), "https://") {
 		t.Errorf("a hook without a scheme: %v", err)
+	}
+}
+
+// TestNotifierSaysWhatItDropsAtShutdown: a hook that keeps failing holds
+// its queue while it is retried; when the server stops, what is still
+// queued is counted as dropped and logged with the first and last event
+// number, so someone can read those events in the log.
+func TestNotifierSaysWhatItDropsAtShutdown(t *testing.T) {
+	ev := func(seq int64) incident.Event {
+		return incident.Event{Seq: seq, Type: incident.EventIncidentDeclared, Actor: "ic", IncidentID: 1, Subject: "incident:1",
+			Payload: json.RawMessage(`{"name":"x"}`)}
+	}
+	down := newHookReceiver(t, http.StatusServiceUnavailable, http.StatusServiceUnavailable)
+	m := server.NewMetrics(nil)
+	var logs syncBuffer
+	n, err := server.NewNotifier(server.NotifyConfig{Hooks: []server.Webhook{{URL: down.URL}}, Backoff: []time.Duration{time.Hour},
+		Log: slog.New(slog.NewTextHandler(&logs, nil))}, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { n.Run(ctx); close(done) }()
+	n.Publish([]incident.Event{ev(41), ev(42), ev(43), ev(44)})
+	down.wait(t, 1) // 41 is being retried, an hour from now; 42 to 44 wait behind it
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return when stopped")
+	}
+	mfs, _ := m.Registry().Gather()
+	results := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() == "phasegate_notifications_total" {
+			for _, mt := range mf.GetMetric() {
+				results[mt.GetLabel()[0].GetValue()] = mt.GetCounter().GetValue()
+			}
+		}
+	}
+	if results["dropped"] != 3 || results["failed"] != 1 {
+		t.Errorf("counted %v, want 3 dropped (42 to 44) and 1 failed (41, stopped while retried)", results)
+	}
+	if s := logs.String(); !strings.Contains(s, "notifications not sent") || !strings.Contains(s, "count=3 first_seq=42 last_seq=44") {
+		t.Errorf("the log at shutdown:\n%s", s)
+	}
+	if len(server.DefaultNotifyBackoff) < 8 {
+		t.Errorf("the default retries %v do not ride out a receiver down for most of an hour", server.DefaultNotifyBackoff)
+	}
+	var total time.Duration
+	for _, d := range server.DefaultNotifyBackoff {
+		total += d
+	}
+	if total < 45*time.Minute {
+		t.Errorf("the default retries wait %s in all, want most of an hour", total)
 	}
 }
