@@ -131,5 +131,12 @@ func TestUIHistoryAndWhatIfInBrowser(t *testing.T) {
 	t.Run("phone width", func(t *testing.T) {
 		ph := phoneTab(t, browser, ts.url, "ic")
 		ph.fitsPhone(base+"/history", base+"/whatif?cap-team-1=forensics&cap-1=%2B2")
+		// The history's pictures keep their size and scroll in their own
+		// box: shrunk to the screen their 11 px labels read as 6 px.
+		ph.open(base + "/history")
+		w := run(ph, chromedp.Evaluate[float64](`document.querySelector('#eta-charts svg').getBoundingClientRect().width`))
+		if vb := run(ph, chromedp.Evaluate[float64](`document.querySelector('#eta-charts svg').viewBox.baseVal.width`)); w < vb-1 {
+			t.Errorf("a history picture is drawn %.0f px wide on a phone, %.0f %% of its %.0f: its labels are too small to read", w, 100*w/vb, vb)
+		}
 	})
 }
