@@ -190,7 +190,7 @@ func (b *backupSchedule) run(ctx context.Context) {
 
 // once makes one backup if there is something new, then prunes.
 func (b *backupSchedule) once(ctx context.Context) {
-	head, err := chainHead(ctx, b.st)
+	head, _, err := b.svc.ChainHead(ctx)
 	if err != nil {
 		b.log.Error("backup: reading the log's head", "error", err)
 		return
@@ -211,16 +211,6 @@ func (b *backupSchedule) once(ctx context.Context) {
 	if err := pruneBackups(b.dir, b.keep); err != nil {
 		b.log.Error("backup: removing old copies", "dir", b.dir, "error", err)
 	}
-}
-
-func chainHead(ctx context.Context, st *store.DB) (int64, error) {
-	var seq int64
-	err := st.View(ctx, func(tx incident.Tx) error {
-		var err error
-		seq, _, err = tx.ChainHead()
-		return err
-	})
-	return seq, err
 }
 
 // pruneBackups removes the oldest copies in dir beyond keep; only files
