@@ -201,20 +201,23 @@ func (n *Notifier) Run(ctx context.Context) {
 
 // dropQueued empties a hook's queue at shutdown and says what it held.
 func (n *Notifier) dropQueued(h *hookQueue) {
-	var seqs []int64
+	var first, last int64
+	count := 0
 	for {
 		select {
 		case e := <-h.ch:
-			seqs = append(seqs, e.Seq)
+			if count == 0 {
+				first = e.Seq
+			}
+			last, count = e.Seq, count+1
 			n.metrics.notified("dropped")
-			continue
 		default:
+			if count > 0 {
+				n.log.Warn("shutting down: notifications not sent; the events are in the log", "hook", redactURL(h.URL),
+					"count", count, "first_seq", first, "last_seq", last)
+			}
+			return
 		}
-		break
-	}
-	if len(seqs) > 0 {
-		n.log.Warn("shutting down: notifications not sent; the events are in the log", "hook", redactURL(h.URL),
-			"count", len(seqs), "first_seq", seqs[0], "last_seq", seqs[len(seqs)-1])
 	}
 }
 

@@ -171,15 +171,7 @@ func TestNotifierGivesUpDropsAndSkips(t *testing.T) {
 		t.Error("Publish waits for a slow hook")
 	}
 	close(slow.hold)
-	mfs, _ := m.Registry().Gather()
-	results := map[string]float64{}
-	for _, mf := range mfs {
-		if mf.GetName() == "phasegate_notifications_total" {
-			for _, mt := range mf.GetMetric() {
-				results[mt.GetLabel()[0].GetValue()] = mt.GetCounter().GetValue()
-			}
-		}
-	}
+	results := notificationCounts(m)
 	if results["failed"] != 1 || results["dropped"] < 3 {
 		t.Errorf("counted %v, want 1 failed (the 400) and at least 3 dropped", results)
 	}
@@ -218,15 +210,7 @@ func TestNotifierSaysWhatItDropsAtShutdown(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("Run did not return when stopped")
 	}
-	mfs, _ := m.Registry().Gather()
-	results := map[string]float64{}
-	for _, mf := range mfs {
-		if mf.GetName() == "phasegate_notifications_total" {
-			for _, mt := range mf.GetMetric() {
-				results[mt.GetLabel()[0].GetValue()] = mt.GetCounter().GetValue()
-			}
-		}
-	}
+	results := notificationCounts(m)
 	if results["dropped"] != 3 || results["failed"] != 1 {
 		t.Errorf("counted %v, want 3 dropped (42 to 44) and 1 failed (41, stopped while retried)", results)
 	}
@@ -243,4 +227,18 @@ func TestNotifierSaysWhatItDropsAtShutdown(t *testing.T) {
 	if total < 45*time.Minute {
 		t.Errorf("the default retries wait %s in all, want most of an hour", total)
 	}
+}
+
+// notificationCounts reads phasegate_notifications_total by result.
+func notificationCounts(m *server.Metrics) map[string]float64 {
+	mfs, _ := m.Registry().Gather()
+	out := map[string]float64{}
+	for _, mf := range mfs {
+		if mf.GetName() == "phasegate_notifications_total" {
+			for _, mt := range mf.GetMetric() {
+				out[mt.GetLabel()[0].GetValue()] = mt.GetCounter().GetValue()
+			}
+		}
+	}
+	return out
 }
