@@ -19,16 +19,10 @@ import (
 // in UTC and say so: a recovery team spans time zones and must read the
 // same clock.
 func (u *ui) funcs() template.FuncMap {
-	now := func() time.Time {
-		if u.clock == nil { // templates checked without a server
-			return time.Time{}
-		}
-		return u.clock()
-	}
 	return template.FuncMap{
-		"when":      func(t time.Time) string { return fmtWhenAt(t, now()) },
-		"why":       func(sp planner.SystemPlan) string { return whyDated(sp, now()) },
-		"day":       func(t time.Time) string { return fmtDayAt(t, now()) },
+		"when":      func(t time.Time) string { return fmtWhenAt(t, u.clock()) },
+		"why":       func(sp planner.SystemPlan) string { return whyDated(sp, u.clock()) },
+		"day":       func(t time.Time) string { return fmtDayAt(t, u.clock()) },
 		"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"rel":       fmtRel,
 		"money":     fmtMoney,

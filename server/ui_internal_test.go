@@ -34,7 +34,7 @@ func uiTestFS(t *testing.T, page string) fstest.MapFS {
 }
 
 func TestUITemplatesParseAtStartUp(t *testing.T) {
-	u := &ui{}
+	u := &ui{clock: time.Now}
 	pages, err := parsePages(uiFiles, u.funcs())
 	if err != nil {
 		t.Fatalf("the embedded templates do not parse: %v", err)
