@@ -854,35 +854,20 @@ func plural(n int, noun string) string {
 	return strconv.Itoa(n) + " " + noun + "s"
 }
 
-// verify checks a system's verify list as the decoder does, for an
-// estate built in code (a what-if, an import): the decoder drops a bad
-// check with its own problem, so a file's checks reach here good.
+// verify judges a system's verify list as the decoder does
+// (judgeCheck), for an estate built in code (a what-if, an import): the
+// decoder drops a bad check with its own problem, so a file's checks
+// reach here good. A zero status or timeout is one not given.
 func (c *checker) verify(checks []Check, at loc, p epath) {
 	for j, ch := range checks {
 		field := "verify[" + strconv.Itoa(j) + "]"
-		switch {
-		case ch.HTTP != "" && ch.TCP != "":
-			c.add(at, p, field, "is both an HTTP and a TCP check", "write one check per entry: {http: URL} or {tcp: HOST:PORT}")
-		case ch.HTTP == "" && ch.TCP == "":
-			c.add(at, p, field, "names no target", checkExample)
-		case ch.HTTP != "":
-			if msg := checkURL(ch.HTTP); msg != "" {
-				c.add(at, p, field+".http", msg, `give the full address of a health page, e.g. "https://erp.example.internal/health"`)
+		g := checkGiven{status: ch.Status != 0, timeout: ch.TimeoutSeconds != 0, extras: ch.Status != 0 || ch.Contains != ""}
+		for _, pr := range judgeCheck(ch, g) {
+			f := field
+			if pr.field != "" {
+				f += "." + pr.field
 			}
-		default:
-			if ch.Status != 0 || ch.Contains != "" {
-				c.add(at, p, field, "a TCP check has no status or contains", "leave them out, or make it an HTTP check: {http: URL, status: 200}")
-			}
-			if msg := checkHostPort(ch.TCP); msg != "" {
-				c.add(at, p, field+".tcp", msg, `give host and port, e.g. "erp-db.example.internal:5432" or "[2001:db8::7]:443"`)
-			}
-		}
-		if ch.Status != 0 && (ch.Status < 100 || ch.Status > 599) {
-			c.add(at, p, field+".status", fmt.Sprintf("%d is not an HTTP status", ch.Status), "give the status a healthy system answers, e.g. 200 or 204")
-		}
-		if ch.TimeoutSeconds != 0 && (ch.TimeoutSeconds < 1 || ch.TimeoutSeconds > MaxCheckTimeout) {
-			c.add(at, p, field+".timeout_seconds", fmt.Sprintf("%d is out of range", ch.TimeoutSeconds),
-				fmt.Sprintf("give 1 to %d seconds, or leave it out for %d", MaxCheckTimeout, DefaultCheckTimeout))
+			c.add(at, p, f, pr.msg, pr.fix)
 		}
 	}
 }

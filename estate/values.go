@@ -483,7 +483,8 @@ func (d *decoder) checks(v *yaml.Node, p string) ([]Check, bool) {
 }
 
 // check reads one check and says what is wrong with it: every problem,
-// a bad target beside a bad status or timeout.
+// a bad target beside a bad status or timeout (judgeCheck, as Validate
+// judges a check built in code).
 func (d *decoder) check(n *yaml.Node, p, field string) (Check, bool) {
 	var c Check
 	ok := true
@@ -499,54 +500,83 @@ func (d *decoder) check(n *yaml.Node, p, field string) (Check, bool) {
 			c.TCP, good = d.str(v, p+"."+field, "tcp")
 		case 2:
 			c.Status, good = d.smallInt(v, p+"."+field, "status")
-			if good && (c.Status < 100 || c.Status > 599) {
-				d.problem(d.at(v), p+"."+field, "status", fmt.Sprintf("%d is not an HTTP status", c.Status), "give the status a healthy system answers, e.g. 200 or 204")
-				good = false
-			}
 		case 3:
 			c.Contains, good = d.str(v, p+"."+field, "contains")
 		case 4:
 			c.TimeoutSeconds, good = d.smallInt(v, p+"."+field, "timeout_seconds")
-			if good && (c.TimeoutSeconds < 1 || c.TimeoutSeconds > MaxCheckTimeout) {
-				d.problem(d.at(v), p+"."+field, "timeout_seconds", fmt.Sprintf("%d is out of range", c.TimeoutSeconds),
-					fmt.Sprintf("give 1 to %d seconds, or leave it out for %d", MaxCheckTimeout, DefaultCheckTimeout))
-				good = false
-			}
 		}
 		read[f] = good
 		ok = ok && good
 	})
 	// The target is judged on what was read, whatever else is wrong: the
 	// format reports every problem at once.
-	targetRead := (seen[0] == nil || read[0]) && (seen[1] == nil || read[1])
-	switch {
-	case c.HTTP != "" && c.TCP != "":
-		d.problem(d.at(n), p, field, "is both an HTTP and a TCP check", "write one check per entry: {http: URL} or {tcp: HOST:PORT}")
+	given := checkGiven{
+		status:       seen[2] != nil && read[2],
+		timeout:      seen[4] != nil && read[4],
+		extras:       seen[0] == nil && (seen[2] != nil || seen[3] != nil),
+		targetUnread: seen[0] != nil && !read[0] || seen[1] != nil && !read[1],
+	}
+	at := map[string]*yaml.Node{"": n, "http": seen[0], "tcp": seen[1], "status": seen[2], "timeout_seconds": seen[4]}
+	for _, pr := range judgeCheck(c, given) {
+		if pr.field == "" {
+			d.problem(d.at(n), p, field, pr.msg, pr.fix)
+		} else {
+			d.problem(d.at(at[pr.field]), p+"."+field, pr.field, pr.msg, pr.fix)
+		}
 		ok = false
-	case c.HTTP == "" && c.TCP == "":
-		if targetRead {
-			d.problem(d.at(n), p, field, "names no target", checkExample)
-			ok = false
-		}
-	case c.HTTP != "":
-		if msg := checkURL(c.HTTP); msg != "" {
-			d.problem(d.at(seen[0]), p+"."+field, "http", msg, `give the full address of a health page, e.g. "https://erp.example.internal/health"`)
-			ok = false
-		}
-	default:
-		if seen[0] == nil && (seen[2] != nil || seen[3] != nil) {
-			d.problem(d.at(n), p, field, "a TCP check has no status or contains", "leave them out, or make it an HTTP check: {http: URL, status: 200}")
-			ok = false
-		}
-		if msg := checkHostPort(c.TCP); msg != "" {
-			d.problem(d.at(seen[1]), p+"."+field, "tcp", msg, `give host and port, e.g. "erp-db.example.internal:5432" or "[2001:db8::7]:443"`)
-			ok = false
-		}
 	}
 	if !ok {
 		return Check{}, false
 	}
 	return c, true
+}
+
+// checkGiven is what judgeCheck is told of how a check was written.
+type checkGiven struct {
+	// status and timeout: the field was written (so 0 is judged).
+	status, timeout bool
+	// extras: status or contains written, which a TCP check has not.
+	extras bool
+	// targetUnread: a target was written but could not be read, so the
+	// check is not also said to name none.
+	targetUnread bool
+}
+
+// checkProblem is one thing wrong with a check; field "" is the check
+// itself.
+type checkProblem struct{ field, msg, fix string }
+
+// judgeCheck says everything wrong with a check, for the decoder and for
+// Validate alike.
+func judgeCheck(c Check, g checkGiven) []checkProblem {
+	var out []checkProblem
+	switch {
+	case c.HTTP != "" && c.TCP != "":
+		out = append(out, checkProblem{"", "is both an HTTP and a TCP check", "write one check per entry: {http: URL} or {tcp: HOST:PORT}"})
+	case c.HTTP == "" && c.TCP == "":
+		if !g.targetUnread {
+			out = append(out, checkProblem{"", "names no target", checkExample})
+		}
+	case c.HTTP != "":
+		if msg := checkURL(c.HTTP); msg != "" {
+			out = append(out, checkProblem{"http", msg, `give the full address of a health page, e.g. "https://erp.example.internal/health"`})
+		}
+	default:
+		if g.extras {
+			out = append(out, checkProblem{"", "a TCP check has no status or contains", "leave them out, or make it an HTTP check: {http: URL, status: 200}"})
+		}
+		if msg := checkHostPort(c.TCP); msg != "" {
+			out = append(out, checkProblem{"tcp", msg, `give host and port, e.g. "erp-db.example.internal:5432" or "[2001:db8::7]:443"`})
+		}
+	}
+	if g.status && (c.Status < 100 || c.Status > 599) {
+		out = append(out, checkProblem{"status", fmt.Sprintf("%d is not an HTTP status", c.Status), "give the status a healthy system answers, e.g. 200 or 204"})
+	}
+	if g.timeout && (c.TimeoutSeconds < 1 || c.TimeoutSeconds > MaxCheckTimeout) {
+		out = append(out, checkProblem{"timeout_seconds", fmt.Sprintf("%d is out of range", c.TimeoutSeconds),
+			fmt.Sprintf("give 1 to %d seconds, or leave it out for %d", MaxCheckTimeout, DefaultCheckTimeout)})
+	}
+	return out
 }
 
 // checkURL says what is wrong with a check's URL ("" when nothing).
