@@ -1,0 +1,417 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/phasegate/phasegate"
+)
+
+// copyPostgres copies a PostgreSQL store into a new SQLite store at path
+// (an empty file): the SQLite migrations make the schema, then every
+// table of that schema is filled from the same-named PostgreSQL table,
+// all of it read in one read-only REPEATABLE READ transaction, so the
+// copy is the store at one commit while writers go on.
+//
+// The tables are those of the migrated SQLite schema, not a list kept
+// here: a table a new migration adds is copied without a change to this
+// file, and a table or column on one side only refuses the copy, naming
+// it, rather than leave something out.
+//
+// Both dialects store the same values (times as fixed-width TEXT, booleans
+// as INTEGER 0/1, JSON as TEXT, ids assigned by the store as max+1, no
+// sequences): the copy holds what the SQLite store would have written.
+func (db *DB) copyPostgres(ctx context.Context, path string) (err error) {
+	cp, err := OpenSQLite(ctx, path, db.clock)
+	if err != nil {
+		return fmt.Errorf("making the copy: %w", err)
+	}
+	defer func() {
+		if cerr := cp.Close(); err == nil && cerr != nil {
+			err = fmt.Errorf("closing the copy: %w", cerr)
+		}
+	}()
+	// One self-contained file, as VACUUM INTO writes: no -wal beside it
+	// to carry along (whoever opens it with phasegate turns WAL back on).
+	// Not synced as it is filled: Backup syncs the whole file before it
+	// takes the final name.
+	for _, p := range []string{`PRAGMA journal_mode = DELETE`, `PRAGMA synchronous = OFF`} {
+		if _, err := cp.write.ExecContext(ctx, p); err != nil {
+			return fmt.Errorf("making the copy: %w", err)
+		}
+	}
+	src, err := db.d.beginView(ctx, db.read)
+	if err != nil {
+		return fmt.Errorf("reading PostgreSQL: %w", err)
+	}
+	defer src.Rollback()
+
+	tables, err := backupTables(ctx, cp.write, src)
+	if err != nil {
+		return err
+	}
+	dst, err := cp.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("writing the copy: %w", err)
+	}
+	defer dst.Rollback()
+	// Foreign keys are checked once, at commit: the tables are filled
+	// parents first, but a cycle would need it.
+	if _, err := dst.ExecContext(ctx, `PRAGMA defer_foreign_keys = ON`); err != nil {
+		return fmt.Errorf("writing the copy: %w", err)
+	}
+	// The triggers are taken away while the copy is filled and put back
+	// as they were, in the same transaction, so no one uses the copy
+	// without them. Today's (the append-only guard of the events) refuse
+	// UPDATE and DELETE only, which the copy never does to the events;
+	// but a trigger on INSERT would fire on every copied row and make
+	// the copy differ from the store. The rows the migrations made (the
+	// chain head's first) are replaced by the store's.
+	triggers, err := sqliteTriggers(ctx, dst)
+	if err != nil {
+		return err
+	}
+	for _, tr := range triggers {
+		if _, err := dst.ExecContext(ctx, `DROP TRIGGER `+quoteIdent(tr.name)); err != nil {
+			return fmt.Errorf("writing the copy: %w", err)
+		}
+	}
+	for _, t := range slices.Backward(tables) {
+		if _, err := dst.ExecContext(ctx, `DELETE FROM `+quoteIdent(t.name)); err != nil {
+			return fmt.Errorf("emptying %s in the copy: %w", t.name, err)
+		}
+	}
+	for _, t := range tables {
+		if err := copyTable(ctx, src, dst, t); err != nil {
+			return err
+		}
+	}
+	for _, tr := range triggers {
+		if _, err := dst.ExecContext(ctx, tr.sql); err != nil {
+			return fmt.Errorf("putting trigger %s back in the copy: %w", tr.name, err)
+		}
+	}
+	if err := dst.Commit(); err != nil {
+		return fmt.Errorf("writing the copy: %w", err)
+	}
+	return nil
+}
+
+// backupTable is one table to copy: its columns as the SQLite schema has
+// them, in order, with the affinity of each and the primary key.
+type backupTable struct {
+	name    string
+	cols    []string
+	text    []bool // the column has TEXT affinity
+	key     []string
+	parents []string
+}
+
+// backupTables lists the tables of the copy's SQLite schema, parents
+// before the tables that refer to them, and checks that PostgreSQL has
+// the same schema version, tables and columns.
+func backupTables(ctx context.Context, cp *sql.DB, src *sql.Tx) ([]backupTable, error) {
+	var sqliteVersion, pgVersion int
+	if err := cp.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&sqliteVersion); err != nil {
+		return nil, fmt.Errorf("reading the copy's schema version: %w", err)
+	}
+	if err := src.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&pgVersion); err != nil {
+		return nil, fmt.Errorf("reading PostgreSQL's schema version: %w", err)
+	}
+	if pgVersion != sqliteVersion {
+		return nil, phasegate.Errorf(phasegate.ECONFLICT,
+			"the PostgreSQL store is at schema version %d, and this phasegate makes SQLite stores at version %d: the two schemas differ "+
+				"(a newer or older phasegate migrated the store); back it up with the phasegate that serves it", pgVersion, sqliteVersion)
+	}
+
+	rows, err := cp.QueryContext(ctx, `SELECT name FROM sqlite_master
+		WHERE type = 'table' AND name NOT LIKE 'sqlite\_%' ESCAPE '\' AND name <> 'schema_migrations' ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("listing the copy's tables: %w", err)
+	}
+	var names []string
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		names = append(names, n)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing the copy's tables: %w", err)
+	}
+
+	pgCols, err := postgresColumns(ctx, src)
+	if err != nil {
+		return nil, err
+	}
+	var tables []backupTable
+	for _, name := range names {
+		t, err := sqliteTable(ctx, cp, name)
+		if err != nil {
+			return nil, err
+		}
+		if err := sameColumns(name, t.cols, pgCols); err != nil {
+			return nil, err
+		}
+		tables = append(tables, t)
+	}
+	for name := range pgCols {
+		if name != "schema_migrations" && !slices.Contains(names, name) {
+			return nil, phasegate.Errorf(phasegate.ECONFLICT,
+				"the PostgreSQL store has a table %s that this phasegate's SQLite schema lacks: the two schemas differ "+
+					"(a newer phasegate migrated the store?); back it up with the phasegate that serves it", name)
+		}
+	}
+	return parentsFirst(tables), nil
+}
+
+// sqliteTable reads a table of the copy's schema: its columns, primary
+// key and the tables it refers to.
+func sqliteTable(ctx context.Context, cp *sql.DB, name string) (backupTable, error) {
+	t := backupTable{name: name}
+	rows, err := cp.QueryContext(ctx, `SELECT name, type, pk FROM pragma_table_info(?) ORDER BY cid`, name)
+	if err != nil {
+		return t, fmt.Errorf("reading the columns of %s: %w", name, err)
+	}
+	defer rows.Close()
+	keyAt := map[int]string{} // position in the primary key (from 1)
+	for rows.Next() {
+		var col, typ string
+		var pk int
+		if err := rows.Scan(&col, &typ, &pk); err != nil {
+			return t, err
+		}
+		t.cols = append(t.cols, col)
+		t.text = append(t.text, textAffinity(typ))
+		if pk > 0 {
+			keyAt[pk] = col
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return t, fmt.Errorf("reading the columns of %s: %w", name, err)
+	}
+	for i := 1; i <= len(keyAt); i++ {
+		t.key = append(t.key, keyAt[i])
+	}
+	t.parents, err = sqliteParents(ctx, cp, name)
+	return t, err
+}
+
+// postgresColumns reads the columns of every table of the store's schema
+// (the first of the search path, where the migrations made them).
+func postgresColumns(ctx context.Context, src *sql.Tx) (map[string][]string, error) {
+	cols := map[string][]string{}
+	rows, err := src.QueryContext(ctx, `SELECT t.table_name, c.column_name
+		FROM information_schema.tables t
+		LEFT JOIN information_schema.columns c ON c.table_schema = t.table_schema AND c.table_name = t.table_name
+		WHERE t.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
+		ORDER BY t.table_name, c.ordinal_position`)
+	if err != nil {
+		return nil, fmt.Errorf("listing PostgreSQL's tables: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var table string
+		var col sql.NullString
+		if err := rows.Scan(&table, &col); err != nil {
+			return nil, err
+		}
+		cols[table] = append(cols[table], col.String)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("listing PostgreSQL's tables: %w", err)
+	}
+	return cols, nil
+}
+
+// sameColumns refuses a table whose columns differ between the schemas.
+func sameColumns(table string, sqliteCols []string, pgCols map[string][]string) error {
+	pg, ok := pgCols[table]
+	if !ok {
+		return phasegate.Errorf(phasegate.ECONFLICT,
+			"the PostgreSQL store has no table %s, which this phasegate's SQLite schema has: the two schemas differ "+
+				"(an older phasegate migrated the store?); back it up with the phasegate that serves it", table)
+	}
+	for _, c := range sqliteCols {
+		if !slices.Contains(pg, c) {
+			return phasegate.Errorf(phasegate.ECONFLICT,
+				"the PostgreSQL store's table %s has no column %s, which this phasegate's SQLite schema has: the two schemas differ "+
+					"(an older phasegate migrated the store?); back it up with the phasegate that serves it", table, c)
+		}
+	}
+	for _, c := range pg {
+		if !slices.Contains(sqliteCols, c) {
+			return phasegate.Errorf(phasegate.ECONFLICT,
+				"the PostgreSQL store's table %s has a column %s that this phasegate's SQLite schema lacks: the two schemas differ "+
+					"(a newer phasegate migrated the store?); back it up with the phasegate that serves it", table, c)
+		}
+	}
+	return nil
+}
+
+// sqliteParents lists the tables a table's foreign keys refer to.
+func sqliteParents(ctx context.Context, cp *sql.DB, table string) ([]string, error) {
+	rows, err := cp.QueryContext(ctx, `SELECT DISTINCT "table" FROM pragma_foreign_key_list(?)`, table)
+	if err != nil {
+		return nil, fmt.Errorf("reading the foreign keys of %s: %w", table, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var p string
+		if err := rows.Scan(&p); err != nil {
+			return nil, err
+		}
+		if p != table {
+			out = append(out, p)
+		}
+	}
+	return out, rows.Err()
+}
+
+// parentsFirst orders the tables so that each comes after the tables it
+// refers to (by name otherwise); a cycle, which the schema does not
+// have, would end the list in name order.
+func parentsFirst(tables []backupTable) []backupTable {
+	var out []backupTable
+	done := map[string]bool{}
+	for len(out) < len(tables) {
+		progress := false
+		for _, t := range tables {
+			if done[t.name] {
+				continue
+			}
+			ready := true
+			for _, p := range t.parents {
+				if !done[p] && slices.ContainsFunc(tables, func(o backupTable) bool { return o.name == p }) {
+					ready = false
+				}
+			}
+			if ready {
+				out = append(out, t)
+				done[t.name] = true
+				progress = true
+			}
+		}
+		if !progress {
+			for _, t := range tables {
+				if !done[t.name] {
+					out = append(out, t)
+					done[t.name] = true
+				}
+			}
+		}
+	}
+	return out
+}
+
+type sqliteTrigger struct{ name, sql string }
+
+func sqliteTriggers(ctx context.Context, tx *sql.Tx) ([]sqliteTrigger, error) {
+	rows, err := tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name`)
+	if err != nil {
+		return nil, fmt.Errorf("reading the copy's triggers: %w", err)
+	}
+	defer rows.Close()
+	var out []sqliteTrigger
+	for rows.Next() {
+		var tr sqliteTrigger
+		if err := rows.Scan(&tr.name, &tr.sql); err != nil {
+			return nil, err
+		}
+		out = append(out, tr)
+	}
+	return out, rows.Err()
+}
+
+// copyTable fills one table of the copy from PostgreSQL, in the order of
+// its primary key, through one prepared statement.
+func copyTable(ctx context.Context, src, dst *sql.Tx, t backupTable) error {
+	cols := make([]string, len(t.cols))
+	for i, c := range t.cols {
+		cols[i] = quoteIdent(c)
+	}
+	q := `SELECT ` + strings.Join(cols, ", ") + ` FROM ` + quoteIdent(t.name)
+	if len(t.key) > 0 {
+		key := make([]string, len(t.key))
+		for i, c := range t.key {
+			key[i] = quoteIdent(c)
+		}
+		q += ` ORDER BY ` + strings.Join(key, ", ")
+	}
+	ins, err := dst.PrepareContext(ctx, `INSERT INTO `+quoteIdent(t.name)+` (`+strings.Join(cols, ", ")+`) VALUES (?`+
+		strings.Repeat(", ?", len(cols)-1)+`)`)
+	if err != nil {
+		return fmt.Errorf("copying %s: %w", t.name, err)
+	}
+	defer ins.Close()
+	rows, err := src.QueryContext(ctx, q)
+	if err != nil {
+		return fmt.Errorf("reading %s from PostgreSQL: %w", t.name, err)
+	}
+	defer rows.Close()
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	for rows.Next() {
+		if err := rows.Scan(ptrs...); err != nil {
+			return fmt.Errorf("reading %s from PostgreSQL: %w", t.name, err)
+		}
+		for i, v := range vals {
+			if vals[i], err = sqliteValue(v, t.text[i]); err != nil {
+				return phasegate.Errorf(phasegate.ECONFLICT, "%s.%s in PostgreSQL %v: the two schemas differ", t.name, t.cols[i], err)
+			}
+		}
+		if _, err := ins.ExecContext(ctx, vals...); err != nil {
+			return fmt.Errorf("copying %s: %w", t.name, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("reading %s from PostgreSQL: %w", t.name, err)
+	}
+	return nil
+}
+
+// sqliteValue is what the SQLite store writes for a value PostgreSQL
+// returned: integers, text (as a string, as the store binds it, even
+// where pgx returns bytes) and NULL as they are, a boolean as 0 or 1. A
+// value of another type (a timestamp, say) is one the stores never
+// write.
+func sqliteValue(v any, text bool) (any, error) {
+	switch v := v.(type) {
+	case nil, int64, float64, string:
+		return v, nil
+	case bool:
+		return int64(b2i(v)), nil
+	case []byte:
+		if text {
+			return string(v), nil
+		}
+		return v, nil
+	}
+	return nil, fmt.Errorf("holds a %T, which phasegate stores never write", v)
+}
+
+// textAffinity reports whether SQLite gives a column of this declared
+// type TEXT affinity (its rules, https://sqlite.org/datatype3.html).
+func textAffinity(typ string) bool {
+	t := strings.ToUpper(typ)
+	if strings.Contains(t, "INT") {
+		return false
+	}
+	return strings.Contains(t, "CHAR") || strings.Contains(t, "CLOB") || strings.Contains(t, "TEXT")
+}
+
+// quoteIdent quotes a table or column name alike for SQLite and
+// PostgreSQL.
+func quoteIdent(s string) string {
+	return `"` + strings.ReplaceAll(s, `"`, `""`) + `"`
+}
