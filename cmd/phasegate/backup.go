@@ -15,44 +15,51 @@ import (
 	"github.com/phasegate/phasegate/store"
 )
 
-// Backups of the SQLite store: the database is the record regulators,
-// insurers and the police will ask for, and the one machine it lives on
-// may be the next to fail. A backup is a consistent copy made while the
-// server runs (store.DB.Backup), its chain verified to its head, and
-// recorded in the live log with that head (audit.backed_up), so the log
-// vouches for the copy. `phasegate backup` makes one by hand;
-// `serve --backup-dir DIR` makes one every --backup-every while there
-// is something new, and keeps the last --backup-keep.
+// Backups of the store: the database is the record regulators, insurers
+// and the police will ask for, and the one machine it lives on may be
+// the next to fail. A backup is a consistent copy made while the server
+// runs (store.DB.Backup), an SQLite file whatever the store, its chain
+// verified to its head, and recorded in the live log with that head
+// (audit.backed_up), so the log vouches for the copy. `phasegate backup`
+// makes one by hand; `serve --backup-dir DIR` makes one every
+// --backup-every while there is something new, and keeps the last
+// --backup-keep.
 
 func backupCommand() command {
 	return command{
 		name:    "backup",
-		summary: "copy the SQLite database while the server runs, verified and recorded",
-		usage: `Usage: phasegate backup [--db PATH] [--out FILE]
+		summary: "copy the database to an SQLite file while the server runs, verified and recorded",
+		usage: `Usage: phasegate backup [--db PATH | --postgres URL] [--out FILE]
 
-Writes a consistent copy of the database while the server keeps running
-(SQLite's VACUUM INTO: one snapshot, the writer never held up), verifies
-the copy's hash chain to its last event, and records the backup in the
-database's own log (audit.backed_up, by cli:break-glass, with the copy's
-last event and hash), so the log vouches for the copy.
+Writes a consistent copy of the database while the server keeps running,
+verifies the copy's hash chain to its last event, and records the backup
+in the database's own log (audit.backed_up, by cli:break-glass, with the
+copy's last event and hash), so the log vouches for the copy.
 
-The copy is a database like any other: phasegate audit verify --db FILE
-checks it, phasegate serve --db FILE runs on it.
+The copy is one SQLite file, a database like any other, whatever the
+store: phasegate audit verify --db FILE checks it, phasegate audit export
+--db FILE reads it, phasegate serve --db FILE runs on it (on a laptop,
+when the servers and the PostgreSQL they share are down). Of SQLite it is
+VACUUM INTO: one snapshot, the writer never held up. Of PostgreSQL every
+table is read in one read-only snapshot while the servers go on writing;
+the copy needs the store's schema to be this phasegate's (a store a newer
+phasegate migrated is refused: back it up with that one).
 
-  --db PATH    the server's database (default ./phasegate.db)
-  --out FILE   where to write the copy; it must not exist (default
-               phasegate-backup-TIME.db in the current folder)
+  --db PATH       the server's SQLite database (default ./phasegate.db)
+  --postgres URL  the server's PostgreSQL database instead (postgres://...)
+  --out FILE      where to write the copy; it must not exist (default
+                  phasegate-backup-TIME.db in the current folder)
 
-A PostgreSQL store is backed up with PostgreSQL's own tools (pg_dump, or
-continuous archiving). To back up on a schedule, give the server
---backup-dir DIR (see phasegate help serve).`,
+To back up on a schedule, give the server --backup-dir DIR (see
+phasegate help serve).`,
 		run: runBackup,
 	}
 }
 
 func runBackup(ctx context.Context, args []string, e env) error {
 	fs := newFlagSet("backup")
-	db := fs.String("db", "./phasegate.db", "SQLite database file")
+	var d dbFlags
+	d.register(fs)
 	out := fs.String("out", "", "the copy to write")
 	pos, err := parseArgs(fs, args)
 	if err != nil {
@@ -61,21 +68,18 @@ func runBackup(ctx context.Context, args []string, e env) error {
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q; name the copy with --out FILE", pos[0])
 	}
-	if _, err := os.Stat(*db); err != nil {
-		return fmt.Errorf("%s: no database there; give the server's database with --db PATH", *db)
-	}
 	dst := *out
 	if dst == "" {
 		dst = backupName(e.now())
 	}
-	if dir := filepath.Dir(dst); !isDir(dir) {
-		return fmt.Errorf("%s: the folder %s does not exist; create it, or choose another --out", dst, dir)
-	}
-	st, err := openStore(ctx, *db, "")
+	st, err := d.open(ctx, false)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
+	if dir := filepath.Dir(dst); !isDir(dir) {
+		return fmt.Errorf("%s: the folder %s does not exist; create it, or choose another --out", dst, dir)
+	}
 	b, ev, err := makeBackup(ctx, st, breakGlassService(st), breakGlassAdmin(), dst)
 	if err != nil {
 		return err
@@ -83,7 +87,7 @@ func runBackup(ctx context.Context, args []string, e env) error {
 	fmt.Fprintf(e.stdout, "Wrote %s: %s, %s, the chain verified to event %d (hash %s).\n",
 		dst, plural(int(b.Events), "event"), byteSize(b.Bytes), b.Seq, b.Hash)
 	fmt.Fprintf(e.stdout, "Recorded as event %d in %s. Keep the copy on another machine; check it with: phasegate audit verify --db %s\n",
-		ev.Seq, *db, dst)
+		ev.Seq, d.where(), dst)
 	return nil
 }
 
