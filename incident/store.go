@@ -157,6 +157,12 @@ type Tx interface {
 	// when there is none yet (in a write transaction).
 	ServerKey(name, keyHex string) (string, error)
 
+	// NotifyCursor returns where a webhook's notifications stand
+	// (ENOTFOUND when the hook was never seen); PutNotifyCursor inserts
+	// or replaces it.
+	NotifyCursor(hook string) (*NotifyCursor, error)
+	PutNotifyCursor(c NotifyCursor) error
+
 	// Flag reports whether a store-wide switch was set (see SetFlag).
 	Flag(name string) (bool, error)
 	// SetFlag sets a switch for good; setting it again changes nothing.
@@ -409,4 +415,21 @@ type ETAChange struct {
 	Previous time.Time `json:"previous,omitzero"`
 	// Detail is a short why, e.g. the system the service waits on.
 	Detail json.RawMessage `json:"detail,omitempty"`
+}
+
+// NotifyCursor is where one webhook's notifications stand: the event log
+// is their queue, and this is the only state kept beside it, so a
+// restart, or another instance taking over, goes on from Seq.
+type NotifyCursor struct {
+	// Hook is the hook's key: the SHA-256 of its URL, so a secret in the
+	// URL is not stored.
+	Hook string
+	// Seq is the last event handled: posted, given up on, or not one the
+	// hook wants.
+	Seq int64
+	// Holder is the instance delivering the hook's notifications until
+	// LeaseUntil; another may take over after it.
+	Holder     string
+	LeaseUntil time.Time
+	UpdatedAt  time.Time
 }

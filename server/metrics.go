@@ -54,7 +54,7 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 		}, []string{"type"}),
 		notify: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "phasegate_notifications_total",
-			Help: "Webhook notifications: sent, failed (after retries) or dropped (the hook too far behind).",
+			Help: "Webhook notifications: sent, failed (refused, or after every retry) or stale (older than the age limit when their turn came).",
 		}, []string{"result"}),
 		loginFail: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "phasegate_login_failures_total",

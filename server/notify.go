@@ -4,14 +4,18 @@ import (
 	"bytes"
 	"context"
 	"crypto/hmac"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,11 +28,18 @@ import (
 // waiting for a second person, an account change waiting for a second
 // admin, a status update to approve) are posted as JSON to the recovery
 // team's chat or paging bridge, so the second person hears of them
-// without watching a screen. Delivery is best effort: in order per hook,
-// retried on network errors and 5xx/429, dropped (and counted) when a
-// hook falls too far behind. Each instance posts the events it committed
-// itself, never those it follows from another writer, so several
-// instances on one store post each event once (ADR 0011).
+// without watching a screen.
+//
+// The event log is the queue (ADR 0013): each hook has a cursor in the
+// store, the last event handled, and a lease naming the one instance
+// that posts its notifications. The worker reads the log after the
+// cursor, posts what the hook wants in order, and moves the cursor on;
+// a restart, a crash, or another instance taking over when a lease runs
+// out goes on from there, so nothing committed is lost. Delivery is at
+// least once: an event posted just before a crash, not yet recorded as
+// posted, is posted again with the same X-Phasegate-Seq. Retries ride out
+// network errors, 5xx and 429; a hook that refuses (4xx) or stays down
+// through every retry is given up on for that event (counted, logged).
 
 // DefaultNotifyEvents are the event types posted when a hook names none:
 // what waits for a person, what the public is told, and lock-outs.
@@ -40,11 +51,18 @@ var DefaultNotifyEvents = []string{
 
 // DefaultNotifyBackoff rides out a chat bridge that is down for most of
 // an hour (about 49 minutes of retries): the usual way a notification
-// is lost is a receiver being restarted, not phasegate. Delivery is in
-// order per hook, so while one waits the rest of that hook's queue waits
+// fails is a receiver being restarted, not phasegate. Delivery is in
+// order per hook, so while one waits the rest of that hook's events wait
 // with it, which is right for a hook that is down.
 var DefaultNotifyBackoff = []time.Duration{time.Second, 5 * time.Second, 30 * time.Second, time.Minute,
 	2 * time.Minute, 5 * time.Minute, 10 * time.Minute, 15 * time.Minute, 15 * time.Minute}
+
+// Defaults of NotifyConfig.
+const (
+	DefaultNotifyLease  = 30 * time.Second
+	DefaultNotifyPoll   = 5 * time.Second
+	DefaultNotifyMaxAge = 24 * time.Hour
+)
 
 // Webhook is where notifications go.
 type Webhook struct {
@@ -67,10 +85,30 @@ type NotifyConfig struct {
 	Client *http.Client
 	// Backoff is the wait before each retry; nil: DefaultNotifyBackoff.
 	Backoff []time.Duration
-	// Queue is how many notifications a hook may fall behind before more
-	// are dropped; 0: 1000.
-	Queue int
-	Log   *slog.Logger
+	// Instance names this process in each hook's lease; "": host, pid and
+	// a random suffix.
+	Instance string
+	// Lease is how long a hook stays this instance's after each look at
+	// the log, before another may take it over; 0: DefaultNotifyLease.
+	// Poll is how often the log is looked at when nothing wakes the
+	// worker (events of other writers, lease renewal while retrying);
+	// 0: DefaultNotifyPoll. Keep Poll well under Lease.
+	Lease, Poll time.Duration
+	// MaxAge: events older than this when their turn comes (after a long
+	// stop) are not posted, only counted and logged; 0:
+	// DefaultNotifyMaxAge, negative: no limit.
+	MaxAge time.Duration
+	// Now is the clock MaxAge is judged by; nil: time.Now.
+	Now func() time.Time
+	Log *slog.Logger
+}
+
+// NotifyLog is what the notifier reads and keeps: the event log and each
+// hook's cursor (incident.Service).
+type NotifyLog interface {
+	ClaimNotify(ctx context.Context, hook, holder string, lease time.Duration) (incident.NotifyCursor, bool, error)
+	AdvanceNotify(ctx context.Context, hook, holder string, seq int64, lease time.Duration) error
+	NotifyEvents(ctx context.Context, after int64, limit int) ([]incident.Event, error)
 }
 
 // Notification is the JSON body posted: text for a chat (Slack,
@@ -90,14 +128,18 @@ type Notifier struct {
 	cfg     NotifyConfig
 	metrics *Metrics
 	log     *slog.Logger
-	hooks   []*hookQueue
+	hooks   []*hookWorker
 }
 
-type hookQueue struct {
+type hookWorker struct {
 	Webhook
+	key   string // the cursor's name: SHA-256 of the URL
 	match func(string) bool
-	ch    chan incident.Event
+	wake  chan struct{}
 }
+
+// notifyBatch is how many events one look at the log reads.
+const notifyBatch = 200
 
 // NewNotifier checks the hooks and returns a notifier; Run delivers.
 func NewNotifier(cfg NotifyConfig, m *Metrics) (*Notifier, error) {
@@ -107,8 +149,20 @@ func NewNotifier(cfg NotifyConfig, m *Metrics) (*Notifier, error) {
 	if cfg.Backoff == nil {
 		cfg.Backoff = DefaultNotifyBackoff
 	}
-	if cfg.Queue <= 0 {
-		cfg.Queue = 1000
+	if cfg.Lease <= 0 {
+		cfg.Lease = DefaultNotifyLease
+	}
+	if cfg.Poll <= 0 {
+		cfg.Poll = DefaultNotifyPoll
+	}
+	if cfg.MaxAge == 0 {
+		cfg.MaxAge = DefaultNotifyMaxAge
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Instance == "" {
+		cfg.Instance = instanceName()
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -125,9 +179,23 @@ func NewNotifier(cfg NotifyConfig, m *Metrics) (*Notifier, error) {
 		if len(events) == 0 {
 			events = DefaultNotifyEvents
 		}
-		n.hooks = append(n.hooks, &hookQueue{Webhook: h, match: eventMatcher(events), ch: make(chan incident.Event, cfg.Queue)})
+		sum := sha256.Sum256([]byte(h.URL))
+		n.hooks = append(n.hooks, &hookWorker{Webhook: h, key: hex.EncodeToString(sum[:]), match: eventMatcher(events),
+			wake: make(chan struct{}, 1)})
 	}
 	return n, nil
+}
+
+// instanceName names this process for the leases: which host and pid
+// holds a hook is what an operator reading the store wants to know.
+func instanceName() string {
+	host, err := os.Hostname()
+	if err != nil {
+		host = "unknown-host"
+	}
+	var b [3]byte
+	rand.Read(b[:])
+	return fmt.Sprintf("%s/%d/%x", host, os.Getpid(), b)
 }
 
 // checkHookURL says what is wrong with a webhook's address.
@@ -152,107 +220,213 @@ func eventMatcher(patterns []string) func(string) bool {
 	}
 }
 
-// Publish queues the events the hooks want. Events another writer
-// committed (Followed) are left to the instance that committed them.
-// Wire it into incident.Config.Publish beside the broker's.
+// Publish wakes the hooks that want one of the events, so they look at
+// the log now rather than at their next poll. It never blocks and holds
+// nothing: the events are in the log already. Events other writers
+// committed (Followed) wake them too: whichever instance holds a hook
+// posts every instance's events. Wire it into incident.Config.Publish
+// beside the broker's.
 func (n *Notifier) Publish(evs []incident.Event) {
-	for _, e := range evs {
-		if e.Followed {
-			continue
-		}
-		for _, h := range n.hooks {
-			if !h.match(e.Type) {
-				continue
-			}
+	for _, h := range n.hooks {
+		if slices.ContainsFunc(evs, func(e incident.Event) bool { return h.match(e.Type) }) {
 			select {
-			case h.ch <- e:
+			case h.wake <- struct{}{}:
 			default:
-				n.metrics.notified("dropped")
-				n.log.Warn("webhook too far behind: notification dropped", "hook", redactURL(h.URL), "seq", e.Seq, "type", e.Type)
 			}
 		}
 	}
 }
 
-// Run delivers until ctx ends; what is still queued then is dropped,
-// counted and logged with the events' numbers, so someone can read them
-// in the event log.
-func (n *Notifier) Run(ctx context.Context) {
+// Begin claims each hook's cursor before the process writes anything, so
+// a hook new to the store is posted what this process does from its
+// start (an estate loaded, the demo incident declared), not the log's
+// whole history. Run without Begin starts new hooks where it first looks.
+func (n *Notifier) Begin(ctx context.Context, log NotifyLog) error {
+	for _, h := range n.hooks {
+		if _, _, err := log.ClaimNotify(ctx, h.key, n.cfg.Instance, n.cfg.Lease); err != nil {
+			return fmt.Errorf("webhook notifications: reading where they stand: %w", err)
+		}
+	}
+	return nil
+}
+
+// Run delivers until ctx ends. What is not posted by then stays after the
+// hooks' cursors and is posted at the next start (or by another instance
+// once this one's lease runs out).
+func (n *Notifier) Run(ctx context.Context, log NotifyLog) {
 	var wg sync.WaitGroup
 	for _, h := range n.hooks {
-		wg.Go(func() {
-			for {
-				// Stopped: what is queued is dropped, not tried (a
-				// select with both ready would pick either).
-				if ctx.Err() != nil {
-					n.dropQueued(h)
-					return
-				}
-				select {
-				case <-ctx.Done():
-				case e := <-h.ch:
-					n.deliver(ctx, h, e)
-				}
-			}
-		})
+		wg.Go(func() { n.runHook(ctx, log, h) })
 	}
 	wg.Wait()
 }
 
-// dropQueued empties a hook's queue at shutdown and says what it held.
-func (n *Notifier) dropQueued(h *hookQueue) {
-	var first, last int64
-	count := 0
-	for {
-		select {
-		case e := <-h.ch:
-			if count == 0 {
-				first = e.Seq
+// runHook claims the hook's cursor and delivers from it, again and again.
+// At a clean stop it lets the lease go, so another instance (or this
+// one restarted under another name) takes over at once rather than when
+// the lease runs out.
+func (n *Notifier) runHook(ctx context.Context, log NotifyLog, h *hookWorker) {
+	held := false
+	defer func() {
+		if held {
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
+			defer cancel()
+			if err := log.AdvanceNotify(rctx, h.key, n.cfg.Instance, 0, 0); err != nil && !errors.Is(err, incident.ErrNotifyLeaseLost) {
+				n.log.Warn("letting this hook's notifications go at shutdown", "hook", redactURL(h.URL), "err", err)
 			}
-			last, count = e.Seq, count+1
-			n.metrics.notified("dropped")
+		}
+	}()
+	for ctx.Err() == nil {
+		more := false
+		c, ok, err := log.ClaimNotify(ctx, h.key, n.cfg.Instance, n.cfg.Lease)
+		switch {
+		case err != nil:
+			if ctx.Err() == nil {
+				n.log.Warn("webhook notifications: cannot read where they stand in the store; trying again", "hook", redactURL(h.URL), "err", err)
+			}
+		case !ok:
+			if held {
+				n.log.Info("another instance posts this hook's notifications now", "hook", redactURL(h.URL), "holder", c.Holder)
+			}
+			held = false
 		default:
-			if count > 0 {
-				n.log.Warn("shutting down: notifications not sent; the events are in the log", "hook", redactURL(h.URL),
-					"count", count, "first_seq", first, "last_seq", last)
+			if !held {
+				n.log.Info("posting this hook's notifications", "hook", redactURL(h.URL), "after_seq", c.Seq)
 			}
-			return
+			held = true
+			more, err = n.deliverFrom(ctx, log, h, c.Seq)
+			switch {
+			case errors.Is(err, incident.ErrNotifyLeaseLost):
+				n.log.Warn("this instance stalled and another took over this hook's notifications", "hook", redactURL(h.URL))
+				held = false
+			case err != nil && ctx.Err() == nil:
+				n.log.Warn("webhook notifications: reading the log or recording progress failed; trying again", "hook", redactURL(h.URL), "err", err)
+				more = false
+			}
+		}
+		if more {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+		case <-h.wake:
+		case <-time.After(n.cfg.Poll):
 		}
 	}
 }
 
-// deliver posts one notification, retrying as configured.
-func (n *Notifier) deliver(ctx context.Context, h *hookQueue, e incident.Event) {
+// deliverFrom posts what the hook wants of the events after seq (one
+// batch) and moves the cursor on; more says a full batch was read.
+func (n *Notifier) deliverFrom(ctx context.Context, log NotifyLog, h *hookWorker, after int64) (more bool, err error) {
+	evs, err := log.NotifyEvents(ctx, after, notifyBatch)
+	if err != nil {
+		return false, err
+	}
+	handled := after
+	var stale []int64
+	for _, e := range evs {
+		if h.match(e.Type) {
+			if n.cfg.MaxAge > 0 && n.cfg.Now().Sub(e.At) > n.cfg.MaxAge {
+				n.metrics.notified("stale")
+				stale = append(stale, e.Seq)
+			} else {
+				if err := n.deliver(ctx, log, h, e, handled); err != nil {
+					return false, err
+				}
+				// Recorded at once, even when a stop came while it was
+				// posted: a crash now posts this one again at most, a
+				// clean stop none.
+				handled = e.Seq
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+				err := log.AdvanceNotify(rctx, h.key, n.cfg.Instance, handled, n.cfg.Lease)
+				cancel()
+				if err != nil {
+					return false, err
+				}
+				continue
+			}
+		}
+		handled = e.Seq
+	}
+	if len(stale) > 0 {
+		n.log.Warn("notifications not posted: their events are older than the limit; read them in the event log",
+			"hook", redactURL(h.URL), "count", len(stale), "first_seq", stale[0], "last_seq", stale[len(stale)-1],
+			"max_age", n.cfg.MaxAge.String())
+	}
+	if handled > after {
+		if err := log.AdvanceNotify(ctx, h.key, n.cfg.Instance, handled, n.cfg.Lease); err != nil {
+			return false, err
+		}
+	}
+	return len(evs) == notifyBatch, nil
+}
+
+// deliver posts one notification, retrying as configured and keeping the
+// hook's lease (its cursor at handled) while it waits. It returns nil
+// once the event is posted or given up on; an error when it stopped
+// (ctx ended, the lease lost) with the event still to post.
+func (n *Notifier) deliver(ctx context.Context, log NotifyLog, h *hookWorker, e incident.Event, handled int64) error {
 	body, err := json.Marshal(n.notification(e))
 	if err != nil {
 		n.metrics.notified("failed")
 		n.log.Error("encoding a notification", "seq", e.Seq, "err", err)
-		return
+		return nil
 	}
 	for attempt := 0; ; attempt++ {
+		if ctx.Err() != nil {
+			return n.stopped(ctx, h, e)
+		}
 		retry, err := n.post(ctx, h, e, body)
 		if err == nil {
 			n.metrics.notified("sent")
-			return
+			return nil
 		}
-		if !retry || attempt >= len(n.cfg.Backoff) || ctx.Err() != nil {
+		if ctx.Err() != nil {
+			return n.stopped(ctx, h, e)
+		}
+		if !retry || attempt >= len(n.cfg.Backoff) {
 			n.metrics.notified("failed")
 			n.log.Warn("webhook notification failed", "hook", redactURL(h.URL), "seq", e.Seq, "type", e.Type,
 				"attempts", attempt+1, "err", err)
-			return
+			return nil
 		}
-		select {
-		case <-ctx.Done():
-			n.metrics.notified("failed")
-			return
-		case <-time.After(n.cfg.Backoff[attempt]):
+		// Wait, renewing the lease so no other instance takes over.
+		until := time.Now().Add(n.cfg.Backoff[attempt])
+		for wait := time.Until(until); wait > 0; wait = time.Until(until) {
+			select {
+			case <-ctx.Done():
+				return n.stopped(ctx, h, e)
+			case <-time.After(min(wait, n.cfg.Poll)):
+			}
+			if err := log.AdvanceNotify(ctx, h.key, n.cfg.Instance, handled, n.cfg.Lease); err != nil {
+				if ctx.Err() != nil {
+					return n.stopped(ctx, h, e)
+				}
+				return err
+			}
 		}
 	}
 }
 
+// stopped says, at shutdown, which notification was being tried: it and
+// what follows it are posted at the next start.
+func (n *Notifier) stopped(ctx context.Context, h *hookWorker, e incident.Event) error {
+	n.log.Warn("shutting down while a notification is tried: it and the ones after it are posted when phasegate starts again",
+		"hook", redactURL(h.URL), "seq", e.Seq, "type", e.Type)
+	return ctx.Err()
+}
+
+// notifyGrace is how long a post under way may still finish once the
+// server stops: cut off, the hook may have it but the cursor would not
+// say so, and the next start would post it again.
+const notifyGrace = 2 * time.Second
+
 // post makes one attempt; retry says whether another may succeed.
-func (n *Notifier) post(ctx context.Context, h *hookQueue, e incident.Event, body []byte) (retry bool, err error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, h.URL, bytes.NewReader(body))
+func (n *Notifier) post(ctx context.Context, h *hookWorker, e incident.Event, body []byte) (retry bool, err error) {
+	pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancel()
+	defer context.AfterFunc(ctx, func() { time.AfterFunc(notifyGrace, cancel) })()
+	req, err := http.NewRequestWithContext(pctx, http.MethodPost, h.URL, bytes.NewReader(body))
 	if err != nil {
 		return false, err
 	}

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -68,28 +69,70 @@ func (h *hookReceiver) wait(t *testing.T, n int) {
 	}
 }
 
-func runNotifier(t *testing.T, cfg server.NotifyConfig, m *server.Metrics) *server.Notifier {
+// runNotifier starts a notifier on a service's log, as serve does: Begin
+// before anything is written, Run until the test ends.
+func runNotifier(t *testing.T, cfg server.NotifyConfig, m *server.Metrics, log server.NotifyLog) *server.Notifier {
 	t.Helper()
+	n, stop := startNotifier(t, cfg, m, log)
+	t.Cleanup(stop)
+	return n
+}
+
+// startNotifier starts a notifier and returns a function that stops it
+// and waits for Run to return (or fails the test after 10 s).
+func startNotifier(t *testing.T, cfg server.NotifyConfig, m *server.Metrics, log server.NotifyLog) (*server.Notifier, func()) {
+	t.Helper()
+	if cfg.Poll == 0 {
+		cfg.Poll = 10 * time.Millisecond
+	}
 	n, err := server.NewNotifier(cfg, m)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if err := n.Begin(context.Background(), log); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { n.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return n
+	go func() { n.Run(ctx, log); close(done) }()
+	var once sync.Once
+	return n, func() {
+		once.Do(func() {
+			cancel()
+			select {
+			case <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("Run did not return when stopped")
+			}
+		})
+	}
+}
+
+// posted decodes what the hook was sent, in order.
+func (h *hookReceiver) posted(t *testing.T) []server.Notification {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	out := make([]server.Notification, len(h.bodies))
+	for i, body := range h.bodies {
+		if err := json.Unmarshal(body, &out[i]); err != nil {
+			t.Fatalf("body %s: %v", body, err)
+		}
+	}
+	return out
 }
 
 // TestNotifierPostsWhatWaitsForAPerson: the events of a real recovery
-// step go to the hook in order, only the types it wants, signed, in a
-// sentence with a link to where someone acts; a retried 500 is sent once.
+// step go from the log to the hook in order, only the types it wants,
+// signed, in a sentence with a link to where someone acts; a retried 500
+// is sent once. The hook is new to the store, so what was written before
+// the notifier began (the estate upload) is not sent.
 func TestNotifierPostsWhatWaitsForAPerson(t *testing.T) {
 	ts := newTestServer(t, backend{"sqlite", openSQLite}, serverOptions{estate: "small"})
 	hook := newHookReceiver(t, http.StatusInternalServerError) // the first attempt fails
 	secret := []byte("a shared secret of the hook")
-	n := runNotifier(t, server.NotifyConfig{Hooks: []server.Webhook{{URL: hook.URL + "/hooks/T0K3N", Secret: secret}},
-		BaseURL: "https://phasegate.example.internal/", Backoff: []time.Duration{time.Millisecond}}, ts.metrics)
+	runNotifier(t, server.NotifyConfig{Hooks: []server.Webhook{{URL: hook.URL + "/hooks/T0K3N", Secret: secret}},
+		BaseURL: "https://phasegate.example.internal/", Backoff: []time.Duration{time.Millisecond}}, ts.metrics, ts.svc)
 
 	in := ts.declare("ic", incident.Declaration{Name: "notify", Kind: "ransomware"})
 	ts.mustStatus(ts.transition("forensics", in.ID, "vault", incident.StateIsolated), 200)
@@ -97,28 +140,20 @@ func TestNotifierPostsWhatWaitsForAPerson(t *testing.T) {
 	ts.tickAll("forensics", in.ID, "vault")
 	ts.mustStatus(ts.transition("forensics", in.ID, "vault", incident.StateCleared), 200)
 	ts.mustStatus(ts.transition("rl", in.ID, "vault", incident.StateRestoring), 202) // waits for a second person
-	evs, err := ts.svc.Events(context.Background(), ts.actor("admin"), incident.EventQuery{Limit: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.Publish(evs)
-	// estate.uploaded, incident.declared, approval.requested: the rest
-	// (transitions, ticks, logins) is not what the default list wants.
-	hook.wait(t, 4)                   // one of them twice
-	time.Sleep(50 * time.Millisecond) // nothing more should come
-	hook.mu.Lock()
-	defer hook.mu.Unlock()
+	// incident.declared, approval.requested: the rest (transitions,
+	// ticks) is not what the default list wants.
+	hook.wait(t, 3)                    // one of them twice
+	time.Sleep(100 * time.Millisecond) // nothing more should come
 	var types []string
-	for i, body := range hook.bodies {
-		var got server.Notification
-		if err := json.Unmarshal(body, &got); err != nil {
-			t.Fatalf("body %s: %v", body, err)
-		}
+	for i, got := range hook.posted(t) {
 		types = append(types, got.Type)
 		t.Logf("%s: %s (%s)", got.Type, got.Text, got.Link)
+		hook.mu.Lock()
+		body, sig := hook.bodies[i], hook.headers[i].Get("X-Phasegate-Signature")
+		hook.mu.Unlock()
 		mac := hmac.New(sha256.New, secret)
 		mac.Write(body)
-		if sig := hook.headers[i].Get("X-Phasegate-Signature"); sig != "sha256="+hex.EncodeToString(mac.Sum(nil)) {
+		if sig != "sha256="+hex.EncodeToString(mac.Sum(nil)) {
 			t.Errorf("%s: signature %q does not match the body", got.Type, sig)
 		}
 		if got.Type == incident.EventApprovalRequested {
@@ -130,50 +165,56 @@ func TestNotifierPostsWhatWaitsForAPerson(t *testing.T) {
 			}
 		}
 	}
-	if want := []string{incident.EventEstateUploaded, incident.EventIncidentDeclared, incident.EventApprovalRequested}; strings.Join(types, ",") != strings.Join(want, ",") {
+	if want := []string{incident.EventIncidentDeclared, incident.EventApprovalRequested}; strings.Join(types, ",") != strings.Join(want, ",") {
 		t.Fatalf("posted %v, want %v in that order", types, want)
 	}
-	if got := counterValue(t, ts, "phasegate_notifications_total"); got != 3 {
-		t.Errorf("notifications counted %v, want 3 sent", got)
+	if got := counterValue(t, ts, "phasegate_notifications_total"); got != 2 {
+		t.Errorf("notifications counted %v, want 2 sent", got)
 	}
 }
 
-// TestNotifierGivesUpDropsAndSkips: a 400 is not retried; a hook that
-// falls behind loses notifications (counted) rather than holding up a
-// write; events another instance committed are not posted here; a bad
-// address is refused at start.
-func TestNotifierGivesUpDropsAndSkips(t *testing.T) {
-	ev := func(seq int64, followed bool) incident.Event {
-		return incident.Event{Seq: seq, Type: incident.EventIncidentDeclared, Actor: "ic", IncidentID: 1, Subject: "incident:1",
-			Payload: json.RawMessage(`{"name":"x"}`), Followed: followed}
-	}
+// TestNotifierGivesUpAndGoesOn: a 400 is not retried and does not hold
+// up what follows; events too old when their turn comes are counted and
+// logged, not posted; a bad address is refused at start.
+func TestNotifierGivesUpAndGoesOn(t *testing.T) {
+	ts := newTestServer(t, backend{"sqlite", openSQLite}, serverOptions{estate: "small"})
 	m := server.NewMetrics(nil)
 	bad := newHookReceiver(t, http.StatusBadRequest)
-	n := runNotifier(t, server.NotifyConfig{Hooks: []server.Webhook{{URL: bad.URL}}, Backoff: []time.Duration{time.Millisecond}}, m)
-	n.Publish([]incident.Event{ev(1, true), ev(2, false)})
-	bad.wait(t, 1)
+	_, stop := startNotifier(t, server.NotifyConfig{Hooks: []server.Webhook{{URL: bad.URL, Events: []string{"incident."}}},
+		Backoff: []time.Duration{time.Millisecond}}, m, ts.svc)
+	first := ts.declare("ic", incident.Declaration{Name: "refused", Kind: "ransomware"})
+	second := ts.declare("ic", incident.Declaration{Name: "posted", Kind: "ransomware"})
+	bad.wait(t, 2)
 	time.Sleep(50 * time.Millisecond)
+	stop()
 	if len(bad.got) != 0 {
-		t.Fatal("a 400 was retried, or a followed event was posted")
+		t.Error("a 400 was retried")
+	}
+	if got := bad.posted(t); len(got) != 1 || got[0].IncidentID != second.ID {
+		t.Errorf("posted %+v, want only incident %d (incident %d was refused)", got, second.ID, first.ID)
+	}
+	if c := notificationCounts(m); c["failed"] != 1 || c["sent"] != 1 {
+		t.Errorf("counted %v, want 1 failed (the 400), 1 sent", c)
 	}
 
-	slow := newHookReceiver(t)
-	slow.hold = make(chan struct{})
-	n2 := runNotifier(t, server.NotifyConfig{Hooks: []server.Webhook{{URL: slow.URL, Events: []string{"incident."}}}, Queue: 1}, m)
-	published := make(chan struct{})
-	go func() {
-		n2.Publish([]incident.Event{ev(1, false), ev(2, false), ev(3, false), ev(4, false), ev(5, false)})
-		close(published)
-	}()
-	select {
-	case <-published:
-	case <-time.After(10 * time.Second):
-		t.Error("Publish waits for a slow hook")
+	// Two days on, a hook that begins now and is behind (its cursor
+	// before these events) finds them too old.
+	late := newHookReceiver(t)
+	var logs syncBuffer
+	m2 := server.NewMetrics(nil)
+	_, stop2 := startNotifier(t, server.NotifyConfig{Hooks: []server.Webhook{{URL: bad.URL, Events: []string{"incident."}}, {URL: late.URL, Events: []string{"incident."}}},
+		Now: func() time.Time { return time.Now().Add(48 * time.Hour) }, Log: slog.New(slog.NewTextHandler(&logs, nil))}, m2, ts.svc)
+	ts.declare("ic", incident.Declaration{Name: "stale", Kind: "ransomware"})
+	deadline := time.Now().Add(10 * time.Second)
+	for notificationCounts(m2)["stale"] < 2 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
 	}
-	close(slow.hold)
-	results := notificationCounts(m)
-	if results["failed"] != 1 || results["dropped"] < 3 {
-		t.Errorf("counted %v, want 1 failed (the 400) and at least 3 dropped", results)
+	stop2()
+	if c := notificationCounts(m2); c["stale"] != 2 || c["sent"] != 0 {
+		t.Errorf("counted %v, want 2 stale (one per hook) and none sent", c)
+	}
+	if s := logs.String(); !strings.Contains(s, "older than the limit") || !strings.Contains(s, "max_age=24h0m0s") {
+		t.Errorf("the log says:\n%s", s)
 	}
 
 	if _, err := server.NewNotifier(server.NotifyConfig{Hooks: []server.Webhook{{URL: "chat.example/hook"}}}, m); err == nil ||
@@ -182,50 +223,89 @@ func TestNotifierGivesUpDropsAndSkips(t *testing.T) {
 	}
 }
 
-// TestNotifierSaysWhatItDropsAtShutdown: a hook that keeps failing holds
-// its queue while it is retried; when the server stops, what is still
-// queued is counted as dropped and logged with the first and last event
-// number, so someone can read those events in the log.
-func TestNotifierSaysWhatItDropsAtShutdown(t *testing.T) {
-	ev := func(seq int64) incident.Event {
-		return incident.Event{Seq: seq, Type: incident.EventIncidentDeclared, Actor: "ic", IncidentID: 1, Subject: "incident:1",
-			Payload: json.RawMessage(`{"name":"x"}`)}
+// TestNotifierGoesOnWhereItStopped: a hook that is down when the server
+// stops loses nothing. Its notifications wait in the log; the next
+// instance, on the same store, posts every one of them once, in order —
+// including events written while no notifier ran.
+func TestNotifierGoesOnWhereItStopped(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			ts := newTestServer(t, b, serverOptions{estate: "small"})
+			hook := newHookReceiver(t, http.StatusServiceUnavailable, http.StatusServiceUnavailable)
+			var logs syncBuffer
+			cfg := server.NotifyConfig{Hooks: []server.Webhook{{URL: hook.URL + "/hooks/x", Events: []string{"incident."}}},
+				Backoff: []time.Duration{time.Millisecond, time.Hour}, Instance: "first", Log: slog.New(slog.NewTextHandler(&logs, nil))}
+			_, stop := startNotifier(t, cfg, nil, ts.svc)
+			var ids []int64
+			for i := range 3 {
+				ids = append(ids, ts.declare("ic", incident.Declaration{Name: fmt.Sprintf("before %d", i), Kind: "ransomware"}).ID)
+			}
+			hook.wait(t, 2) // the first event, tried twice; the second try waits an hour
+			stop()
+			if s := logs.String(); !strings.Contains(s, "posted when phasegate starts again") {
+				t.Errorf("the log at shutdown:\n%s", s)
+			}
+			// Written while no notifier runs.
+			ids = append(ids, ts.declare("ic", incident.Declaration{Name: "between", Kind: "ransomware"}).ID)
+
+			cfg.Instance, cfg.Backoff = "second", []time.Duration{time.Millisecond}
+			runNotifier(t, cfg, nil, ts.svc)
+			hook.wait(t, len(ids))
+			time.Sleep(100 * time.Millisecond) // nothing more should come
+			var got []int64
+			seqs := map[int64]bool{}
+			for _, n := range hook.posted(t) {
+				got = append(got, n.IncidentID)
+				if seqs[n.Seq] {
+					t.Errorf("event %d posted twice", n.Seq)
+				}
+				seqs[n.Seq] = true
+			}
+			if !slices.Equal(got, ids) {
+				t.Errorf("posted the declarations of incidents %v, want %v in that order", got, ids)
+			}
+		})
 	}
-	down := newHookReceiver(t, http.StatusServiceUnavailable, http.StatusServiceUnavailable)
-	m := server.NewMetrics(nil)
-	var logs syncBuffer
-	n, err := server.NewNotifier(server.NotifyConfig{Hooks: []server.Webhook{{URL: down.URL}}, Backoff: []time.Duration{time.Hour},
-		Log: slog.New(slog.NewTextHandler(&logs, nil))}, m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { n.Run(ctx); close(done) }()
-	n.Publish([]incident.Event{ev(41), ev(42), ev(43), ev(44)})
-	down.wait(t, 1) // 41 is being retried, an hour from now; 42 to 44 wait behind it
-	cancel()
-	select {
-	case <-done:
-	case <-time.After(10 * time.Second):
-		t.Fatal("Run did not return when stopped")
-	}
-	results := notificationCounts(m)
-	if results["dropped"] != 3 || results["failed"] != 1 {
-		t.Errorf("counted %v, want 3 dropped (42 to 44) and 1 failed (41, stopped while retried)", results)
-	}
-	if s := logs.String(); !strings.Contains(s, "notifications not sent") || !strings.Contains(s, "count=3 first_seq=42 last_seq=44") {
-		t.Errorf("the log at shutdown:\n%s", s)
-	}
-	if len(server.DefaultNotifyBackoff) < 8 {
-		t.Errorf("the default retries %v do not ride out a receiver down for most of an hour", server.DefaultNotifyBackoff)
-	}
-	var total time.Duration
-	for _, d := range server.DefaultNotifyBackoff {
-		total += d
-	}
-	if total < 45*time.Minute {
-		t.Errorf("the default retries wait %s in all, want most of an hour", total)
+}
+
+// TestNotifierOneInstancePostsEachEvent: two instances on one store with
+// the same hook post each event once between them; when the one posting
+// stops, the other takes over and nothing is lost or repeated.
+func TestNotifierOneInstancePostsEachEvent(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			ts := newTestServer(t, b, serverOptions{estate: "small"})
+			hook := newHookReceiver(t)
+			cfg := func(name string) server.NotifyConfig {
+				return server.NotifyConfig{Hooks: []server.Webhook{{URL: hook.URL, Events: []string{"incident.declared"}}},
+					Backoff: []time.Duration{time.Millisecond}, Instance: name, Lease: 500 * time.Millisecond}
+			}
+			_, stopA := startNotifier(t, cfg("a"), nil, ts.svc)
+			runNotifier(t, cfg("b"), nil, ts.svc)
+			for i := range 10 {
+				ts.declare("ic", incident.Declaration{Name: fmt.Sprintf("first %d", i), Kind: "ransomware"})
+			}
+			hook.wait(t, 10)
+			stopA() // a held the hook (it began first): b takes over
+			for i := range 10 {
+				ts.declare("ic", incident.Declaration{Name: fmt.Sprintf("second %d", i), Kind: "ransomware"})
+			}
+			hook.wait(t, 10)
+			time.Sleep(200 * time.Millisecond) // nothing more should come
+			posted := hook.posted(t)
+			if len(posted) != 20 {
+				var seqs []int64
+				for _, n := range posted {
+					seqs = append(seqs, n.Seq)
+				}
+				t.Fatalf("posted %d notifications, want 20: events %v", len(posted), seqs)
+			}
+			for i := 1; i < len(posted); i++ {
+				if posted[i].Seq <= posted[i-1].Seq {
+					t.Errorf("event %d posted after %d: repeated or out of order", posted[i].Seq, posted[i-1].Seq)
+				}
+			}
+		})
 	}
 }
 

@@ -5,12 +5,17 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -81,6 +86,12 @@ func TestServeNotifyFlags(t *testing.T) {
 	if code, _, errb := pg(t, "", "serve", "--notify-events", "approval.", "--db", filepath.Join(dir, "a.db")); code != exitUsage || !strings.Contains(errb, "--notify URL") {
 		t.Errorf("--notify-events alone: exit %d, %s", code, errb)
 	}
+	if code, _, errb := pg(t, "", "serve", "--notify-max-age", "1h", "--db", filepath.Join(dir, "a.db")); code != exitUsage || !strings.Contains(errb, "--notify URL") {
+		t.Errorf("--notify-max-age alone: exit %d, %s", code, errb)
+	}
+	if code, _, errb := pg(t, "", "serve", "--notify", "https://chat.example/hook", "--notify-max-age", "-1h", "--db", filepath.Join(dir, "a.db")); code != exitUsage || !strings.Contains(errb, "or 0 for any") {
+		t.Errorf("--notify-max-age -1h: exit %d, %s", code, errb)
+	}
 	if code, _, errb := pg(t, "", "serve", "--public-url", "phasegate.example", "--db", filepath.Join(dir, "a.db")); code != exitUsage || !strings.Contains(errb, "--public-url") {
 		t.Errorf("--public-url without a scheme: exit %d, %s", code, errb)
 	}
@@ -111,4 +122,89 @@ func secretOf(args []string) string {
 		}
 	}
 	return ""
+}
+
+// TestNotificationsSurviveSIGKILL: the real binary is killed with
+// SIGKILL while its webhook is down and declarations wait to be posted;
+// restarted on the same database and address, it posts every one of
+// them, once and in order, as soon as the hook is back.
+func TestNotificationsSurviveSIGKILL(t *testing.T) {
+	dir := t.TempDir()
+	bin := buildBinary(t, dir)
+	db := filepath.Join(dir, "phasegate.db")
+	ic := breakGlassToken(t, db, "ines", "incident-commander")
+
+	var mu sync.Mutex
+	up, attempts := false, 0
+	var posted []server.Notification
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		defer mu.Unlock()
+		attempts++
+		if !up {
+			w.WriteHeader(http.StatusServiceUnavailable)
+			return
+		}
+		var n server.Notification
+		if err := json.Unmarshal(b, &n); err != nil {
+			t.Errorf("body %s: %v", b, err)
+		}
+		posted = append(posted, n)
+	}))
+	defer hook.Close()
+	// A fixed address: the restarted server is the same instance and
+	// takes its hook back at once.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	args := []string{"--db", db, "--addr", addr, "--estate", filepath.Join("..", "..", "examples", "northfield-motors"),
+		"--notify", hook.URL + "/hooks/x", "--notify-events", "incident.declared"}
+
+	p := startBinary(t, bin, args...)
+	for i := range 3 {
+		if code, out, errb := pg(t, "", "incident", "declare", fmt.Sprintf("Before the crash %d", i), "--kind", "ransomware",
+			"--server", p.url, "--token", ic); code != 0 {
+			t.Fatalf("declare: %d %s %s", code, out, errb)
+		}
+	}
+	waitFor(t, "the hook to be tried", func() bool { mu.Lock(); defer mu.Unlock(); return attempts > 0 })
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	p.cmd.Wait()
+	mu.Lock()
+	up = true
+	mu.Unlock()
+
+	p = startBinary(t, bin, args...)
+	waitFor(t, "three notifications", func() bool { mu.Lock(); defer mu.Unlock(); return len(posted) >= 3 })
+	time.Sleep(300 * time.Millisecond) // nothing more should come
+	mu.Lock()
+	defer mu.Unlock()
+	var got []int64
+	for _, n := range posted {
+		got = append(got, n.IncidentID)
+	}
+	if !slices.Equal(got, []int64{1, 2, 3}) {
+		t.Errorf("after the crash the hook was posted the declarations of incidents %v, want 1, 2, 3 once each in order", got)
+	}
+	if s := p.stderr.String(); !strings.Contains(s, "posting this hook's notifications") {
+		t.Errorf("the restarted server's log:\n%s", s)
+	}
+}
+
+// waitFor polls cond for up to 30 s.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }

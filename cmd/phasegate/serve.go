@@ -44,7 +44,7 @@ func serveCommand() command {
                        [--trusted-origin URL]... [--log-format text|json] [--shutdown-timeout D]
                        [--follow D] [--probe-ca FILE]
                        [--notify URL]... [--notify-events LIST] [--notify-secret-file FILE]
-                       [--public-url URL]
+                       [--notify-max-age D] [--public-url URL]
                        [--backup-dir DIR] [--backup-every D] [--backup-keep N]
 
 Serves the JSON API under /api/v1, GET /healthz and GET /metrics. On first
@@ -82,6 +82,9 @@ start with no user it creates "admin" with a random password, printed once.
                       (approval.requested), prefixes (approval.) or * for all
   --notify-secret-file  a file whose content signs each notification
                       (X-Phasegate-Signature: sha256=HMAC of the body)
+  --notify-max-age    after a stop, events older than this are not posted,
+                      only logged (default 24h; 0: post them all). Delivery
+                      goes on where it stopped: the event log is the queue
   --public-url        the address people open phasegate at, for the links in
                       notifications (e.g. https://phasegate.example.internal)
   --backup-dir        a folder (another disk, a mounted share) to write a copy
@@ -115,6 +118,7 @@ type serveConfig struct {
 	notify          []string
 	notifyEvents    string
 	notifySecret    string
+	notifyMaxAge    time.Duration
 	publicURL       string
 	logFormat       string
 	shutdownTimeout time.Duration
@@ -143,6 +147,7 @@ func runServe(ctx context.Context, args []string, e env) error {
 	fs.Var(&hooks, "notify", "webhook URL")
 	fs.StringVar(&cfg.notifyEvents, "notify-events", "", "event types to notify")
 	fs.StringVar(&cfg.notifySecret, "notify-secret-file", "", "file with the webhook signing secret")
+	fs.DurationVar(&cfg.notifyMaxAge, "notify-max-age", server.DefaultNotifyMaxAge, "oldest event to post after a stop (0: any)")
 	fs.StringVar(&cfg.publicURL, "public-url", "", "the address people open phasegate at")
 	fs.StringVar(&cfg.logFormat, "log-format", "text", "text or json")
 	fs.DurationVar(&cfg.shutdownTimeout, "shutdown-timeout", 10*time.Second, "shutdown timeout")
@@ -188,8 +193,11 @@ func (c *serveConfig) check() error {
 			return usagef("--public-url %q: give the address people open phasegate at, e.g. https://phasegate.example.internal", c.publicURL)
 		}
 	}
-	if len(c.notify) == 0 && (c.notifyEvents != "" || c.notifySecret != "") {
-		return usagef("--notify-events and --notify-secret-file go with --notify URL: give the webhook too")
+	if len(c.notify) == 0 && (c.notifyEvents != "" || c.notifySecret != "" || c.notifyMaxAge != server.DefaultNotifyMaxAge) {
+		return usagef("--notify-events, --notify-secret-file and --notify-max-age go with --notify URL: give the webhook too")
+	}
+	if c.notifyMaxAge < 0 {
+		return usagef("--notify-max-age %s: give the age of the oldest event to post after a stop, e.g. 24h, or 0 for any", c.notifyMaxAge)
 	}
 	if c.follow < 0 {
 		return usagef("--follow %s: give how often to look for other writers' events, e.g. 1s, or 0 for never", c.follow)
@@ -338,6 +346,11 @@ func (a *App) Open(ctx context.Context) error {
 		Store: db, Clock: time.Now, Log: a.log.With("component", "incident"),
 		Publish: publish, Settings: a.cfg.settings, Prober: probe.New(roots),
 	})
+	if a.notifier != nil {
+		if err := a.notifier.Begin(ctx, a.svc); err != nil {
+			return err
+		}
+	}
 	if name, pw, err := a.svc.Bootstrap(ctx); err != nil {
 		return fmt.Errorf("creating the first admin: %w", err)
 	} else if pw != "" {
@@ -436,8 +449,25 @@ func (a *App) newNotifier() (*server.Notifier, error) {
 	for i, u := range a.cfg.notify {
 		hooks[i] = server.Webhook{URL: u, Events: events, Secret: secret}
 	}
-	return server.NewNotifier(server.NotifyConfig{Hooks: hooks, BaseURL: a.cfg.publicURL,
-		Log: a.log.With("component", "notify")}, a.metrics)
+	maxAge := a.cfg.notifyMaxAge
+	if maxAge == 0 {
+		maxAge = -1 // no limit
+	}
+	return server.NewNotifier(server.NotifyConfig{Hooks: hooks, BaseURL: a.cfg.publicURL, MaxAge: maxAge,
+		Instance: notifyInstance(a.cfg.addr), Log: a.log.With("component", "notify")}, a.metrics)
+}
+
+// notifyInstance names this server in the hooks' leases: its host and
+// address, so a server restarted after a crash takes its hooks back at
+// once instead of waiting for its own lease to run out. Two servers can
+// not listen on one address of one host; with port 0 (any) they could
+// share the name, so "" lets the notifier add the pid.
+func notifyInstance(addr string) string {
+	host, err := os.Hostname()
+	if _, port, _ := net.SplitHostPort(addr); err != nil || port == "0" {
+		return ""
+	}
+	return host + " " + addr
 }
 
 // Addr is where the server listens (after Open).
@@ -483,7 +513,7 @@ func (a *App) Run(ctx context.Context) error {
 	if a.notifier != nil {
 		a.log.Info("posting notifications", "webhooks", len(a.cfg.notify), "events", orDefault(a.cfg.notifyEvents, "the default list"),
 			"signed", a.cfg.notifySecret != "")
-		workers.Go(func() { a.notifier.Run(workerCtx) })
+		workers.Go(func() { a.notifier.Run(workerCtx, a.svc) })
 	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- a.http.Serve(a.ln) }()
