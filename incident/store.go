@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/phasegate/phasegate/planner"
 )
 
 // Store is where incidents, accounts and the event log live. It is
@@ -135,6 +137,12 @@ type Tx interface {
 	// LatestETAs returns the latest change of each subject of one
 	// incident, in any order.
 	LatestETAs(incidentID int64) ([]ETAChange, error)
+
+	// PutPlanOrder stores the order of work of an incident's last
+	// recorded live plan, replacing any; PlanOrder returns it (ENOTFOUND
+	// before the first).
+	PutPlanOrder(o PlanOrder) error
+	PlanOrder(incidentID int64) (*PlanOrder, error)
 
 	// InsertAccountRequest stores r, assigning r.ID.
 	InsertAccountRequest(r *AccountRequest) error
@@ -431,5 +439,16 @@ type NotifyCursor struct {
 	// LeaseUntil; another may take over after it.
 	Holder     string
 	LeaseUntil time.Time
+	UpdatedAt  time.Time
+}
+
+// PlanOrder is the order of work of an incident's last recorded live
+// plan, which the next plan follows (planner.Options.Follow) wherever it
+// is made: after a restart, or on another instance.
+type PlanOrder struct {
+	IncidentID int64
+	// Seq is the last plan-relevant event the plan saw.
+	Seq        int64
+	Activities []planner.ActivityRef
 	UpdatedAt  time.Time
 }

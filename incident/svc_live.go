@@ -44,7 +44,10 @@ func (s *Service) Snapshot(ctx context.Context, a Actor, incidentID int64) (*Sna
 			return err
 		}
 		sn.Incident, sn.Estate = *l.in, l.est
-		sn.States, err = tx.SystemStates(incidentID)
+		if sn.States, err = tx.SystemStates(incidentID); err != nil {
+			return err
+		}
+		sn.Follow, err = s.followOrder(tx, incidentID)
 		return err
 	})
 	if err != nil {
@@ -54,7 +57,6 @@ func (s *Service) Snapshot(ctx context.Context, a Actor, incidentID int64) (*Sna
 		sn.Seq = max(sn.Seq, st.LastSeq)
 	}
 	sn.Now = s.clock().UTC().Truncate(time.Second)
-	sn.Follow = s.lastOrder(incidentID)
 	return &sn, nil
 }
 

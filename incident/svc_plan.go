@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/phasegate/phasegate"
 	"github.com/phasegate/phasegate/estate"
 	"github.com/phasegate/phasegate/planner"
 )
@@ -27,6 +28,7 @@ func (s *Service) livePlan(ctx context.Context, incidentID int64) (*planner.Plan
 	var est *estate.Estate
 	var states []SystemState
 	var in *Incident
+	var follow []planner.ActivityRef
 	checks := map[string]verifyNote{}
 	err := s.view(ctx, func(tx Tx) error {
 		l, err := s.load(tx, incidentID)
@@ -35,6 +37,9 @@ func (s *Service) livePlan(ctx context.Context, incidentID int64) (*planner.Plan
 		}
 		in, est = l.in, l.est
 		if states, err = tx.SystemStates(incidentID); err != nil {
+			return err
+		}
+		if follow, err = s.followOrder(tx, incidentID); err != nil {
 			return err
 		}
 		// Systems verifying with checks: the plan says what their checks
@@ -62,7 +67,7 @@ func (s *Service) livePlan(ctx context.Context, incidentID int64) (*planner.Plan
 	}
 	now := s.clock().UTC().Truncate(time.Second)
 	p, err := s.plan(est, planner.Options{Start: now, Progress: Progress(states, now),
-		Schedules: s.settings.PlanSchedules, Seed: uint64(in.ID), Follow: s.lastOrder(in.ID)})
+		Schedules: s.settings.PlanSchedules, Seed: uint64(in.ID), Follow: follow})
 	if err != nil {
 		return nil, seq, err
 	}
@@ -75,13 +80,27 @@ func (s *Service) livePlan(ctx context.Context, incidentID int64) (*planner.Plan
 	return p, seq, nil
 }
 
-// lastOrder is the order of work of the incident's last live plan made
-// here (nil before the first): the next plan and forecast follow it, so
-// they do not jump between near-equal orders as time passes.
-func (s *Service) lastOrder(incidentID int64) []planner.ActivityRef {
+// followOrder is the order of work of the incident's last live plan (nil
+// before the first): the next plan and forecast follow it, so they do not
+// jump between near-equal orders as time passes. The last one made here
+// is kept in memory; a process that has made none yet (just started, or
+// another instance) reads the last one recorded in the store.
+func (s *Service) followOrder(tx Tx, incidentID int64) ([]planner.ActivityRef, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.orders[incidentID]
+	order := s.orders[incidentID]
+	s.mu.Unlock()
+	if order != nil {
+		return order, nil
+	}
+	o, err := tx.PlanOrder(incidentID)
+	switch {
+	case phasegate.ErrorCode(err) == phasegate.ENOTFOUND:
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	s.keepOrder(incidentID, o.Activities)
+	return o.Activities, nil
 }
 
 func (s *Service) keepOrder(incidentID int64, order []planner.ActivityRef) {
@@ -198,6 +217,11 @@ func (s *Service) RecordETAs(ctx context.Context, incidentID int64) ([]ETAChange
 			last[c.Subject] = c
 		}
 		now := tx.Now()
+		if len(p.Order) > 0 {
+			if err := tx.PutPlanOrder(PlanOrder{IncidentID: incidentID, Seq: seq, Activities: p.Order, UpdatedAt: now}); err != nil {
+				return err
+			}
+		}
 		for _, h := range headlines(p) {
 			prev, ok := last[h.subject]
 			if ok && sameETA(prev.ETA, h.eta, p.Start) {

@@ -12,8 +12,8 @@ package planner
 // ActivityRef names an activity whatever a model's indexes: a system's
 // clearance or restore.
 type ActivityRef struct {
-	System string
-	Kind   ActivityKind
+	System string       `json:"system"`
+	Kind   ActivityKind `json:"kind"`
 }
 
 // Refs names the activities of an activity list of m.

@@ -1,7 +1,9 @@
 package planner_test
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -89,4 +91,25 @@ func movedServices(a, b *planner.Plan, tol time.Duration) []string {
 		}
 	}
 	return out
+}
+
+// TestActivityRefsAsJSON: an order of work is stored as JSON with each
+// kind by name, reads back the same, and a kind it does not know is an
+// error naming it.
+func TestActivityRefsAsJSON(t *testing.T) {
+	refs := []planner.ActivityRef{{System: "ad", Kind: planner.KindClearance}, {System: "ad", Kind: planner.KindRestore}}
+	b, err := json.Marshal(refs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `[{"system":"ad","kind":"clearance"},{"system":"ad","kind":"restore"}]`; string(b) != want {
+		t.Errorf("encoded %s, want %s", b, want)
+	}
+	var back []planner.ActivityRef
+	if err := json.Unmarshal(b, &back); err != nil || !slices.Equal(back, refs) {
+		t.Errorf("read back %v (%v), want %v", back, err, refs)
+	}
+	if err := json.Unmarshal([]byte(`[{"system":"ad","kind":"rebuild"}]`), &back); err == nil || !strings.Contains(err.Error(), `"rebuild"`) {
+		t.Errorf("an unknown kind: %v", err)
+	}
 }

@@ -27,6 +27,22 @@ func (k ActivityKind) String() string {
 	return "restore"
 }
 
+// MarshalText writes the kind as its name, for a stored order of work.
+func (k ActivityKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
+
+// UnmarshalText reads a kind's name.
+func (k *ActivityKind) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "restore":
+		*k = KindRestore
+	case "clearance":
+		*k = KindClearance
+	default:
+		return fmt.Errorf("planner: activity kind %q: want restore or clearance", b)
+	}
+	return nil
+}
+
 // Activity is one piece of work the planner schedules.
 type Activity struct {
 	// System is the system's id, SystemIndex its index in Estate.Systems.
