@@ -152,7 +152,6 @@ func TestServeBackupFlags(t *testing.T) {
 		{[]string{"--backup-dir", filepath.Join(dir, "nope")}, exitFailure, "no such folder"},
 		{[]string{"--backup-dir", dir, "--backup-every", "10s"}, exitUsage, "at least 1m"},
 		{[]string{"--backup-dir", dir, "--backup-keep", "0"}, exitUsage, "keep at least 1"},
-		{[]string{"--backup-dir", dir, "--postgres", "postgres://127.0.0.1:5432/test"}, exitUsage, "pg_dump"},
 	} {
 		args := append([]string{"serve", "--addr", "127.0.0.1:0"}, tc.args...)
 		if !slices.Contains(tc.args, "--postgres") {

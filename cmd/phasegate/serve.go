@@ -88,10 +88,11 @@ start with no user it creates "admin" with a random password, printed once.
   --public-url        the address people open phasegate at, for the links in
                       notifications (e.g. https://phasegate.example.internal)
   --backup-dir        a folder (another disk, a mounted share) to write a copy
-                      of the SQLite database to at start and then every
-                      --backup-every while there is something new: verified
-                      and recorded like 'phasegate backup' (by system:backup),
-                      named phasegate-backup-TIME.db
+                      of the database to at start and then every
+                      --backup-every while there is something new: one SQLite
+                      file (a PostgreSQL store too) that serve --db opens,
+                      verified and recorded like 'phasegate backup' (by
+                      system:backup), named phasegate-backup-TIME.db
   --backup-every      how often to back up (default 1h; at least 1m)
   --backup-keep       how many copies to keep in --backup-dir; older ones are
                       removed (default 48)`,
@@ -223,9 +224,6 @@ func (c *serveConfig) checkBackups() error {
 	if c.backupDir == "" {
 		return nil
 	}
-	if c.postgres != "" {
-		return usagef("--backup-dir backs up the SQLite database; back up PostgreSQL with its own tools (pg_dump, continuous archiving)")
-	}
 	if c.backupEvery < time.Minute {
 		return usagef("--backup-every %s: give at least 1m, e.g. 1h", c.backupEvery)
 	}
@@ -242,6 +240,9 @@ func (c *serveConfig) checkBackups() error {
 // sameFolder reports whether the backups go next to the database, where
 // a lost disk takes both.
 func (c *serveConfig) sameFolder() bool {
+	if c.postgres != "" {
+		return false // the database is on another machine
+	}
 	dir, err1 := filepath.Abs(c.backupDir)
 	db, err2 := filepath.Abs(c.db)
 	return err1 == nil && err2 == nil && filepath.Dir(db) == dir
