@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/phasegate/phasegate/incident"
 	"github.com/phasegate/phasegate/internal/pgtest"
@@ -76,22 +75,3 @@ func TestBackupCommandOfPostgres(t *testing.T) {
 	}
 }
 
-// TestServeBacksUpPostgresAtStart: serve --postgres --backup-dir writes
-// its first copy, one SQLite file, as it starts, and the copy verifies.
-func TestServeBacksUpPostgresAtStart(t *testing.T) {
-	dsn, _ := pgtest.Schema(t, "servebackup")
-	backups := t.TempDir()
-	e, _, _ := testEnv("")
-	_, stop := startApp(t, serveConfig{postgres: dsn, demo: true, backupDir: backups, backupEvery: time.Hour, backupKeep: 2}, e)
-	defer stop()
-	var names []string
-	for deadline := time.Now().Add(30 * time.Second); len(names) == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		names, _ = filepath.Glob(filepath.Join(backups, backupPrefix+"*.db"))
-	}
-	if len(names) != 1 {
-		t.Fatalf("no backup at start: %v", names)
-	}
-	if code, out, _ := pg(t, "", "audit", "verify", "--db", names[0]); code != 0 || !strings.HasPrefix(out, "OK:") {
-		t.Errorf("the first backup of the PostgreSQL store does not verify: exit %d, %s", code, out)
-	}
-}

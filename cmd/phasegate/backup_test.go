@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/phasegate/phasegate/incident"
+	"github.com/phasegate/phasegate/internal/pgtest"
 	"github.com/phasegate/phasegate/store"
 )
 
@@ -164,21 +165,30 @@ func TestServeBackupFlags(t *testing.T) {
 }
 
 // TestServeBacksUpAtStart: serve --backup-dir writes its first copy as it
-// starts, and the copy verifies.
+// starts, and the copy verifies; of a PostgreSQL store too, one SQLite
+// file.
 func TestServeBacksUpAtStart(t *testing.T) {
-	dir, backups := t.TempDir(), t.TempDir()
-	e, _, _ := testEnv("")
-	_, stop := startApp(t, serveConfig{db: filepath.Join(dir, "phasegate.db"), demo: true,
-		backupDir: backups, backupEvery: time.Hour, backupKeep: 2}, e)
-	defer stop()
-	var names []string
-	for deadline := time.Now().Add(30 * time.Second); len(names) == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		names, _ = filepath.Glob(filepath.Join(backups, backupPrefix+"*.db"))
-	}
-	if len(names) != 1 {
-		t.Fatalf("no backup at start: %v", names)
-	}
-	if code, out, _ := pg(t, "", "audit", "verify", "--db", names[0]); code != 0 || !strings.HasPrefix(out, "OK:") {
-		t.Errorf("the first backup does not verify: exit %d, %s", code, out)
+	dsn, _ := pgtest.Schema(t, "servebackup")
+	for name, cfg := range map[string]serveConfig{
+		"sqlite":   {db: filepath.Join(t.TempDir(), "phasegate.db")},
+		"postgres": {postgres: dsn},
+	} {
+		t.Run(name, func(t *testing.T) {
+			backups := t.TempDir()
+			cfg.demo, cfg.backupDir, cfg.backupEvery, cfg.backupKeep = true, backups, time.Hour, 2
+			e, _, _ := testEnv("")
+			_, stop := startApp(t, cfg, e)
+			defer stop()
+			var names []string
+			for deadline := time.Now().Add(30 * time.Second); len(names) == 0 && time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+				names, _ = filepath.Glob(filepath.Join(backups, backupPrefix+"*.db"))
+			}
+			if len(names) != 1 {
+				t.Fatalf("no backup at start: %v", names)
+			}
+			if code, out, _ := pg(t, "", "audit", "verify", "--db", names[0]); code != 0 || !strings.HasPrefix(out, "OK:") {
+				t.Errorf("the first backup does not verify: exit %d, %s", code, out)
+			}
+		})
 	}
 }
