@@ -74,4 +74,3 @@ func TestBackupCommandOfPostgres(t *testing.T) {
 		t.Errorf("a backup of both: exit %d, %s", code, errb)
 	}
 }
-
