@@ -22,6 +22,7 @@ type Metrics struct {
 	events    *prometheus.CounterVec
 	followed  *prometheus.CounterVec
 	notify    *prometheus.CounterVec
+	notifyAt  *prometheus.GaugeVec
 	loginFail *prometheus.CounterVec
 	planTime  prometheus.Histogram
 	sse       prometheus.Gauge
@@ -56,6 +57,10 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 			Name: "phasegate_notifications_total",
 			Help: "Webhook notifications: sent, failed (refused, or after every retry) or stale (older than the age limit when their turn came).",
 		}, []string{"result"}),
+		notifyAt: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "phasegate_notification_waiting_since_timestamp_seconds",
+			Help: "When the oldest event a webhook wants but was not posted yet happened (Unix time); 0 when none waits. Alert on time() minus it.",
+		}, []string{"hook"}),
 		loginFail: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "phasegate_login_failures_total",
 			Help: "Refused logins: wrong credentials, or throttled and locked out.",
@@ -70,7 +75,7 @@ func NewMetrics(reg *prometheus.Registry) *Metrics {
 			Help: "Clients connected to the event stream.",
 		}),
 	}
-	reg.MustRegister(m.requests, m.latency, m.events, m.followed, m.notify, m.loginFail, m.planTime, m.sse,
+	reg.MustRegister(m.requests, m.latency, m.events, m.followed, m.notify, m.notifyAt, m.loginFail, m.planTime, m.sse,
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
@@ -102,6 +107,16 @@ func (m *Metrics) EventsAppended(evs []incident.Event) {
 }
 
 func (m *Metrics) notified(result string) { m.notify.WithLabelValues(result).Inc() }
+
+// notifyWaiting says since when a hook's oldest unposted event waits
+// (zero time: nothing waits).
+func (m *Metrics) notifyWaiting(hook string, since time.Time) {
+	v := 0.0
+	if !since.IsZero() {
+		v = float64(since.UnixMicro()) / 1e6
+	}
+	m.notifyAt.WithLabelValues(hook).Set(v)
+}
 
 func (m *Metrics) loginFailed(reason string) { m.loginFail.WithLabelValues(reason).Inc() }
 

@@ -134,6 +134,7 @@ type Notifier struct {
 type hookWorker struct {
 	Webhook
 	key   string // the cursor's name: SHA-256 of the URL
+	label string // in metrics: the URL without its path, and the key's start
 	match func(string) bool
 	wake  chan struct{}
 }
@@ -180,8 +181,9 @@ func NewNotifier(cfg NotifyConfig, m *Metrics) (*Notifier, error) {
 			events = DefaultNotifyEvents
 		}
 		sum := sha256.Sum256([]byte(h.URL))
-		n.hooks = append(n.hooks, &hookWorker{Webhook: h, key: hex.EncodeToString(sum[:]), match: eventMatcher(events),
-			wake: make(chan struct{}, 1)})
+		key := hex.EncodeToString(sum[:])
+		n.hooks = append(n.hooks, &hookWorker{Webhook: h, key: key, label: redactURL(h.URL) + " " + key[:8],
+			match: eventMatcher(events), wake: make(chan struct{}, 1)})
 	}
 	return n, nil
 }
@@ -330,6 +332,7 @@ func (n *Notifier) deliverFrom(ctx context.Context, log NotifyLog, h *hookWorker
 				n.metrics.notified("stale")
 				stale = append(stale, e.Seq)
 			} else {
+				n.metrics.notifyWaiting(h.label, e.At)
 				if err := n.deliver(ctx, log, h, e, handled); err != nil {
 					return false, err
 				}
@@ -357,6 +360,9 @@ func (n *Notifier) deliverFrom(ctx context.Context, log NotifyLog, h *hookWorker
 		if err := log.AdvanceNotify(ctx, h.key, n.cfg.Instance, handled, n.cfg.Lease); err != nil {
 			return false, err
 		}
+	}
+	if len(evs) < notifyBatch {
+		n.metrics.notifyWaiting(h.label, time.Time{}) // caught up
 	}
 	return len(evs) == notifyBatch, nil
 }

@@ -235,12 +235,21 @@ func TestNotifierGoesOnWhereItStopped(t *testing.T) {
 			var logs syncBuffer
 			cfg := server.NotifyConfig{Hooks: []server.Webhook{{URL: hook.URL + "/hooks/x", Events: []string{"incident."}}},
 				Backoff: []time.Duration{time.Millisecond, time.Hour}, Instance: "first", Log: slog.New(slog.NewTextHandler(&logs, nil))}
-			_, stop := startNotifier(t, cfg, nil, ts.svc)
+			m := server.NewMetrics(nil)
+			_, stop := startNotifier(t, cfg, m, ts.svc)
 			var ids []int64
 			for i := range 3 {
 				ids = append(ids, ts.declare("ic", incident.Declaration{Name: fmt.Sprintf("before %d", i), Kind: "ransomware"}).ID)
 			}
 			hook.wait(t, 2) // the first event, tried twice; the second try waits an hour
+			// The metric says since when the first declaration waits.
+			first, err := ts.svc.Incident(context.Background(), ts.actor("ic"), ids[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := waitingSince(m); got.Sub(first.DeclaredAt).Abs() > time.Minute || got.IsZero() {
+				t.Errorf("waiting since %s, want about when incident %d was declared (%s)", got, ids[0], first.DeclaredAt)
+			}
 			stop()
 			if s := logs.String(); !strings.Contains(s, "posted when phasegate starts again") {
 				t.Errorf("the log at shutdown:\n%s", s)
@@ -249,9 +258,13 @@ func TestNotifierGoesOnWhereItStopped(t *testing.T) {
 			ids = append(ids, ts.declare("ic", incident.Declaration{Name: "between", Kind: "ransomware"}).ID)
 
 			cfg.Instance, cfg.Backoff = "second", []time.Duration{time.Millisecond}
-			runNotifier(t, cfg, nil, ts.svc)
+			m2 := server.NewMetrics(nil)
+			runNotifier(t, cfg, m2, ts.svc)
 			hook.wait(t, len(ids))
 			time.Sleep(100 * time.Millisecond) // nothing more should come
+			if got := waitingSince(m2); !got.IsZero() {
+				t.Errorf("caught up, the metric still says something waits since %s", got)
+			}
 			var got []int64
 			seqs := map[int64]bool{}
 			for _, n := range hook.posted(t) {
@@ -307,6 +320,21 @@ func TestNotifierOneInstancePostsEachEvent(t *testing.T) {
 			}
 		})
 	}
+}
+
+// waitingSince reads the one hook's
+// phasegate_notification_waiting_since_timestamp_seconds (zero: nothing
+// waits).
+func waitingSince(m *server.Metrics) time.Time {
+	mfs, _ := m.Registry().Gather()
+	for _, mf := range mfs {
+		if mf.GetName() == "phasegate_notification_waiting_since_timestamp_seconds" {
+			if v := mf.GetMetric()[0].GetGauge().GetValue(); v > 0 {
+				return time.UnixMicro(int64(v * 1e6))
+			}
+		}
+	}
+	return time.Time{}
 }
 
 // notificationCounts reads phasegate_notifications_total by result.
