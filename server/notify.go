@@ -291,6 +291,11 @@ func (n *Notifier) runHook(ctx context.Context, log NotifyLog, h *hookWorker) {
 				n.log.Info("another instance posts this hook's notifications now", "hook", redactURL(h.URL), "holder", c.Holder)
 			}
 			held = false
+			// What waits is the holder's to post and to report: left as
+			// it was, this instance's gauge would say an event waits long
+			// after the holder posted it, and the alert on it would fire
+			// here for good.
+			n.metrics.notifyWaiting(h.label, time.Time{})
 		default:
 			if !held {
 				n.log.Info("posting this hook's notifications", "hook", redactURL(h.URL), "after_seq", c.Seq)
@@ -301,6 +306,7 @@ func (n *Notifier) runHook(ctx context.Context, log NotifyLog, h *hookWorker) {
 			case errors.Is(err, incident.ErrNotifyLeaseLost):
 				n.log.Warn("this instance stalled and another took over this hook's notifications", "hook", redactURL(h.URL))
 				held = false
+				n.metrics.notifyWaiting(h.label, time.Time{}) // the holder's to report now
 			case err != nil && ctx.Err() == nil:
 				n.log.Warn("webhook notifications: reading the log or recording progress failed; trying again", "hook", redactURL(h.URL), "err", err)
 				more = false

@@ -322,6 +322,49 @@ func TestNotifierOneInstancePostsEachEvent(t *testing.T) {
 	}
 }
 
+// TestNotifierThatLostItsHookSaysNothingWaits: an instance that stalls
+// while a notification waits for a retry loses the hook to another
+// instance, which posts it. Its metric must then say nothing waits: left
+// at the event's time, the documented alert (time() - x > 600 and x > 0)
+// would fire on it for good, for a notification long posted.
+func TestNotifierThatLostItsHookSaysNothingWaits(t *testing.T) {
+	for _, b := range backends() {
+		t.Run(b.name, func(t *testing.T) {
+			ts := newTestServer(t, b, serverOptions{estate: "small"})
+			hook := newHookReceiver(t, http.StatusServiceUnavailable) // a's post fails, b's goes through
+			hooks := []server.Webhook{{URL: hook.URL, Events: []string{"incident.declared"}}}
+			// a's lease is short and it looks at the store only every 2 s:
+			// waiting a second to retry, it stalls past its lease.
+			mA := server.NewMetrics(nil)
+			a := runNotifier(t, server.NotifyConfig{Hooks: hooks, Instance: "a", Lease: 200 * time.Millisecond,
+				Poll: 2 * time.Second, Backoff: []time.Duration{time.Second}}, mA, ts.svc)
+			ts.declare("ic", incident.Declaration{Name: "waits", Kind: "ransomware"})
+			a.Publish([]incident.Event{{Type: incident.EventIncidentDeclared}})
+			hook.wait(t, 1) // a's try, refused
+			if waitingSince(mA).IsZero() {
+				t.Fatal("a's metric does not say a notification waits")
+			}
+			mB := server.NewMetrics(nil)
+			runNotifier(t, server.NotifyConfig{Hooks: hooks, Instance: "b", Lease: 200 * time.Millisecond,
+				Backoff: []time.Duration{time.Millisecond}}, mB, ts.svc)
+			hook.wait(t, 1) // b took the hook over and posted it
+			deadline := time.Now().Add(5 * time.Second)
+			for !waitingSince(mA).IsZero() && time.Now().Before(deadline) {
+				time.Sleep(20 * time.Millisecond)
+			}
+			if got := waitingSince(mA); !got.IsZero() {
+				t.Errorf("a lost the hook to b, which posted the notification; a's metric still says one waits since %s", got)
+			}
+			if got := waitingSince(mB); !got.IsZero() {
+				t.Errorf("b caught up; its metric says one waits since %s", got)
+			}
+			if got := len(hook.posted(t)); got != 1 {
+				t.Errorf("posted %d times, want once", got)
+			}
+		})
+	}
+}
+
 // waitingSince reads the one hook's
 // phasegate_notification_waiting_since_timestamp_seconds (zero: nothing
 // waits).
