@@ -202,6 +202,17 @@ func (b *backupSchedule) once(ctx context.Context) {
 	if head == 0 || head == b.lastSeq {
 		return
 	}
+	if b.lastSeq > 0 {
+		fresh, err := b.newSince(ctx, b.lastSeq)
+		if err != nil {
+			b.log.Error("backup: reading the log since the last backup", "error", err)
+			return
+		}
+		if !fresh {
+			b.lastSeq = head
+			return
+		}
+	}
 	dst := filepath.Join(b.dir, backupName(b.now()))
 	bk, ev, err := makeBackup(ctx, b.st, b.svc, backupActor, dst)
 	if err != nil {
@@ -214,6 +225,25 @@ func (b *backupSchedule) once(ctx context.Context) {
 	b.log.Info("backup written", "to", dst, "events", bk.Events, "through_seq", bk.Seq, "bytes", bk.Bytes, "recorded_as", ev.Seq)
 	if err := pruneBackups(b.dir, b.keep); err != nil {
 		b.log.Error("backup: removing old copies", "dir", b.dir, "error", err)
+	}
+}
+
+// newSince reports whether the log has something after seq besides the
+// records of scheduled backups. Another instance on the same PostgreSQL
+// store backs it up too: its record alone is nothing new, else each
+// instance would copy the other's record every interval, forever.
+func (b *backupSchedule) newSince(ctx context.Context, seq int64) (bool, error) {
+	for {
+		evs, err := b.svc.Events(ctx, backupActor, incident.EventQuery{After: seq, Limit: 100})
+		if err != nil || len(evs) == 0 {
+			return false, err
+		}
+		for _, e := range evs {
+			if e.Type != incident.EventAuditBackedUp || e.Actor != backupActor.Name {
+				return true, nil
+			}
+			seq = e.Seq
+		}
 	}
 }
 

@@ -1,13 +1,18 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
+	"io"
+	"log/slog"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/phasegate/phasegate/incident"
 	"github.com/phasegate/phasegate/internal/pgtest"
+	"github.com/phasegate/phasegate/store"
 )
 
 // TestBackupCommandOfPostgres: phasegate backup --postgres copies the
@@ -72,5 +77,70 @@ func TestBackupCommandOfPostgres(t *testing.T) {
 	}
 	if code, _, errb := pg(t, "", "backup", "--postgres", dsn, "--db", copyPath); code != exitUsage || !strings.Contains(errb, "choose one") {
 		t.Errorf("a backup of both: exit %d, %s", code, errb)
+	}
+}
+
+// TestBackupScheduleOfTwoInstances: two servers backing up one PostgreSQL
+// store (each into its own folder) copy it when something happened, not
+// because the other recorded a backup: the other's record is all that
+// is new, and copying it would make each instance back up every interval
+// forever, recording it in the log each time.
+func TestBackupScheduleOfTwoInstances(t *testing.T) {
+	ctx := context.Background()
+	dsn, _ := pgtest.Schema(t, "backuptwo")
+	schedule := func() *backupSchedule {
+		st, err := store.OpenPostgres(ctx, dsn, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { st.Close() })
+		svc := incident.New(incident.Config{Store: st, Clock: time.Now, Settings: fastSettings})
+		return &backupSchedule{st: st, svc: svc, dir: t.TempDir(), every: time.Hour, keep: 48,
+			now: time.Now, log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	}
+	a, b := schedule(), schedule()
+	if _, err := a.svc.BreakGlassAddUser(ctx, "ivy", "a long enough password", []incident.Grant{{Role: incident.RoleIncidentCommander}}); err != nil {
+		t.Fatal(err)
+	}
+	copies := func(s *backupSchedule) int {
+		names, _ := filepath.Glob(filepath.Join(s.dir, backupPrefix+"*.db"))
+		return len(names)
+	}
+	records := func() int {
+		evs, err := a.svc.Events(ctx, backupActor, incident.EventQuery{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, e := range evs {
+			if e.Type == incident.EventAuditBackedUp {
+				n++
+			}
+		}
+		return n
+	}
+	// The names have the second in them: each look is a second apart.
+	look := func(s *backupSchedule) { time.Sleep(1100 * time.Millisecond); s.once(ctx) }
+	look(a)
+	look(b)
+	if copies(a) != 1 || copies(b) != 1 {
+		t.Fatalf("the first looks made %d and %d copies, want one each", copies(a), copies(b))
+	}
+	for range 2 { // nothing happens but the backups
+		look(a)
+		look(b)
+	}
+	if copies(a) != 1 || copies(b) != 1 || records() != 2 {
+		t.Errorf("with nothing new but each other's backups, the instances made %d and %d copies (want 1 each), "+
+			"and the log records %d backups (want 2)", copies(a), copies(b), records())
+	}
+	// Something happens: each copies it at its next look.
+	if _, err := b.svc.BreakGlassAddUser(ctx, "jo", "a long enough password", []incident.Grant{{Role: incident.RoleViewer}}); err != nil {
+		t.Fatal(err)
+	}
+	look(a)
+	look(b)
+	if copies(a) != 2 || copies(b) != 2 {
+		t.Errorf("after a change: %d and %d copies, want 2 each", copies(a), copies(b))
 	}
 }
