@@ -248,6 +248,12 @@ func (s *Service) RecordETAs(ctx context.Context, incidentID int64) ([]ETAChange
 // ends; and every Settings.PlanRefresh, the plan of every open incident,
 // so that dates slipping while work waits are recorded as time passes.
 // Run one per process.
+//
+// Only the process that committed a move records its dates (ADR 0009),
+// so none may be left behind: the worker records every open incident
+// as it starts (a move the last run did not record, killed within its
+// debounce, is not left to the hourly refresh, which a server restarted
+// more often never reaches), and what is still to record when ctx ends.
 func (s *Service) RunPlanWorker(ctx context.Context) error {
 	var refresh <-chan time.Time
 	if d := s.settings.PlanRefresh; d > 0 {
@@ -255,14 +261,20 @@ func (s *Service) RunPlanWorker(ctx context.Context) error {
 		defer t.Stop()
 		refresh = t.C
 	}
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-s.kick:
-		case <-refresh:
-			if err := s.markOpenIncidents(ctx); err != nil && ctx.Err() == nil {
-				s.log.Error("listing the open incidents to refresh their plans", "err", err)
+	defer s.recordDirtyAtStop(ctx)
+	if err := s.markOpenIncidents(ctx); err != nil && ctx.Err() == nil {
+		s.log.Error("listing the open incidents to record their plans at start", "err", err)
+	}
+	for first := true; ; first = false {
+		if !first {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-s.kick:
+			case <-refresh:
+				if err := s.markOpenIncidents(ctx); err != nil && ctx.Err() == nil {
+					s.log.Error("listing the open incidents to refresh their plans", "err", err)
+				}
 			}
 		}
 		// Debounce: a bulk isolation or a burst of transitions becomes
@@ -274,16 +286,33 @@ func (s *Service) RunPlanWorker(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
-		s.mu.Lock()
-		dirty := s.dirty
-		s.dirty = map[int64]int64{}
-		s.mu.Unlock()
-		for id := range dirty {
-			if _, err := s.RecordETAs(ctx, id); err != nil && ctx.Err() == nil {
-				s.log.Error("recording the plan's dates", "incident", id, "err", err)
-			}
+		s.recordDirty(ctx)
+	}
+}
+
+// recordDirty records the dates of the incidents marked since it last
+// ran.
+func (s *Service) recordDirty(ctx context.Context) {
+	s.mu.Lock()
+	dirty := s.dirty
+	s.dirty = map[int64]int64{}
+	s.mu.Unlock()
+	for id := range dirty {
+		if _, err := s.RecordETAs(ctx, id); err != nil && ctx.Err() == nil {
+			s.log.Error("recording the plan's dates", "incident", id, "err", err)
 		}
 	}
+}
+
+// planStopGrace bounds what the worker still records once told to stop.
+const planStopGrace = 10 * time.Second
+
+// recordDirtyAtStop records, as the worker stops, the moves whose
+// debounce it was waiting out.
+func (s *Service) recordDirtyAtStop(ctx context.Context) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), planStopGrace)
+	defer cancel()
+	s.recordDirty(ctx)
 }
 
 // markOpenIncidents marks every open incident for the plan worker.

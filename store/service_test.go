@@ -604,6 +604,81 @@ func TestPlanWorkerRefreshesAsTimePasses(t *testing.T) {
 	})
 }
 
+// TestPlanWorkerLosesNoMoveAtAStop: a move whose plan the worker had not
+// recorded yet when it stopped is recorded all the same: at a clean stop,
+// before the worker returns, and after a stop that recorded nothing (a
+// crash), when the next worker starts. Otherwise the dates and the order
+// of work that other instances follow miss the move until the hourly
+// refresh, which a server restarted more often than hourly never reaches.
+func TestPlanWorkerLosesNoMoveAtAStop(t *testing.T) {
+	forEachStore(t, func(t *testing.T, h *harness) {
+		h.upload()
+		// The debounce outlasts the test: only the stop records.
+		ctx, cancel := context.WithCancel(h.ctx)
+		svc := incident.New(incident.Config{Store: h.db, Clock: h.clock.Now,
+			Settings: incident.Settings{Password: fastPasswords, PlanSchedules: 20, PlanDebounce: time.Hour}})
+		done := make(chan error, 1)
+		go func() { done <- svc.RunPlanWorker(ctx) }()
+		in, err := svc.DeclareIncident(h.ctx, h.as("ic"), incident.Declaration{Name: "x", Kind: "ransomware"})
+		h.must(err, "declare")
+		res, err := svc.Isolate(h.ctx, h.as("ic"), in.ID, incident.Selector{All: true}, "shutdown")
+		h.must(err, "isolate")
+		time.Sleep(50 * time.Millisecond) // the worker has the move and waits out its debounce
+		cancel()
+		h.must(<-done, "worker")
+		if got := recordedPlanSeq(t, h, in.ID); got < res.Seq-int64(len(res.Isolated)) {
+			t.Errorf("stopped within its debounce, the worker recorded the plan as of event %d, not the isolation (events up to %d)", got, res.Seq)
+		}
+		if len(recordedRestart(t, h, svc, in.ID)) == 0 {
+			t.Error("stopped within its debounce, the worker recorded no date")
+		}
+
+		// A crash: the move is committed, no worker records it. The next
+		// one does as it starts, with no hourly refresh to wait for.
+		tr, err := svc.Transition(h.ctx, h.as("forensics"), in.ID, "vault", incident.StateInvestigating, "DFIR engaged")
+		h.must(err, "transition")
+		planWorker(t, h, incident.Settings{PlanDebounce: time.Millisecond})
+		for deadline := time.Now().Add(20 * time.Second); recordedPlanSeq(t, h, in.ID) < tr.Seq; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the worker started after move %d recorded the plan as of event %d", tr.Seq, recordedPlanSeq(t, h, in.ID))
+			}
+		}
+	})
+}
+
+// recordedPlanSeq is the last move the incident's recorded plan saw (0:
+// none recorded).
+func recordedPlanSeq(t *testing.T, h *harness, id int64) int64 {
+	t.Helper()
+	var seq int64
+	err := h.db.View(h.ctx, func(tx incident.Tx) error {
+		o, err := tx.PlanOrder(id)
+		if err == nil {
+			seq = o.Seq
+		}
+		if phasegate.ErrorCode(err) == phasegate.ENOTFOUND {
+			err = nil
+		}
+		return err
+	})
+	h.must(err, "plan order")
+	return seq
+}
+
+// recordedRestart is what the history holds of the whole restart's date.
+func recordedRestart(t *testing.T, h *harness, svc *incident.Service, id int64) []incident.ETAChange {
+	t.Helper()
+	hist, err := svc.ETAHistory(h.ctx, h.as("viewer"), id)
+	h.must(err, "history")
+	var rs []incident.ETAChange
+	for _, c := range hist {
+		if c.Subject == incident.SubjectRestart {
+			rs = append(rs, c)
+		}
+	}
+	return rs
+}
+
 // planWorker is a service on h's store with its plan worker running
 // (fast passwords and a small planning effort added to s), stopped when
 // the test ends.
