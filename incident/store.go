@@ -435,8 +435,12 @@ type NotifyCursor struct {
 	// Seq is the last event handled: posted, given up on, or not one the
 	// hook wants.
 	Seq int64
-	// Holder is the instance delivering the hook's notifications until
-	// LeaseUntil; another may take over after it.
+	// Holder is the instance delivering the hook's notifications (""
+	// none: the last one stopped cleanly). It renews the cursor, moving
+	// UpdatedAt, as it works; another instance takes over when it has
+	// seen no renewal for a whole lease on its own clock (ClaimNotify).
+	// LeaseUntil is when the holder expects to have renewed by, by its
+	// clock: for people reading the store.
 	Holder     string
 	LeaseUntil time.Time
 	UpdatedAt  time.Time

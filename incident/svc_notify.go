@@ -21,12 +21,18 @@ import (
 // notifications: the caller stops delivering and claims again.
 var ErrNotifyLeaseLost = errors.New("incident: another instance delivers this hook's notifications now")
 
-// ClaimNotify takes or renews holder's lease on a hook's cursor for
-// lease, when nobody else's lease runs. A hook seen for the first time
-// starts at the end of the log: it is sent what happens from now on, not
-// the incident's whole history. held is false when another instance
-// holds the lease; the cursor says whose and until when.
-func (s *Service) ClaimNotify(ctx context.Context, hook, holder string, lease time.Duration) (c NotifyCursor, held bool, err error) {
+// ClaimNotify takes a hook's cursor for holder when nobody holds it, when
+// holder already does, or when gone — the cursor as the caller read it
+// earlier — still stands unchanged: its holder has not renewed it since,
+// so a caller that waited a whole lease on its own clock before asking
+// takes over from a holder that stopped or hung. Whether a holder is gone
+// is judged by its renewals, never by comparing the clocks of two
+// machines: during a recovery the time service may itself be down. A hook
+// seen for the first time starts at the end of the log: it is sent what
+// happens from now on, not the incident's whole history. lease is only
+// recorded (LeaseUntil), for people reading the store. held is false when
+// another instance holds the cursor, which is returned as it stands.
+func (s *Service) ClaimNotify(ctx context.Context, hook, holder string, lease time.Duration, gone *NotifyCursor) (c NotifyCursor, held bool, err error) {
 	err = s.store.Update(ctx, func(tx Tx) error {
 		now := tx.Now()
 		cur, err := tx.NotifyCursor(hook)
@@ -39,7 +45,8 @@ func (s *Service) ClaimNotify(ctx context.Context, hook, holder string, lease ti
 			cur = &NotifyCursor{Hook: hook, Seq: seq}
 		case err != nil:
 			return err
-		case cur.Holder != holder && now.Before(cur.LeaseUntil):
+		case cur.Holder != "" && cur.Holder != holder &&
+			(gone == nil || gone.Holder != cur.Holder || !gone.UpdatedAt.Equal(cur.UpdatedAt)):
 			c, held = *cur, false
 			return nil
 		}
@@ -50,13 +57,27 @@ func (s *Service) ClaimNotify(ctx context.Context, hook, holder string, lease ti
 	return c, held, err
 }
 
-// AdvanceNotify moves a hook's cursor to seq (never back) and renews the
-// lease for lease (0: lets it go now), while holder holds it;
-// ErrNotifyLeaseLost when another instance took it over (its lease ran
-// out while this one was stalled).
+// AdvanceNotify moves a hook's cursor to seq (never back) and renews
+// holder's hold on it, while holder holds it; ErrNotifyLeaseLost when
+// another instance took it over (this one stalled past a lease).
 func (s *Service) AdvanceNotify(ctx context.Context, hook, holder string, seq int64, lease time.Duration) error {
+	return s.updateNotify(ctx, hook, holder, func(cur *NotifyCursor, now time.Time) {
+		cur.Seq = max(cur.Seq, seq)
+		cur.LeaseUntil, cur.UpdatedAt = now.Add(lease), now
+	})
+}
+
+// ReleaseNotify lets a hook go at a clean stop, so another instance (or
+// this one restarted) takes it at once; ErrNotifyLeaseLost when it was
+// not holder's any more.
+func (s *Service) ReleaseNotify(ctx context.Context, hook, holder string) error {
+	return s.updateNotify(ctx, hook, holder, func(cur *NotifyCursor, now time.Time) {
+		cur.Holder, cur.LeaseUntil, cur.UpdatedAt = "", now, now
+	})
+}
+
+func (s *Service) updateNotify(ctx context.Context, hook, holder string, change func(*NotifyCursor, time.Time)) error {
 	return s.store.Update(ctx, func(tx Tx) error {
-		now := tx.Now()
 		cur, err := tx.NotifyCursor(hook)
 		if err != nil {
 			return err
@@ -64,8 +85,7 @@ func (s *Service) AdvanceNotify(ctx context.Context, hook, holder string, seq in
 		if cur.Holder != holder {
 			return ErrNotifyLeaseLost
 		}
-		cur.Seq = max(cur.Seq, seq)
-		cur.LeaseUntil, cur.UpdatedAt = now.Add(lease), now
+		change(cur, tx.Now())
 		return tx.PutNotifyCursor(*cur)
 	})
 }

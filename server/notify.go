@@ -59,7 +59,7 @@ var DefaultNotifyBackoff = []time.Duration{time.Second, 5 * time.Second, 30 * ti
 
 // Defaults of NotifyConfig.
 const (
-	DefaultNotifyLease  = 30 * time.Second
+	DefaultNotifyLease  = 20 * time.Second
 	DefaultNotifyPoll   = 5 * time.Second
 	DefaultNotifyMaxAge = 24 * time.Hour
 )
@@ -88,11 +88,12 @@ type NotifyConfig struct {
 	// Instance names this process in each hook's lease; "": host, pid and
 	// a random suffix.
 	Instance string
-	// Lease is how long a hook stays this instance's after each look at
-	// the log, before another may take it over; 0: DefaultNotifyLease.
-	// Poll is how often the log is looked at when nothing wakes the
-	// worker (events of other writers, lease renewal while retrying);
-	// 0: DefaultNotifyPoll. Keep Poll well under Lease.
+	// Lease is how long another instance waits, by its own clock, without
+	// seeing the holder renew its hold before it takes a hook over; 0:
+	// DefaultNotifyLease. Poll is how often the log is looked at when
+	// nothing wakes the worker (events of other writers), and the hold
+	// renewed while a retry waits; 0: DefaultNotifyPoll. Keep Poll and
+	// the HTTP client's timeout well under Lease.
 	Lease, Poll time.Duration
 	// MaxAge: events older than this when their turn comes (after a long
 	// stop) are not posted, only counted and logged; 0:
@@ -106,8 +107,9 @@ type NotifyConfig struct {
 // NotifyLog is what the notifier reads and keeps: the event log and each
 // hook's cursor (incident.Service).
 type NotifyLog interface {
-	ClaimNotify(ctx context.Context, hook, holder string, lease time.Duration) (incident.NotifyCursor, bool, error)
+	ClaimNotify(ctx context.Context, hook, holder string, lease time.Duration, gone *incident.NotifyCursor) (incident.NotifyCursor, bool, error)
 	AdvanceNotify(ctx context.Context, hook, holder string, seq int64, lease time.Duration) error
+	ReleaseNotify(ctx context.Context, hook, holder string) error
 	NotifyEvents(ctx context.Context, after int64, limit int) ([]incident.Event, error)
 }
 
@@ -245,7 +247,7 @@ func (n *Notifier) Publish(evs []incident.Event) {
 // whole history. Run without Begin starts new hooks where it first looks.
 func (n *Notifier) Begin(ctx context.Context, log NotifyLog) error {
 	for _, h := range n.hooks {
-		if _, _, err := log.ClaimNotify(ctx, h.key, n.cfg.Instance, n.cfg.Lease); err != nil {
+		if _, _, err := log.ClaimNotify(ctx, h.key, n.cfg.Instance, n.cfg.Lease, nil); err != nil {
 			return fmt.Errorf("webhook notifications: reading where they stand: %w", err)
 		}
 	}
@@ -273,20 +275,35 @@ func (n *Notifier) runHook(ctx context.Context, log NotifyLog, h *hookWorker) {
 		if held {
 			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 2*time.Second)
 			defer cancel()
-			if err := log.AdvanceNotify(rctx, h.key, n.cfg.Instance, 0, 0); err != nil && !errors.Is(err, incident.ErrNotifyLeaseLost) {
+			if err := log.ReleaseNotify(rctx, h.key, n.cfg.Instance); err != nil && !errors.Is(err, incident.ErrNotifyLeaseLost) {
 				n.log.Warn("letting this hook's notifications go at shutdown", "hook", redactURL(h.URL), "err", err)
 			}
 		}
 	}()
+	// Another instance's hold, as last read, and when (by this clock) it
+	// was first read so: unchanged for a whole lease, its holder is gone.
+	var seen *incident.NotifyCursor
+	var seenAt time.Time
 	for ctx.Err() == nil {
 		more := false
-		c, ok, err := log.ClaimNotify(ctx, h.key, n.cfg.Instance, n.cfg.Lease)
+		var gone *incident.NotifyCursor
+		if seen != nil && time.Since(seenAt) >= n.cfg.Lease {
+			gone = seen
+		}
+		c, ok, err := log.ClaimNotify(ctx, h.key, n.cfg.Instance, n.cfg.Lease, gone)
+		if err == nil && gone != nil && ok {
+			n.log.Warn("the instance posting this hook's notifications stopped renewing its hold: this one takes over",
+				"hook", redactURL(h.URL), "from", gone.Holder, "after_seq", c.Seq)
+		}
 		switch {
 		case err != nil:
 			if ctx.Err() == nil {
 				n.log.Warn("webhook notifications: cannot read where they stand in the store; trying again", "hook", redactURL(h.URL), "err", err)
 			}
 		case !ok:
+			if seen == nil || seen.Holder != c.Holder || !seen.UpdatedAt.Equal(c.UpdatedAt) {
+				seen, seenAt = &c, time.Now()
+			}
 			if held {
 				n.log.Info("another instance posts this hook's notifications now", "hook", redactURL(h.URL), "holder", c.Holder)
 			}
@@ -300,7 +317,7 @@ func (n *Notifier) runHook(ctx context.Context, log NotifyLog, h *hookWorker) {
 			if !held {
 				n.log.Info("posting this hook's notifications", "hook", redactURL(h.URL), "after_seq", c.Seq)
 			}
-			held = true
+			held, seen = true, nil
 			more, err = n.deliverFrom(ctx, log, h, c.Seq)
 			switch {
 			case errors.Is(err, incident.ErrNotifyLeaseLost):

@@ -455,20 +455,7 @@ func (a *App) newNotifier() (*server.Notifier, error) {
 		maxAge = -1 // no limit
 	}
 	return server.NewNotifier(server.NotifyConfig{Hooks: hooks, BaseURL: a.cfg.publicURL, MaxAge: maxAge,
-		Instance: notifyInstance(a.cfg.addr), Log: a.log.With("component", "notify")}, a.metrics)
-}
-
-// notifyInstance names this server in the hooks' leases: its host and
-// address, so a server restarted after a crash takes its hooks back at
-// once instead of waiting for its own lease to run out. Two servers can
-// not listen on one address of one host; with port 0 (any) they could
-// share the name, so "" lets the notifier add the pid.
-func notifyInstance(addr string) string {
-	host, err := os.Hostname()
-	if _, port, _ := net.SplitHostPort(addr); err != nil || port == "0" {
-		return ""
-	}
-	return host + " " + addr
+		Log: a.log.With("component", "notify")}, a.metrics)
 }
 
 // Addr is where the server listens (after Open).
