@@ -17,6 +17,7 @@ const (
 	EUNAUTHORIZED = "unauthorized" // not logged in: 401
 	EFORBIDDEN    = "forbidden"    // logged in, but the role may not: 403
 	ETOOMANY      = "too_many"     // throttled or locked out: 429
+	EUNAVAILABLE  = "unavailable"  // cannot be done now, nothing changed; ask again: 503
 	EINTERNAL     = "internal"     // a bug or an outage: 500
 )
 

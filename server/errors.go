@@ -48,6 +48,8 @@ func errorStatus(err error) int {
 		return http.StatusForbidden
 	case phasegate.ETOOMANY:
 		return http.StatusTooManyRequests
+	case phasegate.EUNAVAILABLE:
+		return http.StatusServiceUnavailable
 	default:
 		return http.StatusInternalServerError
 	}
