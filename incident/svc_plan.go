@@ -80,26 +80,21 @@ func (s *Service) livePlan(ctx context.Context, incidentID int64) (*planner.Plan
 	return p, seq, nil
 }
 
-// followOrder is the order of work of the incident's last live plan (nil
-// before the first): the next plan and forecast follow it, so they do not
-// jump between near-equal orders as time passes. The last one made here
-// is kept in memory; a process that has made none yet (just started, or
-// another instance) reads the last one recorded in the store.
+// followOrder is the order of work the next plan and forecast follow, so
+// they do not jump between near-equal orders as time passes: the last one
+// recorded in the store (RecordETAs), which every instance sharing the
+// store reads alike, so they show the same plan; before the first record,
+// the last live plan made here.
 func (s *Service) followOrder(tx Tx, incidentID int64) ([]planner.ActivityRef, error) {
-	s.mu.Lock()
-	order := s.orders[incidentID]
-	s.mu.Unlock()
-	if order != nil {
-		return order, nil
-	}
 	o, err := tx.PlanOrder(incidentID)
 	switch {
 	case phasegate.ErrorCode(err) == phasegate.ENOTFOUND:
-		return nil, nil
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		return s.orders[incidentID], nil
 	case err != nil:
 		return nil, err
 	}
-	s.keepOrder(incidentID, o.Activities)
 	return o.Activities, nil
 }
 

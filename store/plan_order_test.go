@@ -53,5 +53,19 @@ func TestLivePlanFollowsAcrossARestart(t *testing.T) {
 				t.Errorf("after a restart %s is due %s, was %s", before.Services[i].ID, after.Services[i].ETA, before.Services[i].ETA)
 			}
 		}
+
+		// Another instance records another order: this one, although it
+		// made a plan of its own since, follows the recorded one, so both
+		// show the same plan.
+		other := slices.Clone(after.Order)
+		slices.Reverse(other)
+		h.must(h.db.Update(h.ctx, func(tx incident.Tx) error {
+			return tx.PutPlanOrder(incident.PlanOrder{IncidentID: in.ID, Seq: stored.Seq, Activities: other, UpdatedAt: h.clock.Now()})
+		}), "record another order")
+		sn, err = restarted.Snapshot(h.ctx, h.as("viewer"), in.ID)
+		h.must(err, "snapshot")
+		if !slices.Equal(sn.Follow, other) {
+			t.Errorf("with another instance's order recorded, the forecast follows %v, want %v", sn.Follow, other)
+		}
 	})
 }
