@@ -705,14 +705,7 @@ func restartDates(t *testing.T, h *harness, svc *incident.Service, id int64, wha
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for {
-		hist, err := svc.ETAHistory(h.ctx, h.as("viewer"), id)
-		h.must(err, "history")
-		var rs []incident.ETAChange
-		for _, c := range hist {
-			if c.Subject == incident.SubjectRestart {
-				rs = append(rs, c)
-			}
-		}
+		rs := recordedRestart(t, h, svc, id)
 		if ok(rs) {
 			return rs
 		}
