@@ -27,11 +27,32 @@ type follow struct {
 	// local holds this process's events beyond the cursor: false while
 	// their transaction has not committed, true once published here.
 	local map[int64]bool
+	// lookedAt is when (by this process's clock) the look that took the
+	// cursor to the log's head began: every event past the cursor was
+	// committed after it. clockWarned is when clocks were last said to
+	// disagree.
+	lookedAt, clockWarned time.Time
 }
+
+// Clocks that disagree. Every writer stamps its events with its own
+// clock, and expiries (sessions, approvals, one-time codes), lock-outs and
+// the plan's "now" follow each machine's: instances whose clocks disagree
+// disagree on those too. The follower can tell: an event it reads was
+// committed after its last complete look began and before it read it, so
+// a stamp later than its now, or much earlier than that look, is another
+// writer's clock, not time passing. A writer's stamp is taken when its
+// transaction begins, which may then wait for the log's lock (up to 30 s
+// on PostgreSQL): hence the wider margin for a clock behind.
+const (
+	clockAheadMargin  = 2 * time.Second
+	clockBehindMargin = time.Minute
+	clockWarnEvery    = 10 * time.Minute
+)
 
 // StartFollowing reads the log's head and from then on lets FollowStore
 // publish what other writers commit after it.
 func (s *Service) StartFollowing(ctx context.Context) error {
+	began := s.clock()
 	head, _, err := s.ChainHead(ctx)
 	if err != nil {
 		return err
@@ -41,7 +62,7 @@ func (s *Service) StartFollowing(ctx context.Context) error {
 	// Events of transactions here still pending are kept: those at or
 	// below the head have committed and are published by their own
 	// transaction; the follower starts past them.
-	s.follow.on, s.follow.cursor = true, head
+	s.follow.on, s.follow.cursor, s.follow.lookedAt = true, head, began
 	return nil
 }
 
@@ -67,15 +88,20 @@ func (s *Service) FollowStore(ctx context.Context, every time.Duration) error {
 // look, and returns how many. It reads only the log's head when nothing
 // new was written.
 func (s *Service) FollowOnce(ctx context.Context) (int, error) {
+	began := s.clock()
 	s.follow.mu.Lock()
-	on, cursor := s.follow.on, s.follow.cursor
+	on, cursor, lookedAt := s.follow.on, s.follow.cursor, s.follow.lookedAt
 	s.follow.mu.Unlock()
 	if !on {
 		return 0, nil
 	}
 	head, _, err := s.ChainHead(ctx)
-	if err != nil || head <= cursor {
+	if err != nil {
 		return 0, err
+	}
+	if head <= cursor {
+		s.lookedComplete(began)
+		return 0, nil
 	}
 	published := 0
 	for cursor < head {
@@ -88,6 +114,7 @@ func (s *Service) FollowOnce(ctx context.Context) (int, error) {
 			return published, err
 		}
 		remote, next, waiting := s.takeRemote(evs)
+		s.checkClocks(remote, lookedAt)
 		if len(remote) > 0 && s.publish != nil {
 			s.publish(remote)
 		}
@@ -97,7 +124,51 @@ func (s *Service) FollowOnce(ctx context.Context) (int, error) {
 		}
 		cursor = next
 	}
+	s.lookedComplete(began)
 	return published, nil
+}
+
+// lookedComplete records that a look which began at began reached the
+// log's head.
+func (s *Service) lookedComplete(began time.Time) {
+	s.follow.mu.Lock()
+	s.follow.lookedAt = began
+	s.follow.mu.Unlock()
+}
+
+// checkClocks says, at most every clockWarnEvery, when another writer's
+// event is stamped later than this process's now or well before its last
+// complete look (lookedAt): their clocks disagree.
+func (s *Service) checkClocks(remote []Event, lookedAt time.Time) {
+	if len(remote) == 0 {
+		return
+	}
+	now := s.clock()
+	for _, e := range remote {
+		var by time.Duration
+		var other string
+		switch {
+		case e.At.Sub(now) > clockAheadMargin:
+			by, other = e.At.Sub(now), "ahead of"
+		case !lookedAt.IsZero() && lookedAt.Sub(e.At) > clockBehindMargin:
+			by, other = lookedAt.Sub(e.At), "behind"
+		default:
+			continue
+		}
+		s.follow.mu.Lock()
+		quiet := !s.follow.clockWarned.IsZero() && now.Sub(s.follow.clockWarned) < clockWarnEvery
+		if !quiet {
+			s.follow.clockWarned = now
+		}
+		s.follow.mu.Unlock()
+		if !quiet {
+			s.log.Warn("the clocks of the writers sharing this store disagree: another writer's clock is "+other+" this machine's "+
+				"by at least "+by.Round(time.Second).String()+", so expiries, lock-outs, event times and the plan's now differ "+
+				"between them; set both machines' time from one source (NTP)",
+				"seq", e.Seq, "actor", e.Actor, "stamped", e.At.UTC().Format(time.RFC3339), "here", now.UTC().Format(time.RFC3339))
+		}
+		return
+	}
 }
 
 // takeRemote advances the cursor over evs (in seq order) and returns

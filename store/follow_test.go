@@ -2,10 +2,12 @@ package store_test
 
 import (
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/phasegate/phasegate/incident"
 )
@@ -118,3 +120,60 @@ func TestFollowingPublishesEveryEventOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestFollowingSaysWhenClocksDisagree: a follower whose clock is an hour
+// behind the writer's, or an hour ahead, says in its log that the clocks
+// disagree, naming the event; once, not at every event; and says nothing
+// when they agree.
+func TestFollowingSaysWhenClocksDisagree(t *testing.T) {
+	forEachStore(t, func(t *testing.T, h *harness) {
+		for _, tc := range []struct {
+			name   string
+			offset time.Duration // the follower's clock against the writer's
+			want   string
+		}{
+			{"agree", 0, ""},
+			{"writer ahead", -time.Hour, "another writer's clock is ahead of this machine's by at least 59m"},
+			{"writer behind", time.Hour, "another writer's clock is behind this machine's by at least"},
+		} {
+			var logs strings.Builder
+			var mu sync.Mutex
+			follower := incident.New(incident.Config{Store: h.db, Clock: func() time.Time { return h.clock.Now().Add(tc.offset) },
+				Log: slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+					mu.Lock()
+					defer mu.Unlock()
+					return logs.Write(p)
+				}), nil)),
+				Settings: incident.Settings{Password: fastPasswords, PlanSchedules: 20}})
+			h.must(follower.StartFollowing(h.ctx), "start following")
+			for i := range 3 {
+				// Written by the harness's service: the store stamps with
+				// the harness's clock.
+				_, err := h.svc.BreakGlassAddUser(h.ctx, fmt.Sprintf("%s-%d", strings.ReplaceAll(tc.name, " ", "-"), i), testPassword,
+					[]incident.Grant{{Role: incident.RoleViewer}})
+				h.must(err, "write")
+				h.clock.Advance(time.Second)
+				n, err := follower.FollowOnce(h.ctx)
+				h.must(err, "follow")
+				if n != 1 {
+					t.Errorf("%s: followed %d events, want 1", tc.name, n)
+				}
+			}
+			mu.Lock()
+			got := logs.String()
+			mu.Unlock()
+			switch {
+			case tc.want == "" && got != "":
+				t.Errorf("%s: the follower logged %s", tc.name, got)
+			case tc.want != "" && !strings.Contains(got, tc.want):
+				t.Errorf("%s: the follower logged %q, want %q", tc.name, got, tc.want)
+			case strings.Count(got, "clocks of the writers") > 1:
+				t.Errorf("%s: said it more than once:\n%s", tc.name, got)
+			}
+		}
+	})
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
