@@ -58,8 +58,8 @@ func (db *DB) copyPostgres(ctx context.Context, path string) (err error) {
 		return fmt.Errorf("writing the copy: %w", err)
 	}
 	defer dst.Rollback()
-	// Foreign keys are checked once, at commit: the tables are filled
-	// parents first, but a cycle would need it.
+	// Foreign keys are checked once, at commit, so the tables are
+	// emptied and filled in any order.
 	if _, err := dst.ExecContext(ctx, `PRAGMA defer_foreign_keys = ON`); err != nil {
 		return fmt.Errorf("writing the copy: %w", err)
 	}
@@ -79,7 +79,7 @@ func (db *DB) copyPostgres(ctx context.Context, path string) (err error) {
 			return fmt.Errorf("writing the copy: %w", err)
 		}
 	}
-	for _, t := range slices.Backward(tables) {
+	for _, t := range tables {
 		if _, err := dst.ExecContext(ctx, `DELETE FROM `+quoteIdent(t.name)); err != nil {
 			return fmt.Errorf("emptying %s in the copy: %w", t.name, err)
 		}
@@ -103,15 +103,14 @@ func (db *DB) copyPostgres(ctx context.Context, path string) (err error) {
 // backupTable is one table to copy: its columns as the SQLite schema has
 // them, in order, with the affinity of each and the primary key.
 type backupTable struct {
-	name    string
-	cols    []string
-	text    []bool // the column has TEXT affinity
-	key     []string
-	parents []string
+	name string
+	cols []string
+	text []bool // the column has TEXT affinity
+	key  []string
 }
 
-// backupTables lists the tables of the copy's SQLite schema, parents
-// before the tables that refer to them, and checks that PostgreSQL has
+// backupTables lists the tables of the copy's SQLite schema, by name,
+// and checks that PostgreSQL has
 // the same schema version, tables and columns.
 func backupTables(ctx context.Context, cp *sql.DB, src *sql.Tx) ([]backupTable, error) {
 	var sqliteVersion, pgVersion int
@@ -168,11 +167,11 @@ func backupTables(ctx context.Context, cp *sql.DB, src *sql.Tx) ([]backupTable, 
 					"(a newer phasegate migrated the store?); back it up with the phasegate that serves it", name)
 		}
 	}
-	return parentsFirst(tables), nil
+	return tables, nil
 }
 
-// sqliteTable reads a table of the copy's schema: its columns, primary
-// key and the tables it refers to.
+// sqliteTable reads a table of the copy's schema: its columns and its
+// primary key.
 func sqliteTable(ctx context.Context, cp *sql.DB, name string) (backupTable, error) {
 	t := backupTable{name: name}
 	rows, err := cp.QueryContext(ctx, `SELECT name, type, pk FROM pragma_table_info(?) ORDER BY cid`, name)
@@ -199,8 +198,7 @@ func sqliteTable(ctx context.Context, cp *sql.DB, name string) (backupTable, err
 	for i := 1; i <= len(keyAt); i++ {
 		t.key = append(t.key, keyAt[i])
 	}
-	t.parents, err = sqliteParents(ctx, cp, name)
-	return t, err
+	return t, nil
 }
 
 // postgresColumns reads the columns of every table of the store's schema
@@ -253,62 +251,6 @@ func sameColumns(table string, sqliteCols []string, pgCols map[string][]string) 
 		}
 	}
 	return nil
-}
-
-// sqliteParents lists the tables a table's foreign keys refer to.
-func sqliteParents(ctx context.Context, cp *sql.DB, table string) ([]string, error) {
-	rows, err := cp.QueryContext(ctx, `SELECT DISTINCT "table" FROM pragma_foreign_key_list(?)`, table)
-	if err != nil {
-		return nil, fmt.Errorf("reading the foreign keys of %s: %w", table, err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var p string
-		if err := rows.Scan(&p); err != nil {
-			return nil, err
-		}
-		if p != table {
-			out = append(out, p)
-		}
-	}
-	return out, rows.Err()
-}
-
-// parentsFirst orders the tables so that each comes after the tables it
-// refers to (by name otherwise); a cycle, which the schema does not
-// have, would end the list in name order.
-func parentsFirst(tables []backupTable) []backupTable {
-	var out []backupTable
-	done := map[string]bool{}
-	for len(out) < len(tables) {
-		progress := false
-		for _, t := range tables {
-			if done[t.name] {
-				continue
-			}
-			ready := true
-			for _, p := range t.parents {
-				if !done[p] && slices.ContainsFunc(tables, func(o backupTable) bool { return o.name == p }) {
-					ready = false
-				}
-			}
-			if ready {
-				out = append(out, t)
-				done[t.name] = true
-				progress = true
-			}
-		}
-		if !progress {
-			for _, t := range tables {
-				if !done[t.name] {
-					out = append(out, t)
-					done[t.name] = true
-				}
-			}
-		}
-	}
-	return out
 }
 
 type sqliteTrigger struct{ name, sql string }
