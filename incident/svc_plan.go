@@ -260,18 +260,7 @@ func (s *Service) RunPlanWorker(ctx context.Context) error {
 	if err := s.markOpenIncidents(ctx); err != nil && ctx.Err() == nil {
 		s.log.Error("listing the open incidents to record their plans at start", "err", err)
 	}
-	for first := true; ; first = false {
-		if !first {
-			select {
-			case <-ctx.Done():
-				return nil
-			case <-s.kick:
-			case <-refresh:
-				if err := s.markOpenIncidents(ctx); err != nil && ctx.Err() == nil {
-					s.log.Error("listing the open incidents to refresh their plans", "err", err)
-				}
-			}
-		}
+	for {
 		// Debounce: a bulk isolation or a burst of transitions becomes
 		// one recomputation.
 		t := time.NewTimer(s.settings.PlanDebounce)
@@ -282,6 +271,15 @@ func (s *Service) RunPlanWorker(ctx context.Context) error {
 		case <-t.C:
 		}
 		s.recordDirty(ctx)
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.kick:
+		case <-refresh:
+			if err := s.markOpenIncidents(ctx); err != nil && ctx.Err() == nil {
+				s.log.Error("listing the open incidents to refresh their plans", "err", err)
+			}
+		}
 	}
 }
 

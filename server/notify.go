@@ -350,26 +350,24 @@ func (n *Notifier) deliverFrom(ctx context.Context, log NotifyLog, h *hookWorker
 	handled := after
 	var stale []int64
 	for _, e := range evs {
-		if h.match(e.Type) {
-			if n.cfg.MaxAge > 0 && n.cfg.Now().Sub(e.At) > n.cfg.MaxAge {
-				n.metrics.notified("stale")
-				stale = append(stale, e.Seq)
-			} else {
-				n.metrics.notifyWaiting(h.label, e.At)
-				if err := n.deliver(ctx, log, h, e, handled); err != nil {
-					return false, err
-				}
-				// Recorded at once, even when a stop came while it was
-				// posted: a crash now posts this one again at most, a
-				// clean stop none.
-				handled = e.Seq
-				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-				err := log.AdvanceNotify(rctx, h.key, n.cfg.Instance, handled, n.cfg.Lease)
-				cancel()
-				if err != nil {
-					return false, err
-				}
-				continue
+		switch {
+		case !h.match(e.Type):
+		case n.cfg.MaxAge > 0 && n.cfg.Now().Sub(e.At) > n.cfg.MaxAge:
+			n.metrics.notified("stale")
+			stale = append(stale, e.Seq)
+		default:
+			n.metrics.notifyWaiting(h.label, e.At)
+			if err := n.deliver(ctx, log, h, e, handled); err != nil {
+				return false, err
+			}
+			// Recorded at once, even when a stop came while it was
+			// posted: a crash now posts this one again at most, a clean
+			// stop none.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			err := log.AdvanceNotify(rctx, h.key, n.cfg.Instance, e.Seq, n.cfg.Lease)
+			cancel()
+			if err != nil {
+				return false, err
 			}
 		}
 		handled = e.Seq
