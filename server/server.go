@@ -50,6 +50,9 @@ type Config struct {
 	Heartbeat time.Duration
 	// Live tunes the live forecasts (live.go); zero fields take defaults.
 	Live LiveConfig
+	// Clock is the time pages are drawn at; wire the store's (store.DB.Clock)
+	// so pages agree with the log's times. Nil: time.Now.
+	Clock func() time.Time
 }
 
 // Server is the HTTP adapter. It is an http.Handler.
@@ -62,6 +65,7 @@ type Server struct {
 	secure    bool
 	heartbeat time.Duration
 	live      *liveCache
+	clock     func() time.Time
 
 	mux     *http.ServeMux
 	routes  []Route
@@ -81,7 +85,10 @@ func New(c Config) (*Server, error) {
 	s := &Server{
 		svc: c.Service, broker: c.Broker, metrics: c.Metrics, log: c.Log,
 		health: c.Health, secure: c.SecureCookies, heartbeat: c.Heartbeat,
-		mux: http.NewServeMux(),
+		clock: c.Clock, mux: http.NewServeMux(),
+	}
+	if s.clock == nil {
+		s.clock = time.Now
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -72,7 +72,7 @@ type uiRoute struct {
 // routes on the server's mux. They are not API routes: they stay out of
 // Routes(), the OpenAPI document and the API's role table.
 func (s *Server) mountUI() error {
-	u, err := newUI(s, time.Now)
+	u, err := newUI(s, s.clock)
 	if err != nil {
 		return err
 	}

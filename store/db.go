@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/phasegate/phasegate/incident"
@@ -27,8 +28,10 @@ type dialect interface {
 	// dialect's.
 	rebind(q string) string
 	// lockWriters is run first in every write transaction: it makes the
-	// transaction the only writer until it ends.
-	lockWriters(ctx context.Context, tx *sql.Tx) error
+	// transaction the only writer until it ends. It returns the
+	// database's clock once the lock is held, or the zero time where the
+	// database has no clock of its own to offer (SQLite: same machine).
+	lockWriters(ctx context.Context, tx *sql.Tx) (time.Time, error)
 	// beginView starts a read-only transaction on a consistent snapshot.
 	beginView(ctx context.Context, db *sql.DB) (*sql.Tx, error)
 	// constraintViolation reports whether err is a unique or primary-key
@@ -41,7 +44,12 @@ type DB struct {
 	d     dialect
 	write *sql.DB // SQLite: one connection, BEGIN IMMEDIATE
 	read  *sql.DB // SQLite: a pool of readers; PostgreSQL: same as write
-	clock func() time.Time
+	// clock, when given, stamps every transaction (tests). Nil: the
+	// database's clock where it has one (PostgreSQL), kept between writes
+	// as local plus offset; else local.
+	clock  func() time.Time
+	local  func() time.Time
+	offset atomic.Int64 // the database's clock minus local, in ns
 	// closeFn releases dialect resources (e.g. a test's schema).
 	closeFn func() error
 	// path is the SQLite file ("" for PostgreSQL), for Backup.
@@ -77,10 +85,11 @@ func (db *DB) Update(ctx context.Context, fn func(incident.Tx) error) error {
 		return fmt.Errorf("store: begin: %w", err)
 	}
 	defer sqlTx.Rollback()
-	if err := db.d.lockWriters(ctx, sqlTx); err != nil {
+	at, err := db.d.lockWriters(ctx, sqlTx)
+	if err != nil {
 		return fmt.Errorf("store: lock: %w", err)
 	}
-	t := &tx{ctx: ctx, tx: sqlTx, d: db.d, now: db.now(), write: true}
+	t := &tx{ctx: ctx, tx: sqlTx, d: db.d, now: db.stamp(at), write: true}
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -105,11 +114,62 @@ func (db *DB) View(ctx context.Context, fn func(incident.Tx) error) error {
 }
 
 func (db *DB) now() time.Time {
-	c := db.clock
-	if c == nil {
-		c = time.Now
+	return db.Clock()().UTC().Truncate(time.Microsecond)
+}
+
+// Clock is the time as this store keeps it: the clock it was opened
+// with, else the database's own (PostgreSQL: every write transaction is
+// stamped by the database under the log's lock, and between writes this
+// machine's clock is corrected by the offset last seen), else this
+// machine's. Wire it into incident.Config.Clock and the server, so that
+// instances sharing one database agree on when a session, an approval or
+// a lock-out ends, and the log's times follow its order.
+func (db *DB) Clock() func() time.Time {
+	if db.clock != nil {
+		return db.clock
 	}
-	return c().UTC().Truncate(time.Microsecond)
+	return func() time.Time { return db.localClock()().Add(db.ClockOffset()) }
+}
+
+// ClockOffset is how far the database's clock is ahead of this
+// machine's (negative: behind), as last measured; zero where the store
+// keeps its own clock or the database has none (SQLite).
+func (db *DB) ClockOffset() time.Duration { return time.Duration(db.offset.Load()) }
+
+func (db *DB) localClock() func() time.Time {
+	if db.local != nil {
+		return db.local
+	}
+	return time.Now
+}
+
+// stamp is a write transaction's time: the clock given, else the
+// database's (at, read once the lock was held; its offset from this
+// machine's clock is kept for the reads between writes), else this
+// machine's.
+func (db *DB) stamp(at time.Time) time.Time {
+	if db.clock != nil || at.IsZero() {
+		return db.now()
+	}
+	// at was read just before the answer left the database, so this
+	// underestimates the offset by the answer's trip: well under a
+	// millisecond on a LAN.
+	db.offset.Store(int64(at.Sub(db.localClock()())))
+	return at.UTC().Truncate(time.Microsecond)
+}
+
+// measureClock sets the offset from one round trip, taking the
+// database's answer as read halfway through it.
+func (db *DB) measureClock(ctx context.Context) error {
+	local := db.localClock()
+	before := local()
+	var at time.Time
+	if err := db.read.QueryRowContext(ctx, `SELECT clock_timestamp()`).Scan(&at); err != nil {
+		return fmt.Errorf("store: read the database's clock: %w", err)
+	}
+	after := local()
+	db.offset.Store(int64(at.Sub(before.Add(after.Sub(before) / 2))))
+	return nil
 }
 
 // migration is one numbered, embedded SQL file.

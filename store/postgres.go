@@ -52,16 +52,21 @@ func (postgresDialect) rebind(q string) string {
 // frozen. A write that waited that long is refused, changing nothing,
 // with EUNAVAILABLE (503: ask again); PostgreSQL ends the frozen
 // session itself after DefaultIdleInTransaction, which frees the lock.
-func (postgresDialect) lockWriters(ctx context.Context, tx *sql.Tx) error {
-	_, err := tx.ExecContext(ctx, `SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE`)
+// lockWriters takes the chain head's row lock and then reads the
+// database's clock: the outer SELECT is evaluated above the subquery's
+// lock, so the time is when this writer got the log, and the log's times
+// follow its order whatever the instances' own clocks say.
+func (postgresDialect) lockWriters(ctx context.Context, tx *sql.Tx) (time.Time, error) {
+	var at time.Time
+	err := tx.QueryRowContext(ctx, `SELECT clock_timestamp() FROM (SELECT seq FROM chain_head WHERE id = 1 FOR UPDATE) AS head`).Scan(&at)
 	var e *pgconn.PgError
 	if errors.As(err, &e) && e.Code == "55P03" { // lock_not_available
-		return phasegate.Errorf(phasegate.EUNAVAILABLE,
+		return time.Time{}, phasegate.Errorf(phasegate.EUNAVAILABLE,
 			"another writer has held the event log for longer than the lock timeout, so nothing was changed: try again; "+
 				"if it lasts, an instance may be stuck in the middle of a write (PostgreSQL ends such a session after %s; "+
 				"look in pg_stat_activity for one idle in transaction)", DefaultIdleInTransaction)
 	}
-	return err
+	return at, err
 }
 
 // Session settings a phasegate store sets on its PostgreSQL connections
@@ -85,7 +90,8 @@ func (postgresDialect) uniqueViolation(err error) bool {
 
 // OpenPostgres opens the PostgreSQL database at dsn (a postgres:// URL or
 // key=value string) and migrates it. clock stamps every transaction; nil
-// means time.Now.
+// means PostgreSQL's own clock (DB.Clock), so that every instance on the
+// database keeps one time.
 func OpenPostgres(ctx context.Context, dsn string, clock func() time.Time) (*DB, error) {
 	cfg, err := pgx.ParseConfig(dsn)
 	if err != nil {
@@ -107,6 +113,12 @@ func OpenPostgres(ctx context.Context, dsn string, clock func() time.Time) (*DB,
 		return nil, fmt.Errorf("store: cannot reach PostgreSQL: %w", err)
 	}
 	db := &DB{d: postgresDialect{}, write: pool, read: pool, clock: clock}
+	if clock == nil {
+		if err := db.measureClock(ctx); err != nil {
+			pool.Close()
+			return nil, err
+		}
+	}
 	if err := db.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, err

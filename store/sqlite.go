@@ -22,7 +22,9 @@ func (sqliteDialect) rebind(q string) string { return q }
 // begins with BEGIN IMMEDIATE (_txlock), which takes SQLite's write lock
 // at once, so writers from other processes (the break-glass commands)
 // queue on busy_timeout instead of failing at commit.
-func (sqliteDialect) lockWriters(context.Context, *sql.Tx) error { return nil }
+func (sqliteDialect) lockWriters(context.Context, *sql.Tx) (time.Time, error) {
+	return time.Time{}, nil
+}
 
 func (sqliteDialect) beginView(ctx context.Context, db *sql.DB) (*sql.Tx, error) {
 	// A deferred BEGIN: WAL gives the reader a snapshot at its first read.

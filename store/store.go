@@ -16,7 +16,8 @@ import (
 // Open opens the store named by dsn: a postgres:// or postgresql:// URL
 // opens PostgreSQL, anything else is a SQLite file path. It runs the
 // migrations and refuses a schema newer than this binary knows. clock
-// stamps every transaction (Tx.Now); nil means time.Now.
+// stamps every transaction (Tx.Now); nil means the database's own clock
+// on PostgreSQL and this machine's on SQLite (DB.Clock).
 func Open(ctx context.Context, dsn string, clock func() time.Time) (*DB, error) {
 	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
 		return OpenPostgres(ctx, dsn, clock)

@@ -120,7 +120,7 @@ func checkOneStore(dbGiven bool, postgres string) error {
 // postgres is set, and says what is wrong and what to do when it cannot.
 func openStore(ctx context.Context, path, postgres string) (*store.DB, error) {
 	if postgres != "" {
-		db, err := store.OpenPostgres(ctx, postgres, time.Now)
+		db, err := store.OpenPostgres(ctx, postgres, nil) // PostgreSQL's clock
 		if err != nil {
 			return nil, postgresError(postgres, err)
 		}
@@ -169,7 +169,7 @@ func redactURL(s string) string {
 }
 
 func breakGlassService(db *store.DB) *incident.Service {
-	return incident.New(incident.Config{Store: db, Clock: time.Now})
+	return incident.New(incident.Config{Store: db, Clock: db.Clock()})
 }
 
 // breakGlassAdmin is the actor of the commands that act on the database

@@ -338,13 +338,26 @@ func (a *App) Open(ctx context.Context) error {
 		return err
 	}
 	a.db = db
+	if off := db.ClockOffset(); off.Abs() > 2*time.Second {
+		way := "ahead of"
+		if off > 0 {
+			way = "behind"
+		}
+		a.log.Warn("this machine's clock disagrees with PostgreSQL's; phasegate keeps PostgreSQL's time for the log, "+
+			"sessions, approvals and lock-outs, but set this machine's clock right (NTP) for its own logs",
+			"by", off.Abs().Round(time.Millisecond).String(), "this_machine_is", way)
+	}
+	a.metrics.Registry().MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "phasegate_store_clock_offset_seconds",
+		Help: "How far the store's clock (PostgreSQL's) is ahead of this machine's, as last measured; 0 on SQLite.",
+	}, func() float64 { return db.ClockOffset().Seconds() }))
 	ln, err := net.Listen("tcp", a.cfg.addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %v; choose another --addr", a.cfg.addr, err)
 	}
 	a.ln = ln
 	a.svc = incident.New(incident.Config{
-		Store: db, Clock: time.Now, Log: a.log.With("component", "incident"),
+		Store: db, Clock: db.Clock(), Log: a.log.With("component", "incident"),
 		Publish: publish, Settings: a.cfg.settings, Prober: probe.New(roots),
 	})
 	if a.notifier != nil {
@@ -376,6 +389,7 @@ func (a *App) Open(ctx context.Context) error {
 		Service: a.svc, Broker: broker, Metrics: a.metrics, Log: a.log.With("component", "http"),
 		Health:        a.health,
 		SecureCookies: secure, TrustedOrigins: a.cfg.trustedOrigins, Heartbeat: a.cfg.heartbeat,
+		Clock: db.Clock(),
 	})
 	if err != nil {
 		return err
@@ -653,7 +667,7 @@ func (a *App) loadDemo(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("creating the demo accounts: %w", err)
 		}
-		view, err := declareDemo(ctx, a.svc, actor, people[demoRequester], time.Now())
+		view, err := declareDemo(ctx, a.svc, actor, people[demoRequester], a.db.Clock()())
 		if err != nil {
 			return fmt.Errorf("declaring the demo incident: %w", err)
 		}

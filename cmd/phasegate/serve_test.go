@@ -126,8 +126,9 @@ func TestServeDemoFirstStartAndRestart(t *testing.T) {
 	if code, body := get("/healthz", nil); code != 200 || !strings.Contains(body, `"ok"`) {
 		t.Errorf("/healthz: %d %s", code, body)
 	}
-	if code, body := get("/metrics", nil); code != 200 || !strings.Contains(body, "phasegate_events_appended_total") {
-		t.Errorf("/metrics: %d, no events counter", code)
+	if code, body := get("/metrics", nil); code != 200 || !strings.Contains(body, "phasegate_events_appended_total") ||
+		!strings.Contains(body, "phasegate_store_clock_offset_seconds 0\n") {
+		t.Errorf("/metrics: %d, no events counter or no clock offset of 0 on SQLite", code)
 	}
 	res, err := http.Post(url+"/api/v1/session", "application/json",
 		strings.NewReader(fmt.Sprintf(`{"name":"admin","password":%q}`, password)))
