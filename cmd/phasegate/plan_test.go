@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"encoding/xml"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 )
 
 var planArgs = []string{"--start", "2025-09-01T08:00:00Z", "--seed", "3", "--schedules", "300"}
@@ -182,6 +184,163 @@ func TestPlanTextSections(t *testing.T) {
 	again := runCLI(t, env{}, append([]string{"plan", demoDir}, planArgs...)...)
 	if again.stdout != r.stdout {
 		t.Error("two runs with the same seed printed different plans")
+	}
+}
+
+// datedEstate starts its clock late on 30 December, an hour ahead of UTC,
+// so the plan runs into the next year: two systems wait for their own
+// clearance, two for a dependency, one for its team.
+const datedEstate = `version: 1
+organization: Dated Ltd
+currency: GBP
+start: 2025-12-30T22:00:00+01:00
+clearance_team: forensics
+teams:
+  - {id: forensics, capacity: 1}
+  - {id: ops, capacity: 1}
+systems:
+  - {id: net, kind: network, team: ops, restore: 1d, clearance: 12h}
+  - {id: db, kind: data, team: ops, restore: 2d, requires: [net]}
+  - {id: app, kind: application, team: ops, restore: 6h, requires: [db], clearance: 1d}
+  - {id: mail, kind: saas, team: ops, restore: 4h}
+  - {id: dns, kind: network, team: ops, restore: 2h}
+`
+
+// TestPlanTextShowsDates checks that the critical path and the systems'
+// table give dates, as the services' table does, computed from the
+// estate's start (no --start): a person reads "Wed 31 Dec 10:00", not
+// "+12h". The critical path keeps each step's end as the time since the
+// clock's start; the explanations say the date in place of the offset
+// the JSON's waiting_on gives.
+func TestPlanTextShowsDates(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "estate.yaml")
+	if err := os.WriteFile(path, []byte(datedEstate), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	start, err := time.Parse(time.RFC3339, "2025-12-30T22:00:00+01:00")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, env{}, "plan", path, "--format", "json")
+	if r.code != exitOK {
+		t.Fatalf("plan json: exit %d: %s", r.code, r.stderr)
+	}
+	var p struct {
+		CriticalPath []string `json:"critical_path"`
+		Systems      []struct {
+			ID                string   `json:"id"`
+			ClearanceStart    *float64 `json:"clearance_start_hours"`
+			ClearanceEnd      *float64 `json:"clearance_end_hours"`
+			RestoreStartHours float64  `json:"restore_start_hours"`
+			RestoreEndHours   float64  `json:"restore_end_hours"`
+			WaitingOn         string   `json:"waiting_on"`
+			Wait              struct {
+				Reason string `json:"reason"`
+			} `json:"wait"`
+		} `json:"systems"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &p); err != nil {
+		t.Fatal(err)
+	}
+	r = runCLI(t, env{}, "plan", path)
+	if r.code != exitOK {
+		t.Fatalf("plan: exit %d: %s", r.code, r.stderr)
+	}
+	text := r.stdout
+	critical, systems, ok := strings.Cut(text, "\nSystems in order of restore start")
+	if !ok {
+		t.Fatalf("no systems' table:\n%s", text)
+	}
+	_, critical, ok = strings.Cut(critical, "\nCritical path")
+	if !ok {
+		t.Fatalf("no critical path:\n%s", text)
+	}
+	date := func(h float64) string {
+		return shortDate(start.Add(time.Duration(math.Round(h*60))*time.Minute), start)
+	}
+	// The dates are the start's zone's and carry the year once it differs.
+	if want := "Wed 31 Dec 10:00"; date(12) != want {
+		t.Fatalf("12h after the start reads %q, want %q", date(12), want)
+	}
+	if want := "Thu 1 Jan 2026 10:00"; date(36) != want {
+		t.Fatalf("36h after the start reads %q, want %q", date(36), want)
+	}
+	row := regexp.MustCompile(`\s{2,}`)
+	byID := map[string]int{}
+	for i, s := range p.Systems {
+		byID[s.ID] = i
+	}
+	if len(p.CriticalPath) == 0 {
+		t.Fatal("no critical path in the JSON")
+	}
+	var cpLines []string
+	for _, l := range strings.Split(strings.TrimSpace(critical), "\n")[1:] {
+		cpLines = append(cpLines, strings.Join(row.Split(strings.TrimSpace(l), -1), "|"))
+	}
+	step := func(from, to float64, what, id, team string) {
+		t.Helper()
+		want := date(from) + "|→ " + date(to) + "|(+" + hoursText(to) + ")|" + what + "|" + id + "|" + team
+		for _, l := range cpLines {
+			if l == want {
+				return
+			}
+		}
+		t.Errorf("critical path lacks %q:\n%s", want, strings.Join(cpLines, "\n"))
+	}
+	sawClearance := false
+	for _, id := range p.CriticalPath {
+		s := p.Systems[byID[id]]
+		if s.Wait.Reason == "clearance" {
+			sawClearance = true
+			step(*s.ClearanceStart, *s.ClearanceEnd, "clearance", id, "forensics")
+		}
+		step(s.RestoreStartHours, s.RestoreEndHours, "restore", id, "ops")
+	}
+	if !sawClearance {
+		t.Errorf("critical path %v has no clearance step (net's starts the chain)", p.CriticalPath)
+	}
+	lines := strings.Split(strings.TrimSpace(systems), "\n")[1:]
+	if len(lines) != 1+len(p.Systems) {
+		t.Fatalf("systems' table has %d lines, want a header and %d systems:\n%s", len(lines), len(p.Systems), systems)
+	}
+	if !strings.HasPrefix(strings.TrimSpace(lines[0]), "Restore") {
+		t.Errorf("systems' table header %q", lines[0])
+	}
+	reasons := map[string]bool{}
+	for _, l := range lines[1:] {
+		cells := row.Split(strings.TrimSpace(l), 6)
+		if len(cells) != 6 {
+			t.Fatalf("systems' row %q: %d cells", l, len(cells))
+		}
+		id := strings.TrimSuffix(cells[2], " *")
+		i, ok := byID[id]
+		if !ok {
+			t.Fatalf("systems' row %q: no system %q in the JSON", l, id)
+		}
+		s := p.Systems[i]
+		reasons[s.Wait.Reason] = true
+		if cells[0] != date(s.RestoreStartHours) || cells[1] != date(s.RestoreEndHours) {
+			t.Errorf("%s: restore %q, back %q; want %q, %q", id, cells[0], cells[1], date(s.RestoreStartHours), date(s.RestoreEndHours))
+		}
+		why := s.WaitingOn
+		if s.RestoreStartHours > 0 {
+			off := "+" + hoursText(s.RestoreStartHours)
+			if !strings.Contains(why, off) {
+				t.Errorf("%s: waiting_on %q lacks the offset %s", id, why, off)
+			}
+			why = strings.ReplaceAll(why, off, date(s.RestoreStartHours))
+		}
+		if cells[5] != why {
+			t.Errorf("%s: why %q, want %q", id, cells[5], why)
+		}
+	}
+	for _, r := range []string{"none", "clearance", "dependency", "team"} {
+		if !reasons[r] {
+			t.Errorf("no system waits for reason %q; the estate should show every kind of wait", r)
+		}
+	}
+	if m := regexp.MustCompile(`\+\d`).FindString(systems); m != "" {
+		t.Errorf("systems' table still gives an offset from the clock's start:\n%s", systems)
 	}
 }
 

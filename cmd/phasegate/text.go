@@ -67,17 +67,23 @@ func writePlanText(w io.Writer, est *estate.Estate, p *planner.Plan) error {
 		for i := range p.Systems {
 			byID[p.Systems[i].ID] = &p.Systems[i]
 		}
+		// Dates, as in the services' table; each step's end also as the
+		// time since the clock's start, the chain's running total.
 		fmt.Fprintf(bw, "\nCritical path: the chain that decides when the last system is back\n")
 		tw = tabwriter.NewWriter(bw, 0, 0, 2, ' ', 0)
+		step := func(from, to float64, what, id, team string) {
+			fmt.Fprintf(tw, "  %s\t→ %s\t(+%s)\t%s\t%s\t%s\n", shortDate(hoursAfter(p.Start, from), p.Start),
+				shortDate(hoursAfter(p.Start, to), p.Start), hoursText(to), what, id, team)
+		}
 		for _, id := range p.CriticalPath {
 			s := byID[id]
 			if s == nil {
 				continue
 			}
 			if s.ClearanceEndHours != nil && *s.ClearanceEndHours == s.RestoreStartHours && s.Wait.Reason == "clearance" {
-				fmt.Fprintf(tw, "  +%s\t→ +%s\tclearance\t%s\t%s\n", hoursText(*s.ClearanceStartHours), hoursText(*s.ClearanceEndHours), s.ID, est.ClearanceTeam)
+				step(*s.ClearanceStartHours, *s.ClearanceEndHours, "clearance", s.ID, est.ClearanceTeam)
 			}
-			fmt.Fprintf(tw, "  +%s\t→ +%s\trestore\t%s\t%s\n", hoursText(s.RestoreStartHours), hoursText(s.RestoreEndHours), s.ID, s.Team)
+			step(s.RestoreStartHours, s.RestoreEndHours, "restore", s.ID, s.Team)
 		}
 		tw.Flush()
 	}
@@ -97,10 +103,30 @@ func writePlanText(w io.Writer, est *estate.Estate, p *planner.Plan) error {
 		if s.Critical {
 			mark = " *"
 		}
-		fmt.Fprintf(tw, "  +%s\t+%s\t%s%s\t%s\t%d\t%s\n", hoursText(s.RestoreStartHours), hoursText(s.RestoreEndHours), s.ID, mark, s.Team, s.Wave, s.WaitingOn)
+		fmt.Fprintf(tw, "  %s\t%s\t%s%s\t%s\t%d\t%s\n", shortDate(s.RestoreStart.In(loc), p.Start), shortDate(s.RestoreEnd.In(loc), p.Start),
+			s.ID, mark, s.Team, s.Wave, whyDated(s, loc, p.Start))
 	}
 	tw.Flush()
 	return bw.err
+}
+
+// hoursAfter is the time h hours after the plan's start, to the minute
+// (the planner's unit), in the start's zone.
+func hoursAfter(start time.Time, h float64) time.Time {
+	return start.Add(time.Duration(math.Round(h*60)) * time.Minute)
+}
+
+// whyDated is a system's "why it starts then" with the date in place of
+// the planner's offset from the clock's start: "restored at +2d 12h"
+// reads "restored at Tue 24 Nov 00:26", as the table's columns do. The
+// offsets an explanation gives are all the system's restore start
+// (planner.Offset); the JSON's waiting_on keeps them.
+func whyDated(s planner.SystemPlan, loc *time.Location, start time.Time) string {
+	min := int(math.Round(s.RestoreStartHours * 60))
+	if min <= 0 {
+		return s.WaitingOn
+	}
+	return strings.ReplaceAll(s.WaitingOn, planner.Offset(min), shortDate(s.RestoreStart.In(loc), start))
 }
 
 func baselineText(cur string, p *planner.Plan, b *planner.Baseline) string {
