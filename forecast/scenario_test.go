@@ -269,6 +269,81 @@ func TestMoreCapacityNeverLooksWorse(t *testing.T) {
 	}
 }
 
+// TestMorePeopleNeverBuyLess: on the demo, for every team, each step of
+// one, two, three and four more people costs no more at P80 than the step
+// before, and the answer says when it keeps people in reserve. Planned
+// afresh, three more in the hosting platform team saved nothing at P80
+// where one more saved £0.9m: working everyone at once can come out worse
+// under uncertainty, and not using some of them is a plan too.
+func TestMorePeopleNeverBuyLess(t *testing.T) {
+	e := demoEstate(t)
+	opts := Options{Runs: 300, Seed: 1, Start: demoStart, Schedules: 200}
+	base, err := Run(context.Background(), e, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reserved := 0
+	for _, team := range e.Teams {
+		prev := 0.0
+		for k := 1; k <= 4; k++ {
+			sc := Scenario{TeamCapacity: []CapacityChange{{Team: team.ID, Capacity: k, Relative: true}}}
+			var last [2]int
+			o := opts
+			o.OnProgress = func(done, total int) {
+				if done < last[0] || total < last[1] {
+					t.Errorf("%s +%d: progress went back to %d of %d after %d of %d", team.ID, k, done, total, last[0], last[1])
+				}
+				last = [2]int{done, total}
+			}
+			c, err := Compare(context.Background(), e, base, sc, o, ImpactOptions{})
+			if err != nil {
+				t.Fatalf("%s +%d: %v", team.ID, k, err)
+			}
+			// The scenario's runs, then each reserve level's (+1 … +k-1).
+			if want := opts.Runs * k; last != [2]int{want, want} {
+				t.Errorf("%s +%d: progress ended at %d of %d, want %d of %d", team.ID, k, last[0], last[1], want, want)
+			}
+			got := c.Restart.DeltaCostP80
+			if got > prev {
+				t.Errorf("%s +%d: %+.0f at P80, more than %+.0f for +%d (notes %q)", team.ID, k, got, prev, k-1, c.Notes)
+			}
+			prev = got
+			for _, n := range c.Notes {
+				if strings.HasPrefix(n, "the answer keeps people in reserve: "+team.ID+" works at most ") {
+					reserved++
+				}
+			}
+		}
+	}
+	t.Logf("%d of %d answers keep people in reserve", reserved, 4*len(e.Teams))
+}
+
+// TestReserveLevels: every step below the largest raise up to four, then
+// doubling steps, at most six; only raised teams are held back, and a
+// team raised by less than the step keeps its whole raise (team b is
+// raised by 2, so a raise of a by 1 still has the step 1).
+func TestReserveLevels(t *testing.T) {
+	for raise, want := range map[int][]int{1: {1}, 2: {1}, 3: {1, 2}, 5: {1, 2, 3, 4}, 6: {1, 2, 3, 4},
+		10: {1, 2, 3, 4, 8}, 1000: {1, 2, 3, 4, 8, 16}} {
+		b := &estate.Estate{Teams: []estate.Team{{ID: "a", Capacity: 2}, {ID: "b", Capacity: 3}, {ID: "c", Capacity: 4}}}
+		c := cloneEstate(b)
+		c.Teams[0].Capacity += raise
+		c.Teams[1].Capacity += 2
+		var got []int
+		for _, lv := range reserveLevels(b, c) {
+			j := lv.estate.Teams[0].Capacity - 2
+			got = append(got, j)
+			if wantB := 3 + min(j, 2); lv.estate.Teams[1].Capacity != wantB || lv.estate.Teams[2].Capacity != 4 {
+				t.Errorf("raise %d, step %d: teams b and c at %d and %d, want %d and 4", raise, j,
+					lv.estate.Teams[1].Capacity, lv.estate.Teams[2].Capacity, wantB)
+			}
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("raise %d: steps %v, want %v", raise, got, want)
+		}
+	}
+}
+
 // TestCarryOverIsTheSameList: a forecast's own activity list carried over
 // to the same estate is the same list — decoded again with the same draws
 // it gives the same outlooks — so a scenario whose search ends on the

@@ -3,6 +3,7 @@ package forecast
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/phasegate/phasegate/estate"
@@ -105,12 +106,20 @@ func compare(ctx context.Context, e *estate.Estate, base *Result, sc Scenario, o
 	if err != nil {
 		return nil, err
 	}
+	levels := reserveLevels(e, changed)
 	so := opts
 	so.Progress = prog
-	if report := opts.OnProgress; report != nil {
-		total := offset + base.Runs
-		so.OnProgress = func(done, _ int) { report(offset+done, total) }
+	// progressFrom reports a forecast's runs after the first runs already
+	// told of: the scenario's, then each reserve level's.
+	progressFrom := func(first int) func(done, total int) {
+		report := opts.OnProgress
+		if report == nil {
+			return nil
+		}
+		total := offset + base.Runs*(1+len(levels))
+		return func(done, _ int) { report(first+done, total) }
 	}
+	so.OnProgress = progressFrom(offset)
 	// The re-planned list may hold up worse under uncertainty than the
 	// baseline's order of work: a change that only helps would then look
 	// harmful at P80. Keeping that order is a plan of the scenario too:
@@ -123,15 +132,44 @@ func compare(ctx context.Context, e *estate.Estate, base *Result, sc Scenario, o
 	if err != nil {
 		return nil, fmt.Errorf("the scenario: %w", err)
 	}
-	if kept != nil {
-		keptL, err := Impact(changed, kept, impact)
+	var why string // the note on the plan chosen, when it is not the re-planned one
+	consider := func(r *Result, on *estate.Estate, note string) error {
+		if r == nil {
+			return nil
+		}
+		l, err := Impact(on, r, impact)
+		if err != nil {
+			return fmt.Errorf("the scenario: %w", err)
+		}
+		if lessOutcome(r, l, scen, scenL) {
+			scen, scenL, why = r, l, note
+		}
+		return nil
+	}
+	if err := consider(kept, changed, "the scenario keeps the baseline's order of work: re-planned, it came out worse at P80"); err != nil {
+		return nil, err
+	}
+	// More people need not all work at once: a plan for fewer is a plan
+	// of the scenario too, and scheduling more work at once can come out
+	// worse at P80 (a list scheduler's anomaly). Trying the steps between
+	// keeps the answer from promising more for +1 than for +3.
+	for i, lv := range levels {
+		o := so
+		o.OnProgress = progressFrom(offset + base.Runs*(1+i))
+		own, keptLv, err := runScenario(ctx, lv.estate, base, o)
 		if err != nil {
 			return nil, fmt.Errorf("the scenario: %w", err)
 		}
-		if lessOutcome(kept, keptL, scen, scenL) {
-			scen, scenL = kept, keptL
-			notes = append(notes, "the scenario keeps the baseline's order of work: re-planned, it came out worse at P80")
+		note := "the answer keeps people in reserve: " + lv.note + "; with more at once it came out worse at P80"
+		if err := consider(own, lv.estate, note); err != nil {
+			return nil, err
 		}
+		if err := consider(keptLv, lv.estate, note+" (and it keeps the baseline's order of work)"); err != nil {
+			return nil, err
+		}
+	}
+	if why != "" {
+		notes = append(notes, why)
 	}
 	c := &Comparison{
 		Changes: sc.Changes(), Notes: notes, Runs: base.Runs, Seed: base.Seed, Start: base.Start,
@@ -174,4 +212,54 @@ func lessOutcome(a *Result, al *Ledger, b *Result, bl *Ledger) bool {
 		}
 	}
 	return false
+}
+
+// reserveLevel is the scenario with its raised capacities only partly
+// used.
+type reserveLevel struct {
+	estate *estate.Estate
+	note   string // e.g. "platform works at most 4 at once of the 6 it has"
+}
+
+// maxReserveLevels bounds the extra forecasts a what-if spends on steps
+// between the baseline's capacities and the scenario's; every step up to
+// everyStepTo is tried, so answers for up to everyStepTo+1 more people
+// never buy less for more, then steps double.
+const (
+	maxReserveLevels = 6
+	everyStepTo      = 4
+)
+
+// reserveLevels are the scenario changed with each raised team's capacity
+// raised by only j, for j = 1, 2, 3, 4, 8, 16 below the largest raise.
+// None when no capacity rises by more than one.
+func reserveLevels(base, changed *estate.Estate) []reserveLevel {
+	most := 0
+	for i := range changed.Teams {
+		most = max(most, changed.Teams[i].Capacity-base.Teams[i].Capacity)
+	}
+	var steps []int
+	for j := 1; j < most && len(steps) < maxReserveLevels; j++ {
+		if j > everyStepTo {
+			j = 2 * steps[len(steps)-1]
+			if j >= most {
+				break
+			}
+		}
+		steps = append(steps, j)
+	}
+	levels := make([]reserveLevel, 0, len(steps))
+	for _, j := range steps {
+		lv := cloneEstate(changed)
+		var parts []string
+		for i := range lv.Teams {
+			from, to := base.Teams[i].Capacity, changed.Teams[i].Capacity
+			if to-from > j {
+				lv.Teams[i].Capacity = from + j
+				parts = append(parts, fmt.Sprintf("%s works at most %d at once of the %d it has", lv.Teams[i].ID, from+j, to))
+			}
+		}
+		levels = append(levels, reserveLevel{estate: lv, note: strings.Join(parts, ", ")})
+	}
+	return levels
 }
