@@ -122,11 +122,11 @@ func hoursAfter(start time.Time, h float64) time.Time {
 // offsets an explanation gives are all the system's restore start
 // (planner.Offset); the JSON's waiting_on keeps them.
 func whyDated(s planner.SystemPlan, loc *time.Location, start time.Time) string {
-	min := int(math.Round(s.RestoreStartHours * 60))
-	if min <= 0 {
+	mins := int(math.Round(s.RestoreStartHours * 60))
+	if mins <= 0 {
 		return s.WaitingOn
 	}
-	return strings.ReplaceAll(s.WaitingOn, planner.Offset(min), shortDate(s.RestoreStart.In(loc), start))
+	return strings.ReplaceAll(s.WaitingOn, planner.Offset(mins), shortDate(s.RestoreStart.In(loc), start))
 }
 
 func baselineText(cur string, p *planner.Plan, b *planner.Baseline) string {
