@@ -48,6 +48,9 @@ type Settings struct {
 	ApprovalTTL time.Duration
 	// PasswordCodeTTL is how long a one-time password code may be used.
 	PasswordCodeTTL time.Duration
+	// ExpirySweep is how often RunExpiry closes the requests whose time
+	// has passed. Negative: never (they are closed when next touched).
+	ExpirySweep time.Duration
 	// Login throttling: after the first failure each attempt waits
 	// LoginDelay × 2^(failures-1) (capped at MaxLoginDelay); MaxFailures
 	// failures within FailureWindow lock the user name out for Lockout.
@@ -79,6 +82,7 @@ var DefaultSettings = Settings{
 	SessionIdle:     2 * time.Hour,
 	ApprovalTTL:     24 * time.Hour,
 	PasswordCodeTTL: 24 * time.Hour,
+	ExpirySweep:     30 * time.Second,
 	LoginDelay:      time.Second,
 	MaxLoginDelay:   30 * time.Second,
 	MaxFailures:     5,
@@ -170,6 +174,7 @@ func (st Settings) withDefaults() Settings {
 	def(&st.SessionIdle, d.SessionIdle)
 	def(&st.ApprovalTTL, d.ApprovalTTL)
 	def(&st.PasswordCodeTTL, d.PasswordCodeTTL)
+	def(&st.ExpirySweep, d.ExpirySweep)
 	def(&st.LoginDelay, d.LoginDelay)
 	def(&st.MaxLoginDelay, d.MaxLoginDelay)
 	def(&st.FailureWindow, d.FailureWindow)

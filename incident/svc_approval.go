@@ -62,12 +62,14 @@ func expireIfDue(w *writer, ap *Approval) (bool, error) {
 }
 
 // Approvals lists approval requests. Needs view. An incident that does
-// not exist is ENOTFOUND, not an empty list.
+// not exist is ENOTFOUND, not an empty list. Pending requests whose time
+// has passed are shown expired (and left out of a list of pending ones)
+// before the expiry sweep (RunExpiry) records it.
 func (s *Service) Approvals(ctx context.Context, a Actor, q ApprovalQuery) ([]Approval, error) {
 	if err := a.Authorize(ActionView, nil); err != nil {
 		return nil, err
 	}
-	var out []Approval
+	var all []Approval
 	err := s.view(ctx, func(tx Tx) (err error) {
 		if q.IncidentID != 0 {
 			// An incident that does not exist is not one without requests.
@@ -75,11 +77,19 @@ func (s *Service) Approvals(ctx context.Context, a Actor, q ApprovalQuery) ([]Ap
 				return err
 			}
 		}
-		out, err = tx.Approvals(q)
+		all, err = tx.Approvals(q)
 		return err
 	})
-	if out == nil {
-		out = []Approval{}
+	out := make([]Approval, 0, len(all))
+	now := s.clock()
+	for _, ap := range all {
+		if ap.Status == ApprovalPending && !now.Before(ap.ExpiresAt) {
+			if q.Status == ApprovalPending {
+				continue
+			}
+			ap.Status = ApprovalExpired
+		}
+		out = append(out, ap)
 	}
 	return out, err
 }

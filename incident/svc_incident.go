@@ -132,6 +132,9 @@ func (s *Service) incidentView(tx Tx, l *loaded) (*IncidentView, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Those whose time has passed wait for the expiry sweep, not for
+	// anyone's decision.
+	pending = slices.DeleteFunc(pending, func(ap Approval) bool { return !tx.Now().Before(ap.ExpiresAt) })
 	bySys := map[string][]ChecklistEntry{}
 	for _, e := range entries {
 		bySys[e.SystemID] = append(bySys[e.SystemID], e)

@@ -228,6 +228,10 @@ func TestDualControlOfAccounts(t *testing.T) {
 		if len(h.events(incident.EventAccountExpired)) != 1 {
 			t.Errorf("expiry events: %d, want 1 (the one touched)", len(h.events(incident.EventAccountExpired)))
 		}
+		// The sweep closes the two nobody touched.
+		if n, err := h.svc.ExpireDue(h.ctx); err != nil || n != 2 || len(h.events(incident.EventAccountExpired)) != 3 {
+			t.Errorf("the sweep closed %d (%v), %d expiry events; want 2 and 3", n, err, len(h.events(incident.EventAccountExpired)))
+		}
 		// Others than admins do not see account requests.
 		_, err = h.svc.AccountRequests(h.ctx, h.as("ic"), incident.AccountQuery{})
 		wantCode(t, err, phasegate.EFORBIDDEN)

@@ -75,8 +75,8 @@ start with no user it creates "admin" with a random password, printed once.
                       verify checks besides the system's roots
   --notify            a webhook (repeatable) that is sent, as JSON, the events
                       people must act on: a restart or an account change
-                      waiting for a second person, a status update to approve
-                      or published, an estate upload, an incident declared or
+                      waiting for a second person or lapsed undecided, a
+                      status update to approve or published, an estate upload, an incident declared or
                       closed, a lock-out (docs/api.md, "Notifications")
   --notify-events     the event types to send instead, comma separated: types
                       (approval.requested), prefixes (approval.) or * for all
@@ -493,6 +493,7 @@ func (a *App) Run(ctx context.Context) error {
 			a.log.Error("plan worker stopped", "error", err)
 		}
 	})
+	workers.Go(func() { a.svc.RunExpiry(workerCtx) })
 	if a.cfg.follow > 0 {
 		// Before serving: what this process writes from now on is
 		// published by its own commits, the rest by the follower.
