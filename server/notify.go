@@ -42,9 +42,11 @@ import (
 // through every retry is given up on for that event (counted, logged).
 
 // DefaultNotifyEvents are the event types posted when a hook names none:
-// what waits for a person, what the public is told, and lock-outs.
+// what waits for a person (and a request that lapsed, which its asker
+// must make again), what the public is told, and lock-outs.
 var DefaultNotifyEvents = []string{
 	incident.EventApprovalRequested, incident.EventAccountRequested, incident.EventStatusDrafted,
+	incident.EventApprovalExpired, incident.EventAccountExpired,
 	incident.EventStatusPublished, incident.EventEstateUploaded, incident.EventIncidentDeclared,
 	incident.EventIncidentClosed, incident.EventLockedOut,
 }
