@@ -468,7 +468,15 @@ func (a *App) newNotifier() (*server.Notifier, error) {
 	if maxAge == 0 {
 		maxAge = -1 // no limit
 	}
-	return server.NewNotifier(server.NotifyConfig{Hooks: hooks, BaseURL: a.cfg.publicURL, MaxAge: maxAge,
+	// MaxAge is judged against the events' times: the store's clock, once
+	// it is open (before that nothing is delivered).
+	now := func() time.Time {
+		if a.db != nil {
+			return a.db.Clock()()
+		}
+		return time.Now()
+	}
+	return server.NewNotifier(server.NotifyConfig{Hooks: hooks, BaseURL: a.cfg.publicURL, MaxAge: maxAge, Now: now,
 		Log: a.log.With("component", "notify")}, a.metrics)
 }
 
