@@ -33,6 +33,10 @@ type BurnDownChart struct {
 	Series []BurnSeries
 	// Events are dated markers: service back, critical suppliers paid, ...
 	Events []Event
+	// Counts are what was counted waiting at times during the recovery
+	// (Hours from Start), drawn as solid diamonds over the lines: what
+	// was measured beside what is forecast.
+	Counts []Point
 	// DownUntil, when set, shades the time before it: the service is down.
 	DownUntil *float64
 	// Now, when set, draws a dashed "now" line.
@@ -101,6 +105,13 @@ func BurnDown(w io.Writer, c BurnDownChart) error {
 	for _, e := range c.Events {
 		lo, hi = hourRange(lo, hi, e.Hours)
 	}
+	counts := make([]Point, len(c.Counts))
+	for i, pt := range c.Counts {
+		counts[i] = Point{clampH(finite(pt.Hours)), math.Max(0, math.Min(1e15, finite(pt.Value)))}
+		lo, hi = hourRange(lo, hi, counts[i].Hours)
+		vmax = math.Max(vmax, counts[i].Value)
+	}
+	slices.SortStableFunc(counts, func(a, b Point) int { return cmp.Compare(a.Hours, b.Hours) })
 	if c.DownUntil != nil {
 		lo, hi = hourRange(lo, hi, *c.DownUntil)
 	}
@@ -135,6 +146,9 @@ func BurnDown(w io.Writer, c BurnDownChart) error {
 			d.line(x, y+7, x+24, y+7, cls)
 			d.marker(shp, x+12, y+7, 4, markerClass(cls))
 		}, s.Label})
+	}
+	if len(counts) > 0 {
+		items = append(items, legendItem{func(d *doc, x, y float64) { d.marker(shapeDiamond, x+12, y+7, 5, "mk") }, "counted"})
 	}
 	if c.DownUntil != nil {
 		items = append(items, legendItem{func(d *doc, x, y float64) { d.rect(x, y+1, 24, 12, "sw down") }, "service down"})
@@ -236,6 +250,20 @@ func BurnDown(w io.Writer, c BurnDownChart) error {
 			fmt.Fprintf(&desc, ", %s still waiting on %s", formatQty(last.Value), when(last.Hours))
 		}
 		desc.WriteString(".")
+	}
+	if len(counts) > 0 {
+		over.open("g")
+		over.elem("title", "counted")
+		desc.WriteString(" Counted:")
+		for i, pt := range counts {
+			over.marker(shapeDiamond, sx.x(pt.Hours), a.y(pt.Value), 6, "mk")
+			sep := ","
+			if i == len(counts)-1 {
+				sep = "."
+			}
+			fmt.Fprintf(&desc, " %s on %s%s", formatQty(pt.Value), when(pt.Hours), sep)
+		}
+		over.close("g")
 	}
 	for _, e := range evs {
 		fmt.Fprintf(&desc, " %s: %s.", e.Label, when(e.Hours))

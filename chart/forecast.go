@@ -72,12 +72,22 @@ func BurnDownOf(org string, r *forecast.Result, b forecast.BacklogOutlook, surge
 	}
 	if len(b.Policies) > 0 {
 		p := b.Policies[0]
+		work := d.ReturnHours // the listed items' days count from the work's start
+		if !d.WorkFrom.IsZero() {
+			work = d.WorkFromHours
+		}
 		if n := p.Normal; n.CriticalSuppliers > 0 {
-			c.Events = append(c.Events, Event{Hours: d.ReturnHours + 24*n.CriticalPaidDays, Label: fmt.Sprintf("critical suppliers paid (%s)", p.Policy)})
+			c.Events = append(c.Events, Event{Hours: work + 24*n.CriticalPaidDays, Label: fmt.Sprintf("critical suppliers paid (%s)", p.Policy)})
 		}
 		if n := p.Normal; n.Suppliers > 0 {
-			c.Events = append(c.Events, Event{Hours: d.ReturnHours + 24*n.SuppliersPaidDays, Label: fmt.Sprintf("all listed %s paid (%s)", unit, p.Policy)})
+			c.Events = append(c.Events, Event{Hours: work + 24*n.SuppliersPaidDays, Label: fmt.Sprintf("all listed %s paid (%s)", unit, p.Policy)})
 		}
+	}
+	for _, r := range b.Readings {
+		c.Counts = append(c.Counts, Point{Hours: r.Hours, Value: r.Remaining})
+	}
+	if b.Measured != nil {
+		c.Subtitle += fmt.Sprintf("; from the count of %s on %s", formatQty(b.Measured.Remaining), shortDate(b.Measured.At))
 	}
 	return c
 }

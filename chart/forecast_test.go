@@ -1,6 +1,7 @@
 package chart
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -67,5 +68,39 @@ func TestBurnDownOf(t *testing.T) {
 	}
 	if c := BurnDownOf("Acme", r, b, true); len(c.Series) != 2 || c.Series[1].Label != "1,800 a day (surge)" || c.Series[1].Style != BurnSurge {
 		t.Errorf("with surge: %+v", c.Series)
+	}
+}
+
+// TestBurnDownShowsCounts: the counts recorded for a backlog are drawn as
+// solid diamonds, named in the legend and told in the description, and
+// the subtitle says the figures start from the latest.
+func TestBurnDownShowsCounts(t *testing.T) {
+	start := time.Date(2025, 9, 15, 8, 0, 0, 0, time.UTC)
+	r := &forecast.Result{Runs: 500, Seed: 1, Start: start}
+	latest := forecast.BacklogReading{At: start.Add(-24 * time.Hour), Hours: -24, Remaining: 11200}
+	b := forecast.BacklogOutlook{ID: "invoices", Service: "ap", Unit: "invoices",
+		Readings: []forecast.BacklogReading{{At: start.Add(-72 * time.Hour), Hours: -72, Remaining: 9000}, latest},
+		Measured: &latest,
+		Deterministic: forecast.BacklogCase{ReturnHours: 48, Normal: forecast.Clearing{CapacityPerDay: 900,
+			BurnDown: []forecast.BurnPoint{{Hours: -24, Remaining: 11200}, {Hours: 48, Remaining: 14000}, {Hours: 120, Remaining: 0}}}}}
+	c := BurnDownOf("Acme", r, b, false)
+	if len(c.Counts) != 2 || c.Counts[1] != (Point{Hours: -24, Value: 11200}) {
+		t.Fatalf("counts %+v, want both readings", c.Counts)
+	}
+	if want := "from the count of 11,200 on "; !strings.Contains(c.Subtitle, want) {
+		t.Errorf("subtitle %q lacks %q", c.Subtitle, want)
+	}
+	var buf strings.Builder
+	if err := BurnDown(&buf, c); err != nil {
+		t.Fatal(err)
+	}
+	svg := buf.String()
+	for _, want := range []string{"<title>counted</title>", "Counted: 9,000 on ", ", 11,200 on ", ">counted<"} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("the SVG lacks %q", want)
+		}
+	}
+	if n := strings.Count(svg, `class="mk"`); n != 3 { // two counts and the legend's swatch
+		t.Errorf("%d solid markers, want 3", n)
 	}
 }

@@ -37,6 +37,21 @@ type BacklogOptions struct {
 	// Items asks for every listed item's place and completion; without
 	// it only the suppliers' payments are listed.
 	Items bool
+	// Readings are counts of what each backlog (by id) had outstanding,
+	// taken during the recovery; the latest of a backlog replaces the
+	// estimate up to it (see backlogCase). Hours is filled in.
+	Readings map[string][]BacklogReading
+}
+
+// BacklogReading is a count of what a backlog had outstanding — listed
+// items and the rest together — at a time, and whether its service was
+// back then.
+type BacklogReading struct {
+	At time.Time `json:"at"`
+	// Hours is At from the clock's start (negative: before it).
+	Hours       float64 `json:"hours"`
+	Remaining   float64 `json:"remaining"`
+	ServiceBack bool    `json:"service_back"`
 }
 
 // BacklogOutlook is one backlog: how big it is when its service returns
@@ -56,11 +71,15 @@ type BacklogOutlook struct {
 	Policy              string  `json:"policy"`
 	// ListedItems is how many items the estate lists: outstanding work
 	// known one by one, on top of the accrual and worked first.
-	ListedItems   int             `json:"listed_items"`
-	ListedAmount  float64         `json:"listed_amount,omitempty"`
-	Deterministic BacklogCase     `json:"deterministic"`
-	P80           *BacklogCase    `json:"p80,omitempty"`
-	Policies      []PolicyOutlook `json:"policies,omitempty"`
+	ListedItems  int     `json:"listed_items"`
+	ListedAmount float64 `json:"listed_amount,omitempty"`
+	// Readings are the counts recorded for this backlog, oldest first;
+	// Measured is the latest, which the figures start from.
+	Readings      []BacklogReading `json:"readings,omitempty"`
+	Measured      *BacklogReading  `json:"measured,omitempty"`
+	Deterministic BacklogCase      `json:"deterministic"`
+	P80           *BacklogCase     `json:"p80,omitempty"`
+	Policies      []PolicyOutlook  `json:"policies,omitempty"`
 }
 
 // DropSurge leaves out every figure at surge capacity, for a reader who
@@ -79,10 +98,19 @@ func (o *BacklogOutlook) DropSurge() {
 type BacklogCase struct {
 	Return      time.Time `json:"return"`
 	ReturnHours float64   `json:"return_hours"`
-	// SizeAtReturn is what has piled up by then.
-	SizeAtReturn float64   `json:"size_at_return"`
-	Normal       Clearing  `json:"normal"`
-	Surge        *Clearing `json:"surge,omitempty"`
+	// SizeAtReturn is what has piled up by then — or, when the latest
+	// count was taken after the service was back, what that count found.
+	SizeAtReturn float64 `json:"size_at_return"`
+	// WorkFrom is when the clearing starts: the return, or that count.
+	// Clearing days and listed items' days count from it.
+	WorkFrom      time.Time `json:"work_from"`
+	WorkFromHours float64   `json:"work_from_hours"`
+	// ListedOutstanding is how many listed items are still to do at
+	// WorkFrom: all of them, unless a count says fewer (the listed items
+	// are the oldest work, done first).
+	ListedOutstanding int       `json:"listed_outstanding"`
+	Normal            Clearing  `json:"normal"`
+	Surge             *Clearing `json:"surge,omitempty"`
 }
 
 // Clearing is how a backlog clears at one capacity. New work keeps
@@ -92,13 +120,15 @@ type Clearing struct {
 	CapacityPerDay float64 `json:"capacity_per_day"`
 	NetPerDay      float64 `json:"net_per_day"`
 	Clears         bool    `json:"clears"`
-	// DaysAfterReturn until it is cleared (when it clears).
+	// DaysAfterReturn until it is cleared (when it clears), counted from
+	// the case's WorkFrom.
 	DaysAfterReturn float64    `json:"days_after_return,omitempty"`
 	Cleared         *time.Time `json:"cleared,omitempty"`
 	ClearedHours    *float64   `json:"cleared_hours,omitempty"`
 	// BurnDown is what remains over time, for charts: exact breakpoints,
 	// linear in between, from the incident's start (with the listed items
-	// already there) to the clearing (or 60 days past the return).
+	// already there) or the latest count to the clearing (or 60 days past
+	// the return).
 	BurnDown []BurnPoint `json:"burn_down"`
 }
 
@@ -116,9 +146,10 @@ type PolicyOutlook struct {
 	Surge  *PolicyClearing `json:"surge,omitempty"`
 }
 
-// PolicyClearing is the listed items worked in the policy's order at one
-// capacity. Days count from the service's return; dates are given at the
-// deterministic plan and at P80.
+// PolicyClearing is the listed items still outstanding worked in the
+// policy's order at one capacity. Days count from the case's WorkFrom
+// (the service's return, or a count taken after it); dates are given at
+// the deterministic plan and at P80.
 type PolicyClearing struct {
 	CapacityPerDay float64 `json:"capacity_per_day"`
 	// ItemsDays is when the last listed item is done.
@@ -216,9 +247,18 @@ func backlogs(e *estate.Estate, start time.Time, det, p80 []float64, opts Backlo
 		for _, it := range b.Items {
 			o.ListedAmount += it.Amount
 		}
-		o.Deterministic = backlogCase(b, start, since, det[s])
+		if rs := opts.Readings[b.ID]; len(rs) > 0 {
+			o.Readings = slices.Clone(rs)
+			for k := range o.Readings {
+				o.Readings[k].Hours = o.Readings[k].At.Sub(start).Hours()
+			}
+			slices.SortStableFunc(o.Readings, func(x, y BacklogReading) int { return x.At.Compare(y.At) })
+			last := o.Readings[len(o.Readings)-1]
+			o.Measured = &last
+		}
+		o.Deterministic = backlogCase(b, start, since, det[s], o.Measured)
 		if p80 != nil {
-			c := backlogCase(b, start, since, p80[s])
+			c := backlogCase(b, start, since, p80[s], o.Measured)
 			o.P80 = &c
 		}
 		if len(b.Items) > 0 {
@@ -227,7 +267,10 @@ func backlogs(e *estate.Estate, start time.Time, det, p80 []float64, opts Backlo
 				pols = []string{policy}
 			}
 			for _, p := range pols {
+				// The listed items done before the count are the first in
+				// the policy's order: the oldest work is at the head.
 				order := workOrder(b.Items, p)
+				order = order[len(order)-o.Deterministic.ListedOutstanding:]
 				po := PolicyOutlook{Policy: p, Normal: policyClearing(b, order, b.CapacityPerDay, o.Deterministic, o.P80, opts.Items)}
 				if b.SurgeCapacityPerDay > 0 {
 					sc := policyClearing(b, order, b.CapacityPerDay+b.SurgeCapacityPerDay, o.Deterministic, o.P80, opts.Items)
@@ -245,26 +288,56 @@ func backlogs(e *estate.Estate, start time.Time, det, p80 []float64, opts Backlo
 // clock's start: the listed items, plus what accrues from the incident's
 // start until the return. The accrual is the work not listed one by one,
 // so the two add up.
-func backlogCase(b *estate.Backlog, start, since time.Time, retHours float64) BacklogCase {
+//
+// A count m replaces the estimate up to its time. Taken while the service
+// was down, what is outstanding at the return is the count plus what
+// accrues from it; taken once the service was back, the clearing starts
+// from the count. Either way the listed items still to do are what the
+// count leaves once the unlisted work that arrived by then is taken off
+// (the listed items are the oldest, at the head of the queue).
+func backlogCase(b *estate.Backlog, start, since time.Time, retHours float64, m *BacklogReading) BacklogCase {
 	at := func(h float64) time.Time { return start.Add(time.Duration(math.Round(h * float64(time.Hour)))) }
-	c := BacklogCase{Return: at(retHours), ReturnHours: retHours}
+	c := BacklogCase{Return: at(retHours), ReturnHours: retHours, ListedOutstanding: len(b.Items)}
 	from := -start.Sub(since).Hours()
-	base := float64(len(b.Items))
-	c.SizeAtReturn = base + b.AccruesPerDay*(retHours-from)/24
-	first := []BurnPoint{{Hours: from, Time: at(from), Remaining: base}, {Hours: retHours, Time: at(retHours), Remaining: c.SizeAtReturn}}
-	if retHours == from {
-		first = first[1:]
+	var first []BurnPoint
+	work := retHours
+	switch {
+	case m == nil:
+		base := float64(len(b.Items))
+		c.SizeAtReturn = base + b.AccruesPerDay*(retHours-from)/24
+		first = []BurnPoint{{Hours: from, Time: at(from), Remaining: base}}
+	case !m.ServiceBack:
+		work = max(retHours, m.Hours)
+		c.SizeAtReturn = m.Remaining + b.AccruesPerDay*(work-m.Hours)/24
+		first = []BurnPoint{{Hours: m.Hours, Time: m.At, Remaining: m.Remaining}}
+	default:
+		work = m.Hours
+		c.SizeAtReturn = m.Remaining
+	}
+	if m != nil {
+		unlisted := max(0, b.AccruesPerDay*(m.Hours-from)/24)
+		c.ListedOutstanding = int(math.Ceil(min(max(m.Remaining-unlisted, 0), float64(len(b.Items)))))
+	}
+	if len(first) == 0 || first[0].Hours != work {
+		first = append(first, BurnPoint{Hours: work, Time: at(work), Remaining: c.SizeAtReturn})
+	}
+	if m != nil && m.ServiceBack {
+		first[0].Time = m.At
+	}
+	c.WorkFrom, c.WorkFromHours = at(work), work
+	if m != nil && m.Hours == work {
+		c.WorkFrom = m.At
 	}
 	clearing := func(capacity float64) Clearing {
 		cl := Clearing{CapacityPerDay: capacity, NetPerDay: capacity - b.AccruesPerDay, BurnDown: slices.Clone(first)}
 		if cl.NetPerDay <= 0 {
-			h := retHours + neverHorizonDays*24
+			h := work + neverHorizonDays*24
 			cl.BurnDown = append(cl.BurnDown, BurnPoint{Hours: h, Time: at(h), Remaining: c.SizeAtReturn - cl.NetPerDay*neverHorizonDays})
 			return cl
 		}
 		cl.Clears = true
 		cl.DaysAfterReturn = c.SizeAtReturn / cl.NetPerDay
-		h := retHours + cl.DaysAfterReturn*24
+		h := work + cl.DaysAfterReturn*24
 		t := at(h)
 		cl.Cleared, cl.ClearedHours = &t, &h
 		if cl.DaysAfterReturn > 0 {
@@ -338,7 +411,7 @@ func workOrder(items []estate.BacklogItem, policy string) []int {
 func policyClearing(b *estate.Backlog, order []int, capacity float64, det BacklogCase, p80 *BacklogCase, withItems bool) PolicyClearing {
 	pc := PolicyClearing{CapacityPerDay: capacity, ItemsDays: float64(len(order)) / capacity}
 	at := func(c BacklogCase, days float64) time.Time {
-		return c.Return.Add(time.Duration(math.Round(days * 24 * float64(time.Hour))))
+		return c.WorkFrom.Add(time.Duration(math.Round(days * 24 * float64(time.Hour))))
 	}
 	type acc struct {
 		critical bool

@@ -292,3 +292,105 @@ func TestDemoSupplierInvoices(t *testing.T) {
 	}
 	t.Logf("critical-first: %d critical suppliers paid within %.1f days of restart, all %d within %.1f", cf.CriticalSuppliers, cf.CriticalPaidDays, cf.Suppliers, cf.SuppliersPaidDays)
 }
+
+// TestBacklogReadings: a count replaces the estimate up to its time.
+// Taken while the service is down, the return finds the count plus what
+// accrues after it; taken once the service is back, the clearing starts
+// from it. The listed items still to do are what the count leaves after
+// the unlisted work that arrived by then, and they are the last ones in
+// each policy's order (the first were done).
+func TestBacklogReadings(t *testing.T) {
+	e := twoServices() // build is back 3 days after the start, mail 1 day
+	e.Backlogs = []estate.Backlog{
+		{ID: "orders", Service: "build", Unit: "orders", AccruesPerDay: 100, CapacityPerDay: 150, SurgeCapacityPerDay: 150},
+		{ID: "inv", Service: "mail", Unit: "invoices", AccruesPerDay: 10, CapacityPerDay: 20, Items: invoices()},
+	}
+	r, err := Run(context.Background(), e, Options{Runs: 20, Seed: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := e.Start.Add(-48 * time.Hour)
+	h := func(hours float64) time.Time { return e.Start.Add(time.Duration(hours * float64(time.Hour))) }
+	for _, tc := range []struct {
+		name string
+		read []BacklogReading
+		// the orders' case at the plan
+		size, work, days float64
+		burn             []BurnPoint
+	}{
+		{name: "none", size: 500, work: 72, days: 10,
+			burn: []BurnPoint{{-48, h(-48), 0}, {72, h(72), 500}, {312, h(312), 0}}},
+		// 50 counted a day before the clock's start, the service down:
+		// 50 + 4 days at 100 when it returns, cleared at 50 a day net.
+		{name: "down", read: []BacklogReading{{At: h(-40), Remaining: 80}, {At: h(-24), Remaining: 50}},
+			size: 450, work: 72, days: 9,
+			burn: []BurnPoint{{-24, h(-24), 50}, {72, h(72), 450}, {72 + 216, h(288), 0}}},
+		// 300 counted a day after the return, the service back.
+		{name: "back", read: []BacklogReading{{At: h(96), Remaining: 300, ServiceBack: true}},
+			size: 300, work: 96, days: 6,
+			burn: []BurnPoint{{96, h(96), 300}, {96 + 144, h(240), 0}}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			bs, err := Backlogs(e, r, BacklogOptions{Since: since, Readings: map[string][]BacklogReading{"orders": tc.read}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			o := bs[0]
+			c := o.Deterministic
+			if c.SizeAtReturn != tc.size || c.WorkFromHours != tc.work || c.Normal.DaysAfterReturn != tc.days {
+				t.Errorf("size %v from %vh, cleared %v days after; want %v from %vh, %v days", c.SizeAtReturn, c.WorkFromHours,
+					c.Normal.DaysAfterReturn, tc.size, tc.work, tc.days)
+			}
+			if !slices.Equal(c.Normal.BurnDown, tc.burn) {
+				t.Errorf("burn-down %v, want %v", c.Normal.BurnDown, tc.burn)
+			}
+			if want := h(tc.work + tc.days*24); c.Normal.Cleared == nil || !c.Normal.Cleared.Equal(want) {
+				t.Errorf("cleared %v, want %s", c.Normal.Cleared, want)
+			}
+			if len(tc.read) > 0 && (o.Measured == nil || !o.Measured.At.Equal(tc.read[len(tc.read)-1].At) || len(o.Readings) != len(tc.read)) {
+				t.Errorf("measured %+v with %d readings, want the latest of %d", o.Measured, len(o.Readings), len(tc.read))
+			}
+			if bs[1].Measured != nil {
+				t.Errorf("the invoices have no count but show %+v", bs[1].Measured)
+			}
+		})
+	}
+
+	// Invoices: 6 listed, 10 a day unlisted from the incident's start (2
+	// days before the clock's); mail is back at 24h. Counted at 48h with
+	// the service back, 40 unlisted have arrived by then (4 days at 10),
+	// queued behind the listed ones: 23 outstanding leaves none of the
+	// listed, 43 leaves 3 (the last 3 of each policy's order), 46 or more
+	// all 6.
+	for _, tc := range []struct {
+		remaining float64
+		left      int
+	}{{23, 0}, {43, 3}, {46, 6}, {400, 6}} {
+		bs, err := Backlogs(e, r, BacklogOptions{Since: since, Policies: Policies, Items: true,
+			Readings: map[string][]BacklogReading{"inv": {{At: h(48), Remaining: tc.remaining, ServiceBack: true}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		o := bs[1]
+		if o.Deterministic.ListedOutstanding != tc.left {
+			t.Errorf("%v counted: %d listed left, want %d", tc.remaining, o.Deterministic.ListedOutstanding, tc.left)
+		}
+		for _, p := range o.Policies {
+			order := workOrder(e.Backlogs[1].Items, p.Policy)
+			wantIDs := []string{}
+			for _, i := range order[len(order)-tc.left:] {
+				wantIDs = append(wantIDs, e.Backlogs[1].Items[i].ID)
+			}
+			gotIDs := []string{}
+			for k, it := range p.Normal.Items {
+				gotIDs = append(gotIDs, it.ID)
+				if want := h(48 + float64(k+1)/20*24); !it.Done.Equal(want) {
+					t.Errorf("%v counted, %s: %s done %s, want %s (from the count at 20 a day)", tc.remaining, p.Policy, it.ID, it.Done, want)
+				}
+			}
+			if !slices.Equal(gotIDs, wantIDs) {
+				t.Errorf("%v counted, %s: items left %v, want %v", tc.remaining, p.Policy, gotIDs, wantIDs)
+			}
+		}
+	}
+}
