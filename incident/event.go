@@ -62,7 +62,8 @@ const (
 	EventTokenCreated       = "token.created"
 	EventTokenRevoked       = "token.revoked"
 	EventAuditExported      = "audit.exported"
-	EventAuditBackedUp      = "audit.backed_up" // a copy of the whole database, verified, with its head
+	EventAuditBackedUp      = "audit.backed_up"  // a copy of the whole database, verified, with its head
+	EventBacklogMeasured    = "backlog.measured" // a count of what a backlog really holds outstanding
 )
 
 // HashVersion names the canonical encoding of docs/adr/0002; it is the

@@ -64,6 +64,7 @@ const (
 	ActionChecklistTick   Action = "checklist.tick"
 	ActionApprovalDecide  Action = "approval.decide" // approve or reject someone else's request
 	ActionApprovalCancel  Action = "approval.cancel" // cancel someone else's request (own: always)
+	ActionBacklogRecord   Action = "backlog.record"  // record a measured backlog reading
 	ActionUsersManage     Action = "users.manage"    // create users, set roles, disable, reset passwords
 	ActionTokensOwn       Action = "tokens.own"      // create and revoke one's own API tokens
 	ActionTokensAll       Action = "tokens.all"      // create and revoke anyone's API tokens
@@ -133,6 +134,8 @@ var Permissions = []Permission{
 		map[Role]Access{RoleIncidentCommander: allow, RoleRecoveryLead: allow, RoleSystemOwner: scoped}},
 	{ActionApprovalCancel, "cancel another user's pending request (one's own: always)",
 		map[Role]Access{RoleIncidentCommander: allow}},
+	{ActionBacklogRecord, "record a measured backlog reading: how much is really outstanding at a time (e.g. invoices unpaid at 09:00)",
+		map[Role]Access{RoleIncidentCommander: allow, RoleRecoveryLead: allow}},
 	{ActionUsersManage, "create users, change roles, disable users, reset passwords with a one-time code; approve another admin's account request (dual control) and receive the code it issues",
 		map[Role]Access{RoleAdmin: allow}},
 	{ActionTokensOwn, "create and revoke one's own API tokens",

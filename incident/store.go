@@ -144,6 +144,12 @@ type Tx interface {
 	PutPlanOrder(o PlanOrder) error
 	PlanOrder(incidentID int64) (*PlanOrder, error)
 
+	// InsertBacklogReading stores r, assigning r.ID.
+	InsertBacklogReading(r *BacklogReading) error
+	// BacklogReadings returns an incident's readings, oldest first (by
+	// At, then ID).
+	BacklogReadings(incidentID int64) ([]BacklogReading, error)
+
 	// InsertAccountRequest stores r, assigning r.ID.
 	InsertAccountRequest(r *AccountRequest) error
 	// UpdateAccountRequest stores UserID, Status, DecidedBy, DecidedByID,

@@ -25,14 +25,17 @@ type Snapshot struct {
 	// forecast of that plan (forecast.Options.Follow); nil before the
 	// first.
 	Follow []planner.ActivityRef
+	// Readings are the incident's measured backlog readings, oldest
+	// first (see BacklogReadings).
+	Readings []BacklogReading
 }
 
 // Progress is where each system of the snapshot stands, for the planner
 // and the forecast (see Progress).
 func (sn *Snapshot) Progress() map[string]planner.Progress { return Progress(sn.States, sn.Now) }
 
-// Snapshot reads an incident, its estate and every system's state in one
-// transaction, at the clock's now. Needs view.
+// Snapshot reads an incident, its estate, every system's state and the
+// backlog readings in one transaction, at the clock's now. Needs view.
 func (s *Service) Snapshot(ctx context.Context, a Actor, incidentID int64) (*Snapshot, error) {
 	if err := a.Authorize(ActionView, nil); err != nil {
 		return nil, err
@@ -47,7 +50,10 @@ func (s *Service) Snapshot(ctx context.Context, a Actor, incidentID int64) (*Sna
 		if sn.States, err = tx.SystemStates(incidentID); err != nil {
 			return err
 		}
-		sn.Follow, err = s.followOrder(tx, incidentID)
+		if sn.Follow, err = s.followOrder(tx, incidentID); err != nil {
+			return err
+		}
+		sn.Readings, err = tx.BacklogReadings(incidentID)
 		return err
 	})
 	if err != nil {

@@ -23,11 +23,12 @@ import (
 // fillForBackup puts something in as many tables as the service makes
 // easy: an incident with systems cleared and online (checklist ticks,
 // approvals and their decisions, a pending one), a published status
-// update, tokens, a session, a failed login, a second admin (dual
-// control), an account request waiting, a one-time password code, the
-// live plan's ETAs and a server key.
+// update, backlog readings, tokens, a session, a failed login, a second
+// admin (dual control), an account request waiting, a one-time password
+// code, the live plan's ETAs and a server key.
 func fillForBackup(h *harness) *incident.IncidentView {
 	h.t.Helper()
+	h.uploadWithBacklogs()
 	in := h.declare(incident.Declaration{Name: "backup ‘quoted’ <b>", Kind: "ransomware"})
 	for _, sys := range []string{"vault", "mail"} {
 		h.clear(in.ID, sys)
@@ -58,6 +59,11 @@ func fillForBackup(h *harness) *incident.IncidentView {
 	}
 	_, err = h.svc.RecordETAs(h.ctx, in.ID)
 	h.must(err, "ETAs")
+	_, err = h.svc.RecordBacklogReading(h.ctx, h.as("rl"), in.ID, incident.NewBacklogReading{Backlog: "invoices", Remaining: 11200,
+		Note: "counted by accounts payable, ‘quoted’"})
+	h.must(err, "a backlog reading")
+	_, err = h.svc.RecordBacklogReading(h.ctx, h.as("ic"), in.ID, incident.NewBacklogReading{Backlog: "mailbox", Remaining: 1234.5})
+	h.must(err, "a backlog reading")
 	_, err = h.svc.SealKey(h.ctx, "backup-test")
 	h.must(err, "server key")
 	admin := h.as("admin")
@@ -213,7 +219,7 @@ func TestBackupOfPostgres(t *testing.T) {
 		}
 	}
 	t.Logf("%d tables, empty: %v", len(tables), empty)
-	for _, table := range []string{"account_requests", "approval_decisions", "approvals", "chain_head", "checklist_entries",
+	for _, table := range []string{"account_requests", "approval_decisions", "approvals", "backlog_readings", "chain_head", "checklist_entries",
 		"estate_versions", "eta_history", "events", "flags", "incidents", "login_throttle", "password_codes", "server_keys",
 		"sessions", "status_updates", "system_states", "tokens", "users"} {
 		if slices.Contains(empty, table) || !slices.Contains(tables, table) {
@@ -263,6 +269,17 @@ func TestBackupOfPostgres(t *testing.T) {
 	}
 	if !reflect.DeepEqual(ce, pe) || int64(len(ce)) != seq {
 		t.Errorf("the copy's %d events differ from PostgreSQL's %d", len(ce), len(pe))
+	}
+	readings := func(db *store.DB) (rs []incident.BacklogReading) {
+		t.Helper()
+		h.must(db.View(h.ctx, func(tx incident.Tx) (err error) {
+			rs, err = tx.BacklogReadings(in.ID)
+			return err
+		}), "read the readings")
+		return rs
+	}
+	if cr, pr := readings(cp), readings(h.db); !reflect.DeepEqual(cr, pr) || len(cr) != 2 {
+		t.Errorf("backlog readings in the copy %+v, in PostgreSQL %+v", cr, pr)
 	}
 
 	// The append-only guard is back: the copy refuses to change an event.

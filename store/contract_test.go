@@ -49,7 +49,7 @@ func TestPermissionsFollowTheTable(t *testing.T) {
 				return err
 			}
 		}
-		var pending, update int64
+		var pending, update, readings int64
 		statusPermDraft := incident.StatusDraft{Audiences: []string{"customers"}, Title: "perm test"}
 		request := func(in int64, sys string) {
 			if h.state(in, sys) != incident.StateCleared {
@@ -113,6 +113,21 @@ func TestPermissionsFollowTheTable(t *testing.T) {
 					request(in, sys)
 				}
 				_, err = h.svc.CancelApproval(h.ctx, a, pending, "perm test")
+				return err
+			}},
+			// On an incident whose estate has backlogs (the others'
+			// has none), made once.
+			{incident.ActionBacklogRecord, nil, func(a incident.Actor, _ int64, _ string) error {
+				if readings == 0 {
+					v := h.uploadWithBacklogs()
+					in, err := h.svc.DeclareIncident(h.ctx, h.as("ic"), incident.Declaration{Name: "readings", Kind: "ransomware", EstateVersion: v.Number})
+					h.must(err, "declare on the estate with backlogs")
+					readings = in.ID
+				}
+				_, err := h.svc.RecordBacklogReading(h.ctx, a, readings, incident.NewBacklogReading{Backlog: "invoices", Remaining: 100})
+				if err != nil && phasegate.ErrorCode(err) != phasegate.EFORBIDDEN {
+					t.Errorf("backlog.record as %s: %v, want it recorded or forbidden", a.Name, err)
+				}
 				return err
 			}},
 			{incident.ActionUsersManage, nil, func(a incident.Actor, _ int64, _ string) error {
