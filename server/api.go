@@ -52,6 +52,8 @@ func (s *Server) apiRoutes() []Route {
 		{"GET", "/api/v1/incidents/{id}/plan", AccessAction, v, general, s.handlePlan},
 		{"GET", "/api/v1/incidents/{id}/plan/history", AccessAction, v, general, s.handlePlanHistory},
 		{"GET", "/api/v1/incidents/{id}/events", AccessAction, v, general, s.handleEvents},
+		{"POST", "/api/v1/incidents/{id}/backlogs/readings", AccessAction, incident.ActionBacklogRecord, general, s.handleRecordReading},
+		{"GET", "/api/v1/incidents/{id}/backlogs/readings", AccessAction, v, general, s.handleReadings},
 
 		{"GET", "/api/v1/approvals/{id}", AccessAction, v, general, s.handleApproval},
 		{"POST", "/api/v1/approvals/{id}/approve", AccessAction, incident.ActionApprovalDecide, scoped, noteAction(s, "approval id", s.svc.Approve)},

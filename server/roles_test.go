@@ -33,7 +33,10 @@ type roleFixture struct {
 	// admin2 is a second admin, no principal of the table: with two
 	// admins, account changes that give power wait for one of them.
 	admin2 incident.Actor
-	n      atomic.Int64
+	// readings is an incident on an estate with backlogs, for the
+	// backlog readings (0 until the first call needs it).
+	readings int64
+	n        atomic.Int64
 }
 
 // call is one request of the table: a concrete path and body, and the
@@ -224,6 +227,35 @@ func (f *roleFixture) setUp(t *testing.T, ctx context.Context) {
 	f.admin2 = incident.Actor{UserID: a2.ID, Name: a2.Name, Grants: a2.Grants}
 }
 
+// tableBacklogs is an estate file merged with testdata/estate.yaml: a
+// backlog of the build service.
+const tableBacklogs = `version: 1
+backlogs:
+  - {id: invoices, service: build, unit: invoices, accrues_per_day: 100, capacity_per_day: 300}
+`
+
+// readingsIncident returns an incident whose estate has a backlog,
+// declaring it (on a new estate version) the first time: the table's
+// own incident stays on version 1, which has none.
+func (f *roleFixture) readingsIncident(t *testing.T, ctx context.Context) int64 {
+	if f.readings != 0 {
+		return f.readings
+	}
+	u := f.ts.users["ic"]
+	ic := incident.Actor{UserID: u.ID, Name: u.Name, Grants: u.Grants}
+	v, err := f.ts.svc.UploadEstate(ctx, ic, estate.File{Name: "estate.yaml", Data: mustRead(t, "testdata/estate.yaml")},
+		estate.File{Name: "backlogs.yaml", Data: []byte(tableBacklogs)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := f.ts.svc.DeclareIncident(ctx, ic, incident.Declaration{Name: "readings", Kind: "ransomware", EstateVersion: v.Number})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.readings = in.ID
+	return f.readings
+}
+
 // freshAccountRequest cancels admin2's pending account requests and asks
 // again (a new password for target), returning the request's id.
 func (f *roleFixture) freshAccountRequest(t *testing.T, ctx context.Context) int64 {
@@ -353,6 +385,12 @@ func (f *roleFixture) calls(t *testing.T, ctx context.Context, rt server.Route, 
 		return []call{{path: in("/plan/history"), action: a}}
 	case "GET /api/v1/incidents/{id}/events":
 		return []call{{path: in("/events?after=0&limit=5"), action: a}}
+	case "POST /api/v1/incidents/{id}/backlogs/readings":
+		// An allowed caller records a reading (201).
+		return []call{{path: fmt.Sprintf("/api/v1/incidents/%d/backlogs/readings", f.readingsIncident(t, ctx)), action: a,
+			body: map[string]any{"backlog": "invoices", "remaining": 11200 - n, "note": "role table"}}}
+	case "GET /api/v1/incidents/{id}/backlogs/readings":
+		return []call{{path: fmt.Sprintf("/api/v1/incidents/%d/backlogs/readings", f.readingsIncident(t, ctx)), action: a}}
 	case "GET /api/v1/incidents/{id}/report":
 		return []call{{path: in("/report"), action: a}, {label: "html", path: in("/report?format=html"), action: a}}
 	case "GET /api/v1/approvals/{id}":
