@@ -450,7 +450,8 @@ func (s *Server) handleLiveBacklogs(w http.ResponseWriter, r *http.Request) {
 		s.liveError(w, r, err)
 		return
 	}
-	bs, err := forecast.Backlogs(sn.Estate, b.result, forecast.BacklogOptions{Since: b.since, Policies: policies, Items: items})
+	bs, err := forecast.Backlogs(sn.Estate, b.result, forecast.BacklogOptions{Since: b.since, Policies: policies, Items: items,
+		Readings: readingsByBacklog(sn.Readings)})
 	if err != nil {
 		s.writeError(w, r, fmt.Errorf("backlogs of incident %d: %w", sn.Incident.ID, err))
 		return

@@ -316,13 +316,21 @@ func (u *ui) handleBacklogsPage(w http.ResponseWriter, r *http.Request, a incide
 		u.render(w, r, http.StatusOK, "backlogs", p)
 		return
 	}
-	b, err := u.liveForecastOf(r, a, in, liveQuery{runs: u.s.live.cfg.DefaultRuns})
+	// The snapshot read now, not the forecast's (which may be kept from
+	// before the latest count).
+	sn, err := u.s.svc.Snapshot(r.Context(), a, in.ID())
+	if err != nil {
+		u.fail(w, r, p, err)
+		return
+	}
+	b, err := u.s.liveBaseline(r.Context(), a, sn, liveQuery{runs: u.s.live.cfg.DefaultRuns})
 	if err != nil {
 		u.fail(w, r, p, err)
 		return
 	}
 	d.Result = b.result
-	bs, err := forecast.Backlogs(b.snap.Estate, b.result, forecast.BacklogOptions{Since: b.since, Policies: forecast.Policies})
+	bs, err := forecast.Backlogs(b.snap.Estate, b.result, forecast.BacklogOptions{Since: b.since, Policies: forecast.Policies,
+		Readings: readingsByBacklog(sn.Readings)})
 	if err != nil {
 		u.fail(w, r, p, fmt.Errorf("backlogs of incident %d: %w", in.ID(), err))
 		return

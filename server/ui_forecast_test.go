@@ -3,7 +3,9 @@ package server_test
 import (
 	"fmt"
 	"html"
+	"math"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -139,7 +141,7 @@ func TestUIForecastPage(t *testing.T) {
 }
 
 func TestUIBacklogsPage(t *testing.T) {
-	ts, id, _ := demoForecastServer(t)
+	ts, id, clock := demoForecastServer(t)
 	base := fmt.Sprintf("/incidents/%d", id)
 	c := uiLogin(t, ts, "viewer")
 
@@ -200,6 +202,42 @@ func TestUIBacklogsPage(t *testing.T) {
 			}
 		}
 		c.get(base+"/backlogs?supplier=zzzz-no-such").must(t, 200).has(t, "No supplier's name contains")
+	})
+
+	t.Run("a count recorded from the page, and the figures starting from it", func(t *testing.T) {
+		if strings.Contains(sectionOf(t, page.body, "backlog-"+invoices.ID), "Record a count") {
+			t.Error("a viewer is offered the count form")
+		}
+		rl := uiLogin(t, ts, "rl")
+		sec := sectionOf(t, rl.get(base+"/backlogs").must(t, 200).body, "backlog-"+invoices.ID)
+		if !strings.Contains(sec, "Record a count") || !strings.Contains(sec, "Not counted yet") {
+			t.Fatalf("the recovery lead's page offers no count form: %s", text(sec))
+		}
+		bad := rl.follow(base+"/backlogs/readings", url.Values{"backlog": {invoices.ID}, "remaining": {"lots"}})
+		bad.has(t, `&#34;lots&#34; is not a number`)
+		// Counted a day ago, the service down: the return finds the count
+		// plus a day and more of what arrives.
+		at := clock.Now().Add(-24 * time.Hour).UTC()
+		ok := rl.follow(base+"/backlogs/readings", url.Values{"backlog": {invoices.ID}, "remaining": {"1,234"},
+			"at": {at.Format("2006-01-02T15:04")}, "service_back": {"no"}, "note": {"AP ledger, 09:00 run"}})
+		ok.has(t, "Recorded: 1,234 outstanding in "+invoices.ID, "Counted: 1,234")
+		var after struct {
+			Backlogs []forecast.BacklogOutlook `json:"backlogs"`
+		}
+		ts.mustStatus(ts.do("viewer", "GET", base2api(base)+"/backlogs?backlog="+invoices.ID, nil), 200).decode(t, &after)
+		got := after.Backlogs[0]
+		at = at.Truncate(time.Minute)
+		if got.Measured == nil || got.Measured.Remaining != 1234 || !got.Measured.At.Equal(at) || got.Measured.ServiceBack {
+			t.Fatalf("measured %+v, want 1,234 at %s with the service down", got.Measured, at)
+		}
+		days := (got.Deterministic.ReturnHours - got.Measured.Hours) / 24
+		if want := 1234 + got.AccruesPerDay*days; math.Abs(got.Deterministic.SizeAtReturn-want) > 1e-6 {
+			t.Errorf("size at return %v, want the count and %.2f days of arrivals: %v", got.Deterministic.SizeAtReturn, days, want)
+		}
+		if sec := sectionOf(t, rl.get(base+"/backlogs").must(t, 200).body, "backlog-"+invoices.ID); !strings.Contains(sec, numText(got.Deterministic.SizeAtReturn)) ||
+			!strings.Contains(sec, "<title>counted</title>") {
+			t.Errorf("the page lacks the new size %s or the counted diamond: %s", numText(got.Deterministic.SizeAtReturn), text(sec))
+		}
 	})
 
 	t.Run("an estate without backlogs says how to declare them", func(t *testing.T) {

@@ -256,6 +256,19 @@ func describeEvent(e incident.Event) uiEvent {
 		ev.Before = "withdrew the request to move"
 		ev.After = fmt.Sprintf("to %s (request %s)", s("to"), s("approval"))
 		ev.Detail = s("note")
+	case incident.EventBacklogMeasured:
+		n, _ := p["remaining"].(float64)
+		ev.Before = fmt.Sprintf("counted %s outstanding in backlog %s", fmtFloat(n), s("backlog"))
+		state := "its service down"
+		if p["service_back"] == true {
+			state = "its service back"
+		}
+		if t, err := time.Parse(incident.TimeFormat, s("at")); err == nil {
+			ev.After = fmt.Sprintf("at %s (%s)", fmtWhen(t), state)
+		} else {
+			ev.After = "(" + state + ")"
+		}
+		ev.Detail = s("note")
 	case incident.EventApprovalExpired:
 		ev.Before = "expired the request to move"
 		ev.After = fmt.Sprintf("to %s (request %s): nobody decided in time", s("to"), s("approval"))

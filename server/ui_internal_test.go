@@ -306,8 +306,9 @@ func TestUICheckRunWords(t *testing.T) {
 	}
 }
 
-// TestUITokenEventWords: token.created, token.revoked and a disable that
-// revoked tokens read as sentences, not the event type and a JSON dump.
+// TestUITokenEventWords: token.created, token.revoked, a disable that
+// revoked tokens, and a backlog count read as sentences, not the event
+// type and a JSON dump.
 func TestUITokenEventWords(t *testing.T) {
 	event := func(typ string, p map[string]any) incident.Event {
 		b, err := json.Marshal(p)
@@ -331,6 +332,9 @@ func TestUITokenEventWords(t *testing.T) {
 			"admin disabled user ivy; 2 API tokens revoked for good — “laptop stolen”"},
 		{event(incident.EventUserDisabled, map[string]any{"name": "ivy", "disabled": true, "tokens_revoked": 0}),
 			"admin disabled user ivy"},
+		{event(incident.EventBacklogMeasured, map[string]any{"backlog": "invoices", "remaining": 11200, "service_back": true,
+			"at": "2026-03-05T09:00:00.000000Z", "note": "AP ledger"}),
+			"admin counted 11,200 outstanding in backlog invoices at Thu 5 Mar 09:00 UTC (its service back) — “AP ledger”"},
 	} {
 		if got := describeEvent(c.e).Text(); got != c.want {
 			t.Errorf("%s %s:\n got %q\nwant %q", c.e.Type, c.e.Payload, got, c.want)

@@ -31,6 +31,7 @@ func (u *ui) routes() []uiRoute {
 		{"GET /incidents/{id}/plan/{picture}", a(u.handlePlanPicture)},
 		{"GET /incidents/{id}/forecast", a(u.handleForecastPage)},
 		{"GET /incidents/{id}/backlogs", a(u.handleBacklogsPage)},
+		{"POST /incidents/{id}/backlogs/readings", a(u.handleBacklogCountForm)},
 		{"GET /incidents/{id}/history", a(u.handleHistoryPage)},
 		{"GET /incidents/{id}/whatif", a(u.handleWhatIfPage)},
 		{"GET /incidents/{id}/systems", a(u.handleSystems)},
