@@ -292,7 +292,9 @@ func backlogs(e *estate.Estate, start time.Time, det, p80 []float64, opts Backlo
 // A count m replaces the estimate up to its time. Taken while the service
 // was down, what is outstanding at the return is the count plus what
 // accrues from it; taken once the service was back, the clearing starts
-// from the count. Either way the listed items still to do are what the
+// from the count — unless the service is down again now (the plan has it
+// back only after the clock's start), when what accrues from the count
+// waits for that return. Either way the listed items still to do are what the
 // count leaves once the unlisted work that arrived by then is taken off
 // (the listed items are the oldest, at the head of the queue).
 func backlogCase(b *estate.Backlog, start, since time.Time, retHours float64, m *BacklogReading) BacklogCase {
@@ -306,7 +308,9 @@ func backlogCase(b *estate.Backlog, start, since time.Time, retHours float64, m 
 		base := float64(len(b.Items))
 		c.SizeAtReturn = base + b.AccruesPerDay*(retHours-from)/24
 		first = []BurnPoint{{Hours: from, Time: at(from), Remaining: base}}
-	case !m.ServiceBack:
+	case !m.ServiceBack || retHours > max(m.Hours, 0):
+		// Down at the count, or down again now (the plan has it back
+		// only later): what accrues from the count waits for the return.
 		work = max(retHours, m.Hours)
 		c.SizeAtReturn = m.Remaining + b.AccruesPerDay*(work-m.Hours)/24
 		first = []BurnPoint{{Hours: m.Hours, Time: m.At, Remaining: m.Remaining}}

@@ -329,6 +329,12 @@ func TestBacklogReadings(t *testing.T) {
 		{name: "back", read: []BacklogReading{{At: h(96), Remaining: 300, ServiceBack: true}},
 			size: 300, work: 96, days: 6,
 			burn: []BurnPoint{{96, h(96), 300}, {96 + 144, h(240), 0}}},
+		// 50 counted a day before the clock's start with the service
+		// back, but the plan has it back only at 72h: down again, so
+		// what arrives from the count waits for that return.
+		{name: "down again", read: []BacklogReading{{At: h(-24), Remaining: 50, ServiceBack: true}},
+			size: 450, work: 72, days: 9,
+			burn: []BurnPoint{{-24, h(-24), 50}, {72, h(72), 450}, {72 + 216, h(288), 0}}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			bs, err := Backlogs(e, r, BacklogOptions{Since: since, Readings: map[string][]BacklogReading{"orders": tc.read}})

@@ -257,6 +257,33 @@ type backlogCaseRow struct {
 	Label string
 }
 
+// clearingView is one way a backlog clears, with what its days count
+// from.
+type clearingView struct {
+	forecast.Clearing
+	From string
+}
+
+// from is what the case's clearing days count from: the return, or a
+// count taken after it.
+func (c backlogCaseRow) from() string {
+	if c.WorkFromHours != c.ReturnHours {
+		return "the count"
+	}
+	return "the return"
+}
+
+// NormalClearing is the case's clearing at normal capacity.
+func (c backlogCaseRow) NormalClearing() clearingView { return clearingView{c.Normal, c.from()} }
+
+// SurgeClearing is the case's clearing at surge capacity, if any.
+func (c backlogCaseRow) SurgeClearing() *clearingView {
+	if c.Surge == nil {
+		return nil
+	}
+	return &clearingView{*c.Surge, c.from()}
+}
+
 // Cases are the backlog at the plan's date and, when known, at P80.
 func (b backlogView) Cases() []backlogCaseRow {
 	rows := []backlogCaseRow{{b.Deterministic, "At the plan's date"}}
