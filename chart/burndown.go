@@ -129,6 +129,14 @@ func BurnDown(w io.Writer, c BurnDownChart) error {
 		date = shortDate
 	}
 	when := func(h float64) string { return date(at(c.Start, h)) }
+	// amount writes what waits: whole units once there are hundreds (an
+	// accrual over part of a day gives fractions nobody counts).
+	amount := func(v float64) string {
+		if v >= 100 {
+			v = math.Round(v)
+		}
+		return formatQty(v)
+	}
 	yt := valueTicks(0, math.Max(vmax, 1), 6)
 
 	title := cmp.Or(c.Title, "Backlog")
@@ -226,9 +234,9 @@ func BurnDown(w io.Writer, c BurnDownChart) error {
 		fmt.Fprintf(&desc, " %s:", s.Label)
 		if peak >= 0 {
 			pk := s.pts[peak]
-			fmt.Fprintf(&desc, " peaks at %s %s on %s", formatQty(pk.Value), unit, when(pk.Hours))
+			fmt.Fprintf(&desc, " peaks at %s %s on %s", amount(pk.Value), unit, when(pk.Hours))
 			if k == 0 {
-				over.text(xs[peak]+6, ys[peak]-6, "lab", fmt.Sprintf("peak %s", formatQty(pk.Value)))
+				over.text(xs[peak]+6, ys[peak]-6, "lab", fmt.Sprintf("peak %s", amount(pk.Value)))
 			}
 		}
 		// Where the line reaches zero after its peak, the backlog is cleared.
@@ -247,7 +255,7 @@ func BurnDown(w io.Writer, c BurnDownChart) error {
 		}
 		if !cleared && len(s.pts) > 0 {
 			last := s.pts[len(s.pts)-1]
-			fmt.Fprintf(&desc, ", %s still waiting on %s", formatQty(last.Value), when(last.Hours))
+			fmt.Fprintf(&desc, ", %s still waiting on %s", amount(last.Value), when(last.Hours))
 		}
 		desc.WriteString(".")
 	}
@@ -261,7 +269,7 @@ func BurnDown(w io.Writer, c BurnDownChart) error {
 			if i == len(counts)-1 {
 				sep = "."
 			}
-			fmt.Fprintf(&desc, " %s on %s%s", formatQty(pt.Value), when(pt.Hours), sep)
+			fmt.Fprintf(&desc, " %s on %s%s", amount(pt.Value), when(pt.Hours), sep)
 		}
 		over.close("g")
 	}

@@ -72,8 +72,9 @@ func TestBurnDownOf(t *testing.T) {
 }
 
 // TestBurnDownShowsCounts: the counts recorded for a backlog are drawn as
-// solid diamonds, named in the legend and told in the description, and
-// the subtitle says the figures start from the latest.
+// solid diamonds, named in the legend and told in the description, the
+// subtitle says the figures start from the latest, and amounts in the
+// hundreds are said in whole units.
 func TestBurnDownShowsCounts(t *testing.T) {
 	start := time.Date(2025, 9, 15, 8, 0, 0, 0, time.UTC)
 	r := &forecast.Result{Runs: 500, Seed: 1, Start: start}
@@ -82,7 +83,7 @@ func TestBurnDownShowsCounts(t *testing.T) {
 		Readings: []forecast.BacklogReading{{At: start.Add(-72 * time.Hour), Hours: -72, Remaining: 9000}, latest},
 		Measured: &latest,
 		Deterministic: forecast.BacklogCase{ReturnHours: 48, Normal: forecast.Clearing{CapacityPerDay: 900,
-			BurnDown: []forecast.BurnPoint{{Hours: -24, Remaining: 11200}, {Hours: 48, Remaining: 14000}, {Hours: 120, Remaining: 0}}}}}
+			BurnDown: []forecast.BurnPoint{{Hours: -24, Remaining: 11200}, {Hours: 48, Remaining: 14000.4}, {Hours: 120, Remaining: 0}}}}}
 	c := BurnDownOf("Acme", r, b, false)
 	if len(c.Counts) != 2 || c.Counts[1] != (Point{Hours: -24, Value: 11200}) {
 		t.Fatalf("counts %+v, want both readings", c.Counts)
@@ -95,7 +96,9 @@ func TestBurnDownShowsCounts(t *testing.T) {
 		t.Fatal(err)
 	}
 	svg := buf.String()
-	for _, want := range []string{"<title>counted</title>", "Counted: 9,000 on ", ", 11,200 on ", ">counted<"} {
+	// Whole units once there are hundreds: the accrual's fractions are
+	// nobody's count.
+	for _, want := range []string{"<title>counted</title>", "Counted: 9,000 on ", ", 11,200 on ", ">counted<", ">peak 14,000<", "peaks at 14,000 invoices"} {
 		if !strings.Contains(svg, want) {
 			t.Errorf("the SVG lacks %q", want)
 		}
