@@ -90,28 +90,27 @@ func BurnDown(w io.Writer, c BurnDownChart) error {
 		BurnSeries
 		pts []Point
 	}
-	series := make([]prepared, len(c.Series))
 	lo, hi, vmax := 0.0, 0.0, 0.0
-	for k, s := range c.Series {
-		pts := make([]Point, len(s.Points))
-		for i, pt := range s.Points {
+	// clean bounds a list of points, sorts it by time and widens the
+	// ranges drawn to hold it.
+	clean := func(in []Point) []Point {
+		pts := make([]Point, len(in))
+		for i, pt := range in {
 			pts[i] = Point{clampH(finite(pt.Hours)), math.Max(0, math.Min(1e15, finite(pt.Value)))}
 			lo, hi = hourRange(lo, hi, pts[i].Hours)
 			vmax = math.Max(vmax, pts[i].Value)
 		}
 		slices.SortStableFunc(pts, func(a, b Point) int { return cmp.Compare(a.Hours, b.Hours) })
-		series[k] = prepared{s, pts}
+		return pts
 	}
+	series := make([]prepared, len(c.Series))
+	for k, s := range c.Series {
+		series[k] = prepared{s, clean(s.Points)}
+	}
+	counts := clean(c.Counts)
 	for _, e := range c.Events {
 		lo, hi = hourRange(lo, hi, e.Hours)
 	}
-	counts := make([]Point, len(c.Counts))
-	for i, pt := range c.Counts {
-		counts[i] = Point{clampH(finite(pt.Hours)), math.Max(0, math.Min(1e15, finite(pt.Value)))}
-		lo, hi = hourRange(lo, hi, counts[i].Hours)
-		vmax = math.Max(vmax, counts[i].Value)
-	}
-	slices.SortStableFunc(counts, func(a, b Point) int { return cmp.Compare(a.Hours, b.Hours) })
 	if c.DownUntil != nil {
 		lo, hi = hourRange(lo, hi, *c.DownUntil)
 	}
