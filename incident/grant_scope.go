@@ -64,17 +64,32 @@ func (s *Service) checkGrantScopes(tx Tx, grants []Grant) error {
 func unknownScope(role Role, what, id string, ids []string, version int) string {
 	msg := fmt.Sprintf("scope: the %s role is scoped to the %s %q, which estate version %d (the latest) does not have, so it would grant nothing",
 		role, what, id, version)
-	if near := spell.Nearest(id, ids); near != "" {
-		msg += fmt.Sprintf("; did you mean %q?", near)
-	}
+	msg += didYouMean(id, ids)
 	if len(ids) == 0 {
 		return msg + fmt.Sprintf("; the estate has no %ss", what)
 	}
-	few := slices.Sorted(slices.Values(ids))
-	more := ""
-	if len(few) > 8 {
-		more = fmt.Sprintf(" and %d more (GET /api/v1/estate/versions/%d lists them all)", len(few)-8, version)
-		few = few[:8]
+	few, more := someIDs(ids)
+	if more > 0 {
+		few += fmt.Sprintf(" and %d more (GET /api/v1/estate/versions/%d lists them all)", more, version)
 	}
-	return msg + fmt.Sprintf("; the %ss are %s%s", what, strings.Join(few, ", "), more)
+	return msg + fmt.Sprintf("; the %ss are %s", what, few)
+}
+
+// didYouMean is "; did you mean "X"?" naming the one of ids nearest to
+// id, or "" when none is near enough to be a plausible typo.
+func didYouMean(id string, ids []string) string {
+	if near := spell.Nearest(id, ids); near != "" {
+		return fmt.Sprintf("; did you mean %q?", near)
+	}
+	return ""
+}
+
+// someIDs lists the first eight of ids in order, and says how many more
+// there are.
+func someIDs(ids []string) (list string, more int) {
+	few := slices.Sorted(slices.Values(ids))
+	if len(few) > 8 {
+		few, more = few[:8], len(few)-8
+	}
+	return strings.Join(few, ", "), more
 }

@@ -4,14 +4,12 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/phasegate/phasegate"
 	"github.com/phasegate/phasegate/estate"
-	spell "github.com/phasegate/phasegate/internal/suggest"
 )
 
 // Measured backlog readings: during a recovery the team counts what a
@@ -169,16 +167,11 @@ func (l *loaded) backlog(id string) (*estate.Backlog, error) {
 		return nil, phasegate.Errorf(phasegate.ENOTFOUND,
 			"%s: it has no backlogs at all; add them under backlogs: in the estate (docs/estate-format.md) and move the incident to that version", msg)
 	}
-	if near := spell.Nearest(id, ids); near != "" {
-		msg += fmt.Sprintf("; did you mean %q?", near)
+	few, more := someIDs(ids)
+	if more > 0 {
+		few += fmt.Sprintf(" and %d more", more)
 	}
-	few := slices.Sorted(slices.Values(ids))
-	more := ""
-	if len(few) > 8 {
-		more = fmt.Sprintf(" and %d more", len(few)-8)
-		few = few[:8]
-	}
-	return nil, phasegate.Errorf(phasegate.ENOTFOUND, "%s; its backlogs are %s%s", msg, strings.Join(few, ", "), more)
+	return nil, phasegate.Errorf(phasegate.ENOTFOUND, "%s%s; its backlogs are %s", msg, didYouMean(id, ids), few)
 }
 
 // checkReading refuses a count that cannot be one: not a finite number
