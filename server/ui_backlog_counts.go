@@ -63,10 +63,9 @@ func (u *ui) handleBacklogCountForm(w http.ResponseWriter, r *http.Request, a in
 		u.decided(w, r, back, uiFlash{}, err)
 		return
 	}
-	at, err := parseStarted(r.PostFormValue("at"), u.clock())
+	at, err := parsePastTime(r.PostFormValue("at"), u.clock(), "The count was not recorded: when it was counted", "when the count was taken")
 	if err != nil {
-		u.decided(w, r, back, uiFlash{}, invalidRequest(http.StatusBadRequest,
-			"The count was not recorded: when it was counted: %s", strings.TrimPrefix(uiErrorOf(err).Message, "when it started: ")))
+		u.decided(w, r, back, uiFlash{}, err)
 		return
 	}
 	nr := incident.NewBacklogReading{Backlog: backlog, Remaining: remaining, At: at, Note: strings.TrimSpace(r.PostFormValue("note"))}

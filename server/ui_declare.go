@@ -131,6 +131,13 @@ var startedLayouts = []string{"2006-01-02T15:04", "2006-01-02T15:04:05", "2006-0
 
 // parseStarted reads "when it started", in UTC; empty is now (zero).
 func parseStarted(s string, now time.Time) (time.Time, error) {
+	return parsePastTime(s, now, "when it started", "when the attack began or was found")
+}
+
+// parsePastTime reads a form's time of something that has happened, in
+// UTC; empty is now (zero). field names the field in refusals, give says
+// what to give instead of a time in the future.
+func parsePastTime(s string, now time.Time, field, give string) (time.Time, error) {
 	s = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "UTC"))
 	if s == "" {
 		return time.Time{}, nil
@@ -139,13 +146,13 @@ func parseStarted(s string, now time.Time) (time.Time, error) {
 		if t, err := time.Parse(l, s); err == nil {
 			if t.After(now.Add(5 * time.Minute)) {
 				return time.Time{}, invalidRequest(http.StatusBadRequest,
-					"when it started: %s is in the future; give when the attack began or was found (UTC), or leave it empty for now", fmtWhen(t))
+					"%s: %s is in the future; give %s (UTC), or leave it empty for now", field, fmtWhen(t), give)
 			}
 			return t, nil
 		}
 	}
 	return time.Time{}, invalidRequest(http.StatusBadRequest,
-		"when it started: %q is not a date and time; write it as 2025-09-14 06:30 (UTC), or leave it empty for now", s)
+		"%s: %q is not a date and time; write it as 2025-09-14 06:30 (UTC), or leave it empty for now", field, s)
 }
 
 // handleDeclareForm declares an incident and goes to its overview.

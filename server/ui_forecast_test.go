@@ -215,6 +215,9 @@ func TestUIBacklogsPage(t *testing.T) {
 		}
 		bad := rl.follow(base+"/backlogs/readings", url.Values{"backlog": {invoices.ID}, "remaining": {"lots"}})
 		bad.has(t, `&#34;lots&#34; is not a number`)
+		future := clock.Now().Add(48 * time.Hour).UTC().Format("2006-01-02T15:04")
+		rl.follow(base+"/backlogs/readings", url.Values{"backlog": {invoices.ID}, "remaining": {"5"}, "at": {future}}).
+			has(t, "The count was not recorded: when it was counted:", "is in the future; give when the count was taken (UTC)")
 		// Counted a day ago, the service down: the return finds the count
 		// plus a day and more of what arrives.
 		at := clock.Now().Add(-24 * time.Hour).UTC()
