@@ -2,6 +2,7 @@ package incident
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -15,40 +16,30 @@ import (
 // sweep at once: each request is closed under the log's lock, once. A
 // look that finds nothing due writes nothing.
 func (s *Service) ExpireDue(ctx context.Context) (int, error) {
-	due := func(tx Tx) (aps []Approval, ars []AccountRequest, err error) {
-		now := tx.Now()
-		all, err := tx.Approvals(ApprovalQuery{Status: ApprovalPending})
+	pending := func(tx Tx) ([]Approval, []AccountRequest, error) {
+		aps, err := tx.Approvals(ApprovalQuery{Status: ApprovalPending})
 		if err != nil {
 			return nil, nil, err
 		}
-		for _, ap := range all {
-			if !now.Before(ap.ExpiresAt) {
-				aps = append(aps, ap)
-			}
-		}
-		reqs, err := tx.AccountRequests(AccountQuery{Status: ApprovalPending})
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, r := range reqs {
-			if !now.Before(r.ExpiresAt) {
-				ars = append(ars, r)
-			}
-		}
-		return aps, ars, nil
+		ars, err := tx.AccountRequests(AccountQuery{Status: ApprovalPending})
+		return aps, ars, err
 	}
 	found := false
 	if err := s.view(ctx, func(tx Tx) error {
-		aps, ars, err := due(tx)
-		found = len(aps)+len(ars) > 0
+		aps, ars, err := pending(tx)
+		now := tx.Now()
+		found = slices.ContainsFunc(aps, func(ap Approval) bool { return !now.Before(ap.ExpiresAt) }) ||
+			slices.ContainsFunc(ars, func(r AccountRequest) bool { return !now.Before(r.ExpiresAt) })
 		return err
 	}); err != nil || !found {
 		return 0, err
 	}
+	// Read again under the lock: expireIfDue closes only those still
+	// pending and due.
 	n := 0
 	err := s.update(ctx, func(w *writer) error {
 		n = 0
-		aps, ars, err := due(w)
+		aps, ars, err := pending(w)
 		if err != nil {
 			return err
 		}
