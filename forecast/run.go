@@ -126,9 +126,6 @@ type Result struct {
 	// service, then the makespan.
 	eta  []int
 	cols int
-	// order is the activity list every run re-decoded, by system and
-	// kind, so a what-if can carry it over to a changed estate.
-	order []planner.ActivityRef
 }
 
 // RestartID is the id of the whole restart's outlook.
@@ -221,7 +218,7 @@ func runScenario(ctx context.Context, e *estate.Estate, base *Result, opts Optio
 
 // carryOver is the activity list of another forecast (of the estate
 // before a what-if's changes) for model m (planner.Model.CarryOver).
-func carryOver(m *planner.Model, from *Result) []int { return m.CarryOver(from.order) }
+func carryOver(m *planner.Model, from *Result) []int { return m.CarryOver(from.Plan.Order) }
 
 // simulate re-decodes the solution's activity list runs times with
 // sampled durations and summarises the runs.
@@ -268,9 +265,6 @@ func simulate(ctx context.Context, e *estate.Estate, m *planner.Model, sol *plan
 		Runs: runs, Seed: opts.Seed, Distribution: dist, Start: start,
 		Objective: sol.Objective, Currency: e.Currency, Warnings: warnings, Plan: plan,
 		cols: ns + 1,
-	}
-	for _, a := range sol.Order {
-		res.order = append(res.order, planner.ActivityRef{System: acts[a].System, Kind: acts[a].Kind})
 	}
 	res.eta = make([]int, runs*res.cols)
 

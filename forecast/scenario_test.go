@@ -362,8 +362,8 @@ func TestCarryOverIsTheSameList(t *testing.T) {
 	carried := carryOver(m, base)
 	acts := m.Activities()
 	for i, a := range carried {
-		if base.order[i] != (planner.ActivityRef{System: acts[a].System, Kind: acts[a].Kind}) {
-			t.Fatalf("position %d: %v carried over, %v in the forecast", i, planner.ActivityRef{System: acts[a].System, Kind: acts[a].Kind}, base.order[i])
+		if base.Plan.Order[i] != (planner.ActivityRef{System: acts[a].System, Kind: acts[a].Kind}) {
+			t.Fatalf("position %d: %v carried over, %v in the forecast", i, planner.ActivityRef{System: acts[a].System, Kind: acts[a].Kind}, base.Plan.Order[i])
 		}
 	}
 	sol, err := m.Evaluate(carried, base.Objective)
