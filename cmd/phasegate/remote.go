@@ -373,17 +373,12 @@ func stateNames() []string {
 	return out
 }
 
-// targetStateNames are the states a system can be moved to: every state
-// but running, which a system only has until its first move.
+// targetStateNames are the states a system can be moved to
+// (incident.MoveTargets), as the flag takes them.
 func targetStateNames() []string {
 	var out []string
-	for _, to := range incident.States {
-		for _, from := range incident.States {
-			if incident.FindEdge(from, to) != nil {
-				out = append(out, string(to))
-				break
-			}
-		}
+	for _, st := range incident.MoveTargets() {
+		out = append(out, string(st))
 	}
 	return out
 }
