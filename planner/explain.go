@@ -3,6 +3,7 @@ package planner
 import (
 	"cmp"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -246,11 +247,17 @@ func (m *Model) why(i int, sol *Solution, blocks []blocking) (Wait, string) {
 // plus formats minutes from the start as "+2d 12h".
 func plus(min int) string { return "+" + dur(min) }
 
-// Offset is how a plan's explanation (SystemPlan.WaitingOn) writes a
-// time min minutes after the plan's start, "+2d 12h": a page that shows
-// the plan with dates can put the date in its place. Every "until" and
-// "at" of an explanation is the system's restore start.
-func Offset(min int) string { return plus(min) }
+// WaitingOnAt is WaitingOn with date — the system's restore start as a
+// page that shows dates writes it — in place of its offset from the
+// plan's start ("restored at +16d 12h" reads "restored at Tue 8 Dec
+// 14:00"): every "until" and "at" of an explanation is the restore start.
+func (sp SystemPlan) WaitingOnAt(date string) string {
+	min := int(math.Round(sp.RestoreStartHours * 60))
+	if min <= 0 {
+		return sp.WaitingOn
+	}
+	return strings.ReplaceAll(sp.WaitingOn, plus(min), date)
+}
 
 // dur writes minutes the way a recovery team says it: 45m, 8h, 3h 30m,
 // 2d 12h (minutes are dropped once a span reaches a day).

@@ -87,17 +87,10 @@ func fmtDayAt(t, now time.Time) string {
 	return t.UTC().Format("Mon 2 Jan 2006")
 }
 
-// whyDated is a system's "why then" with the date in place of the
-// planner's offset from the plan's start ("restored at +16d 12h" reads
-// "restored at Tue 8 Dec 14:00 UTC"): on a page that shows dates, a
-// reader should not have to count from the plan's start. The offsets an
-// explanation gives are the system's restore start (planner.Offset).
+// whyDated is a system's "why then" with dates, not offsets from the
+// plan's start: a reader should not have to count from it.
 func whyDated(sp planner.SystemPlan, now time.Time) string {
-	min := int(math.Round(sp.RestoreStartHours * 60))
-	if min <= 0 {
-		return sp.WaitingOn
-	}
-	return strings.ReplaceAll(sp.WaitingOn, planner.Offset(min), fmtWhenAt(sp.RestoreStart, now))
+	return sp.WaitingOnAt(fmtWhenAt(sp.RestoreStart, now))
 }
 
 // fmtRel says how far t is from now: "in 3 d 4 h", "25 min ago". It

@@ -104,7 +104,7 @@ func writePlanText(w io.Writer, est *estate.Estate, p *planner.Plan) error {
 			mark = " *"
 		}
 		fmt.Fprintf(tw, "  %s\t%s\t%s%s\t%s\t%d\t%s\n", shortDate(s.RestoreStart.In(loc), p.Start), shortDate(s.RestoreEnd.In(loc), p.Start),
-			s.ID, mark, s.Team, s.Wave, whyDated(s, loc, p.Start))
+			s.ID, mark, s.Team, s.Wave, s.WaitingOnAt(shortDate(s.RestoreStart.In(loc), p.Start)))
 	}
 	tw.Flush()
 	return bw.err
@@ -114,19 +114,6 @@ func writePlanText(w io.Writer, est *estate.Estate, p *planner.Plan) error {
 // (the planner's unit), in the start's zone.
 func hoursAfter(start time.Time, h float64) time.Time {
 	return start.Add(time.Duration(math.Round(h*60)) * time.Minute)
-}
-
-// whyDated is a system's "why it starts then" with the date in place of
-// the planner's offset from the clock's start: "restored at +2d 12h"
-// reads "restored at Tue 24 Nov 00:26", as the table's columns do. The
-// offsets an explanation gives are all the system's restore start
-// (planner.Offset); the JSON's waiting_on keeps them.
-func whyDated(s planner.SystemPlan, loc *time.Location, start time.Time) string {
-	mins := int(math.Round(s.RestoreStartHours * 60))
-	if mins <= 0 {
-		return s.WaitingOn
-	}
-	return strings.ReplaceAll(s.WaitingOn, planner.Offset(mins), shortDate(s.RestoreStart.In(loc), start))
 }
 
 func baselineText(cur string, p *planner.Plan, b *planner.Baseline) string {
