@@ -2,6 +2,7 @@ package incident
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/phasegate/phasegate"
@@ -28,6 +29,13 @@ const (
 // States lists every state in the order of the recovery.
 var States = []State{StateRunning, StateIsolated, StateInvestigating, StateCleared,
 	StateRestoring, StateVerifying, StateOnline, StateCompromised}
+
+// ContainedStates are the states of a system already contained: isolated
+// and not yet on its way back. Containment leaves such a system as it is.
+var ContainedStates = []State{StateIsolated, StateInvestigating, StateCleared}
+
+// Contained reports whether s is one of ContainedStates.
+func (s State) Contained() bool { return slices.Contains(ContainedStates, s) }
 
 // MoveTargets are the states a move can lead to, in States' order:
 // running is where a system starts, never where one is moved.

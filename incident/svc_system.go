@@ -313,7 +313,7 @@ func (s *Service) Isolate(ctx context.Context, a Actor, incidentID int64, sel Se
 			case !ok || st.Removed:
 				res.Skipped = append(res.Skipped, Skip{System: sys.ID, Why: "not part of this incident"})
 				continue
-			case st.State == StateIsolated || st.State == StateInvestigating || st.State == StateCleared:
+			case st.State.Contained():
 				res.Skipped = append(res.Skipped, Skip{System: sys.ID, State: st.State, Why: "already contained"})
 				continue
 			case FindEdge(st.State, StateIsolated) == nil:

@@ -180,7 +180,7 @@ func (u *ui) previewIsolation(d *isolateData, in *uiIncident, sel incident.Selec
 		switch {
 		case st == nil || st.Removed:
 			row.Why = "not part of this incident"
-		case st.State == incident.StateIsolated || st.State == incident.StateInvestigating || st.State == incident.StateCleared:
+		case st.State.Contained():
 			row.State, row.Why = st.State, "already contained"
 		case incident.FindEdge(st.State, incident.StateIsolated) == nil:
 			row.State, row.Why = st.State, "cannot be isolated from "+string(st.State)

@@ -434,38 +434,23 @@ func writeIsolation(w io.Writer, incidentID int64, res *incident.IsolationResult
 	var other []incident.Skip
 	byState := map[incident.State]int{}
 	for _, s := range res.Skipped {
-		switch s.State {
-		case incident.StateIsolated, incident.StateInvestigating, incident.StateCleared:
+		if s.State.Contained() {
 			contained = append(contained, s.System)
 			byState[s.State]++
-		default:
+		} else {
 			other = append(other, s)
 		}
 	}
 	if len(contained) > 0 {
 		var counts []string
-		for _, st := range []incident.State{incident.StateIsolated, incident.StateInvestigating, incident.StateCleared} {
+		for _, st := range incident.ContainedStates {
 			if n := byState[st]; n > 0 {
 				counts = append(counts, fmt.Sprintf("%s %s", groupThousands(int64(n)), st))
 			}
 		}
 		fmt.Fprintf(w, "Already contained, left as they are: %s (%s)", plural(len(contained), "system"), strings.Join(counts, ", "))
 		if len(contained) <= 12 {
-			fmt.Fprint(w, ":")
-			col := 100
-			for i, sys := range contained {
-				if col+len(sys)+2 > 100 {
-					fmt.Fprint(w, "\n ")
-					col = 1
-				}
-				fmt.Fprint(w, " ", sys)
-				col += len(sys) + 1
-				if i < len(contained)-1 {
-					fmt.Fprint(w, ",")
-					col++
-				}
-			}
-			fmt.Fprintln(w)
+			fmt.Fprintf(w, ":\n  %s\n", wrapList(contained, 0))
 		} else {
 			fmt.Fprintf(w, "; phasegate incident show %d --state STATE lists them\n", incidentID)
 		}
