@@ -278,12 +278,7 @@ func (s *Service) MySessions(ctx context.Context, a Actor) ([]SessionView, error
 		}
 		now := tx.Now()
 		for _, x := range ss {
-			// A session ends at its absolute limit or when left idle,
-			// whichever comes first (as SessionActor judges it).
-			ends := x.ExpiresAt
-			if idle := x.LastSeenAt.Add(s.settings.SessionIdle); idle.Before(ends) {
-				ends = idle
-			}
+			ends := s.sessionEnds(&x)
 			if !now.Before(ends) {
 				continue
 			}
@@ -346,7 +341,7 @@ func (s *Service) SessionActor(ctx context.Context, sessionSecret, address strin
 			return err
 		}
 		now := tx.Now()
-		if !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeenAt) >= s.settings.SessionIdle {
+		if !now.Before(s.sessionEnds(sess)) {
 			return errSessionGone
 		}
 		user, err = tx.User(sess.UserID)
@@ -375,6 +370,15 @@ func (s *Service) SessionActor(ctx context.Context, sessionSecret, address strin
 }
 
 var errTouch = fmt.Errorf("touch")
+
+// sessionEnds is when a session ends unless used again: at its absolute
+// limit or once left idle, whichever comes first.
+func (s *Service) sessionEnds(sess *Session) time.Time {
+	if idle := sess.LastSeenAt.Add(s.settings.SessionIdle); idle.Before(sess.ExpiresAt) {
+		return idle
+	}
+	return sess.ExpiresAt
+}
 
 var errTokenBad = phasegate.Errorf(phasegate.EUNAUTHORIZED, "the API token is not valid (unknown, revoked or expired); create a new one")
 
