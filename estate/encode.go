@@ -292,7 +292,7 @@ func yamlSystem(s *System) *yaml.Node {
 				l.Content = append(l.Content, ystr(c.Text))
 				continue
 			}
-			e := &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Style: yaml.FlowStyle}
+			e := flow(ymap())
 			add(e, "key", ystr(c.Key))
 			add(e, "text", ystr(c.Text))
 			l.Content = append(l.Content, e)
