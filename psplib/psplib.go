@@ -53,15 +53,8 @@ func (r *lineReader) next() (string, int, bool) {
 	return string(bytes.TrimRight(r.lines[r.i-1], "\r")), r.i, true
 }
 
-// lastLine is the number of the file's last line: a final newline ends
-// that line, it does not start another.
-func (r *lineReader) lastLine() int {
-	n := len(r.lines)
-	if n > 0 && len(r.lines[n-1]) == 0 {
-		n--
-	}
-	return n
-}
+// lastLine is the number of the file's last line.
+func (r *lineReader) lastLine() int { return len(r.lines) }
 
 // seek advances to the line that starts with prefix.
 func (r *lineReader) seek(prefix string) (string, int, error) {
@@ -113,7 +106,11 @@ const maxJobs = 1 << 20
 // Parse reads a single-mode PSPLIB (.sm) instance. name is used in error
 // messages and as the instance's name (without directory and extension).
 func Parse(name string, data []byte) (*Instance, error) {
-	r := &lineReader{name: name, lines: bytes.Split(data, []byte("\n"))}
+	// A final newline ends the last line; it does not start another.
+	r := &lineReader{name: name}
+	if len(data) > 0 {
+		r.lines = bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))
+	}
 	base := strings.TrimSuffix(path.Base(name), path.Ext(name))
 	in := &Instance{Name: base}
 
@@ -249,7 +246,7 @@ func Parse(name string, data []byte) (*Instance, error) {
 	}
 	r.next() // the labels
 	l, n, ok := r.next()
-	if !ok || strings.TrimSpace(l) == "" && r.i >= len(r.lines) {
+	if !ok {
 		return nil, fmt.Errorf("%s: the file ends (after line %d) without the line of resource capacities under RESOURCEAVAILABILITIES", r.name, r.lastLine())
 	}
 	caps, bad := ints(strings.Fields(l))
