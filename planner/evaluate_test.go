@@ -113,8 +113,8 @@ func TestFollowingItsOwnOrder(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if v, best := value(f), value(searched); v > best*(1+StabilityMargin)+1e-9 {
-			t.Fatalf("estate %d: following gave %.3f, the search %.3f: worse by more than the margin", i, v, best)
+		if clearlyBetter(searched, f) {
+			t.Fatalf("estate %d: following gave %.3f, the search %.3f: worse by more than the margin", i, value(f), value(searched))
 		}
 		if !slices.Equal(f.Order, searched.Order) {
 			kept, err := m.Evaluate(m.CarryOver(other), f.Objective)
