@@ -34,14 +34,10 @@ func (db *DB) copyPostgres(ctx context.Context, path string) (err error) {
 			err = fmt.Errorf("closing the copy: %w", cerr)
 		}
 	}()
-	// One self-contained file, as VACUUM INTO writes: no -wal beside it
-	// to carry along (whoever opens it with phasegate turns WAL back on).
 	// Not synced as it is filled: Backup syncs the whole file before it
 	// takes the final name.
-	for _, p := range []string{`PRAGMA journal_mode = DELETE`, `PRAGMA synchronous = OFF`} {
-		if _, err := cp.write.ExecContext(ctx, p); err != nil {
-			return fmt.Errorf("making the copy: %w", err)
-		}
+	if _, err := cp.write.ExecContext(ctx, `PRAGMA synchronous = OFF`); err != nil {
+		return fmt.Errorf("making the copy: %w", err)
 	}
 	src, err := db.d.beginView(ctx, db.read)
 	if err != nil {
@@ -63,22 +59,10 @@ func (db *DB) copyPostgres(ctx context.Context, path string) (err error) {
 	if _, err := dst.ExecContext(ctx, `PRAGMA defer_foreign_keys = ON`); err != nil {
 		return fmt.Errorf("writing the copy: %w", err)
 	}
-	// The triggers are taken away while the copy is filled and put back
-	// as they were, in the same transaction, so no one uses the copy
-	// without them. Today's (the append-only guard of the events) refuse
-	// UPDATE and DELETE only, which the copy never does to the events;
-	// but a trigger on INSERT would fire on every copied row and make
-	// the copy differ from the store. The rows the migrations made (the
-	// chain head's first) are replaced by the store's.
-	triggers, err := sqliteTriggers(ctx, dst)
-	if err != nil {
-		return err
-	}
-	for _, tr := range triggers {
-		if _, err := dst.ExecContext(ctx, `DROP TRIGGER `+quoteIdent(tr.name)); err != nil {
-			return fmt.Errorf("writing the copy: %w", err)
-		}
-	}
+	// The rows the migrations made (the chain head's first) are
+	// replaced by the store's. No trigger fires: the only ones (the
+	// events' append-only guard) refuse UPDATE and DELETE of rows, and
+	// the copy's events are empty.
 	for _, t := range tables {
 		if _, err := dst.ExecContext(ctx, `DELETE FROM `+quoteIdent(t.name)); err != nil {
 			return fmt.Errorf("emptying %s in the copy: %w", t.name, err)
@@ -89,11 +73,6 @@ func (db *DB) copyPostgres(ctx context.Context, path string) (err error) {
 			return err
 		}
 	}
-	for _, tr := range triggers {
-		if _, err := dst.ExecContext(ctx, tr.sql); err != nil {
-			return fmt.Errorf("putting trigger %s back in the copy: %w", tr.name, err)
-		}
-	}
 	if err := dst.Commit(); err != nil {
 		return fmt.Errorf("writing the copy: %w", err)
 	}
@@ -101,11 +80,10 @@ func (db *DB) copyPostgres(ctx context.Context, path string) (err error) {
 }
 
 // backupTable is one table to copy: its columns as the SQLite schema has
-// them, in order, with the affinity of each and the primary key.
+// them, in order, and the primary key.
 type backupTable struct {
 	name string
 	cols []string
-	text []bool // the column has TEXT affinity
 	key  []string
 }
 
@@ -174,20 +152,19 @@ func backupTables(ctx context.Context, cp *sql.DB, src *sql.Tx) ([]backupTable, 
 // primary key.
 func sqliteTable(ctx context.Context, cp *sql.DB, name string) (backupTable, error) {
 	t := backupTable{name: name}
-	rows, err := cp.QueryContext(ctx, `SELECT name, type, pk FROM pragma_table_info(?) ORDER BY cid`, name)
+	rows, err := cp.QueryContext(ctx, `SELECT name, pk FROM pragma_table_info(?) ORDER BY cid`, name)
 	if err != nil {
 		return t, fmt.Errorf("reading the columns of %s: %w", name, err)
 	}
 	defer rows.Close()
 	keyAt := map[int]string{} // position in the primary key (from 1)
 	for rows.Next() {
-		var col, typ string
+		var col string
 		var pk int
-		if err := rows.Scan(&col, &typ, &pk); err != nil {
+		if err := rows.Scan(&col, &pk); err != nil {
 			return t, err
 		}
 		t.cols = append(t.cols, col)
-		t.text = append(t.text, textAffinity(typ))
 		if pk > 0 {
 			keyAt[pk] = col
 		}
@@ -253,25 +230,6 @@ func sameColumns(table string, sqliteCols []string, pgCols map[string][]string) 
 	return nil
 }
 
-type sqliteTrigger struct{ name, sql string }
-
-func sqliteTriggers(ctx context.Context, tx *sql.Tx) ([]sqliteTrigger, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name`)
-	if err != nil {
-		return nil, fmt.Errorf("reading the copy's triggers: %w", err)
-	}
-	defer rows.Close()
-	var out []sqliteTrigger
-	for rows.Next() {
-		var tr sqliteTrigger
-		if err := rows.Scan(&tr.name, &tr.sql); err != nil {
-			return nil, err
-		}
-		out = append(out, tr)
-	}
-	return out, rows.Err()
-}
-
 // copyTable fills one table of the copy from PostgreSQL, in the order of
 // its primary key, through one prepared statement.
 func copyTable(ctx context.Context, src, dst *sql.Tx, t backupTable) error {
@@ -308,8 +266,13 @@ func copyTable(ctx context.Context, src, dst *sql.Tx, t backupTable) error {
 			return fmt.Errorf("reading %s from PostgreSQL: %w", t.name, err)
 		}
 		for i, v := range vals {
-			if vals[i], err = sqliteValue(v, t.text[i]); err != nil {
-				return phasegate.Errorf(phasegate.ECONFLICT, "%s.%s in PostgreSQL %v: the two schemas differ", t.name, t.cols[i], err)
+			// The stores write integers (booleans as 0/1), reals, text
+			// and NULL; anything else means the schemas differ.
+			switch v.(type) {
+			case nil, int64, float64, string:
+			default:
+				return phasegate.Errorf(phasegate.ECONFLICT, "%s.%s in PostgreSQL holds a %T, which phasegate stores never write: the two schemas differ",
+					t.name, t.cols[i], v)
 			}
 		}
 		if _, err := ins.ExecContext(ctx, vals...); err != nil {
@@ -320,36 +283,6 @@ func copyTable(ctx context.Context, src, dst *sql.Tx, t backupTable) error {
 		return fmt.Errorf("reading %s from PostgreSQL: %w", t.name, err)
 	}
 	return nil
-}
-
-// sqliteValue is what the SQLite store writes for a value PostgreSQL
-// returned: integers, text (as a string, as the store binds it, even
-// where pgx returns bytes) and NULL as they are, a boolean as 0 or 1. A
-// value of another type (a timestamp, say) is one the stores never
-// write.
-func sqliteValue(v any, text bool) (any, error) {
-	switch v := v.(type) {
-	case nil, int64, float64, string:
-		return v, nil
-	case bool:
-		return int64(b2i(v)), nil
-	case []byte:
-		if text {
-			return string(v), nil
-		}
-		return v, nil
-	}
-	return nil, fmt.Errorf("holds a %T, which phasegate stores never write", v)
-}
-
-// textAffinity reports whether SQLite gives a column of this declared
-// type TEXT affinity (its rules, https://sqlite.org/datatype3.html).
-func textAffinity(typ string) bool {
-	t := strings.ToUpper(typ)
-	if strings.Contains(t, "INT") {
-		return false
-	}
-	return strings.Contains(t, "CHAR") || strings.Contains(t, "CLOB") || strings.Contains(t, "TEXT")
 }
 
 // quoteIdent quotes a table or column name alike for SQLite and
