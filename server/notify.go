@@ -349,7 +349,7 @@ func (n *Notifier) deliverFrom(ctx context.Context, log NotifyLog, h *hookWorker
 	if err != nil {
 		return false, err
 	}
-	handled := after
+	handled, recorded := after, after
 	var stale []int64
 	for _, e := range evs {
 		switch {
@@ -371,6 +371,7 @@ func (n *Notifier) deliverFrom(ctx context.Context, log NotifyLog, h *hookWorker
 			if err != nil {
 				return false, err
 			}
+			recorded = e.Seq
 		}
 		handled = e.Seq
 	}
@@ -379,7 +380,7 @@ func (n *Notifier) deliverFrom(ctx context.Context, log NotifyLog, h *hookWorker
 			"hook", redactURL(h.URL), "count", len(stale), "first_seq", stale[0], "last_seq", stale[len(stale)-1],
 			"max_age", n.cfg.MaxAge.String())
 	}
-	if handled > after {
+	if handled > recorded { // the batch ended on events not posted
 		if err := log.AdvanceNotify(ctx, h.key, n.cfg.Instance, handled, n.cfg.Lease); err != nil {
 			return false, err
 		}

@@ -30,15 +30,11 @@ type hookReceiver struct {
 	headers  []http.Header
 	statuses []int
 	got      chan struct{}
-	hold     chan struct{} // non-nil: each request waits for a value
 }
 
 func newHookReceiver(t *testing.T, statuses ...int) *hookReceiver {
 	h := &hookReceiver{statuses: statuses, got: make(chan struct{}, 100)}
 	h.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if h.hold != nil {
-			<-h.hold
-		}
 		body, _ := io.ReadAll(r.Body)
 		h.mu.Lock()
 		status := http.StatusNoContent
