@@ -72,14 +72,15 @@ func runBackup(ctx context.Context, args []string, e env) error {
 	if dst == "" {
 		dst = backupName(e.now())
 	}
+	// The cheap check first: a wrong --out needs no database opened.
+	if dir := filepath.Dir(dst); !isDir(dir) {
+		return fmt.Errorf("%s: the folder %s does not exist; create it, or choose another --out", dst, dir)
+	}
 	st, err := d.open(ctx, false)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
-	if dir := filepath.Dir(dst); !isDir(dir) {
-		return fmt.Errorf("%s: the folder %s does not exist; create it, or choose another --out", dst, dir)
-	}
 	b, ev, err := makeBackup(ctx, st, breakGlassService(st), breakGlassAdmin(), dst)
 	if err != nil {
 		return err

@@ -154,10 +154,7 @@ func TestServeBackupFlags(t *testing.T) {
 		{[]string{"--backup-dir", dir, "--backup-every", "10s"}, exitUsage, "at least 1m"},
 		{[]string{"--backup-dir", dir, "--backup-keep", "0"}, exitUsage, "keep at least 1"},
 	} {
-		args := append([]string{"serve", "--addr", "127.0.0.1:0"}, tc.args...)
-		if !slices.Contains(tc.args, "--postgres") {
-			args = append(args, "--db", filepath.Join(dir, "x.db"))
-		}
+		args := append([]string{"serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(dir, "x.db")}, tc.args...)
 		if code, _, errb := pg(t, "", args...); code != tc.code || !strings.Contains(errb, tc.want) {
 			t.Errorf("%v: exit %d, %s; want %d and %q", tc.args, code, errb, tc.code, tc.want)
 		}

@@ -230,8 +230,7 @@ func (c *serveConfig) checkBackups() error {
 	if c.backupKeep < 1 {
 		return usagef("--backup-keep %d: keep at least 1 copy", c.backupKeep)
 	}
-	fi, err := os.Stat(c.backupDir)
-	if err != nil || !fi.IsDir() {
+	if !isDir(c.backupDir) {
 		return fmt.Errorf("--backup-dir %s: no such folder; create it (on another disk, or a share mounted from another machine) or give another", c.backupDir)
 	}
 	return nil
